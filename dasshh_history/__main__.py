@@ -1,0 +1,3 @@
+from dasshh_history.cli import main
+
+raise SystemExit(main())
