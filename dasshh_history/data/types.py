@@ -1,0 +1,71 @@
+"""Column types that read malformed stored values without failing.
+
+dasshh writes ``content`` as JSON text and datetimes as naive ISO-like text.
+A row written by a buggy or foreign writer may hold anything; these types make
+such a value come back as a marker (:class:`BrokenValue`) or ``None`` instead of
+raising and hiding every other row of the query.  Writing is unchanged, so the
+stored bytes stay exactly what dasshh itself would write.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime
+from sqlalchemy.types import TypeDecorator
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenValue:
+    """A stored ``content`` value that could not be decoded as JSON."""
+
+    raw: str
+    error: str
+
+
+def _decode_json(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        return BrokenValue(raw=raw.decode("utf-8", "replace"), error=f"binary value ({len(raw)} bytes)")
+    if not isinstance(value, str):
+        # SQLite may hand back an int/float for a column with JSON affinity.
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError) as exc:
+        return BrokenValue(raw=value, error=f"not valid JSON: {type(exc).__name__}: {exc}"[:200])
+
+
+class TolerantJSON(TypeDecorator[Any]):
+    """``JSON`` (same DDL, same serialisation) whose reads never raise."""
+
+    impl = JSON
+    cache_ok = True
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return _decode_json
+
+
+class TolerantDateTime(TypeDecorator[datetime]):
+    """``DATETIME`` whose unparseable values read back as ``None``."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        inner = self.impl_instance.result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            if value is None or isinstance(value, datetime):
+                return value
+            try:
+                return inner(value) if inner else value
+            except (ValueError, TypeError):
+                return None
+
+        return process
