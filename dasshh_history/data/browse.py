@@ -1,0 +1,65 @@
+"""Read-only queries the browser needs beyond the documented service.
+
+Counts and previews come from SQL so that listing sessions never loads events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from dasshh_history.data.client import DBClient
+from dasshh_history.data.models import StorageEvent, StorageSession
+from dasshh_history.data.session import SESSION_RECENT_FIRST
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """One row of the session list."""
+
+    id: str
+    detail: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    event_count: int
+
+
+_EVENT_COUNT = (
+    select(func.count())
+    .where(StorageEvent.session_id == StorageSession.id)
+    .correlate(StorageSession)
+    .scalar_subquery()
+)
+_SUMMARY_COLUMNS = (
+    StorageSession.id,
+    StorageSession.detail,
+    StorageSession.created_at,
+    StorageSession.updated_at,
+    _EVENT_COUNT,
+)
+
+
+class HistoryReader:
+    """Session summaries for the list pane, newest first."""
+
+    def __init__(self, db_client: DBClient) -> None:
+        self.db_client = db_client
+
+    def count_sessions(self) -> int:
+        with self.db_client.get_db() as db:
+            return db.scalar(select(func.count()).select_from(StorageSession)) or 0
+
+    def list_summaries(self, *, offset: int = 0, limit: int | None = None) -> list[SessionSummary]:
+        stmt = select(*_SUMMARY_COLUMNS).order_by(*SESSION_RECENT_FIRST).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.db_client.get_db() as db:
+            return [SessionSummary(*row) for row in db.execute(stmt)]
+
+    def get_summary(self, *, session_id: str) -> SessionSummary | None:
+        stmt = select(*_SUMMARY_COLUMNS).where(StorageSession.id == session_id)
+        with self.db_client.get_db() as db:
+            row = db.execute(stmt).first()
+        return SessionSummary(*row) if row else None
