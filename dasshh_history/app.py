@@ -1,0 +1,233 @@
+"""The dasshh-history app: wires the data layer to the session list and timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import get_current_worker
+
+from dasshh_history.data.browse import HistoryReader, SessionSummary
+from dasshh_history.data.client import DBClient
+from dasshh_history.data.models import utcnow
+from dasshh_history.data.session import SessionNotFoundError, SessionService
+from dasshh_history.domain.parse import build_timeline
+from dasshh_history.domain.text import format_timestamp, one_line
+from dasshh_history.keys import help_sections
+from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
+from dasshh_history.screens.help import HelpScreen
+from dasshh_history.screens.rename import RenameScreen
+from dasshh_history.widgets.blocks import build_blocks
+from dasshh_history.widgets.session_list import SessionList
+from dasshh_history.widgets.timeline import Timeline
+
+EMPTY_STATE = (
+    "No history yet.\n\n"
+    "dasshh saves every conversation you have with it to ~/.dasshh/db/dasshh.db; "
+    "they will be listed here.\n\n"
+    "To look around with sample data, run:  dasshh-history --demo"
+)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line, user-facing description of a database error."""
+    orig = getattr(exc, "orig", None)
+    message = " ".join(str(orig if orig is not None else exc).split())
+    if "readonly" in message or "read-only" in message:
+        return "the database is read-only"
+    if "locked" in message:
+        return "the database is locked by another program; try again"
+    return message[:160]
+
+
+class HistoryApp(App[None]):
+    """Browse, rename and delete dasshh chat sessions."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "dasshh-history"
+
+    BINDINGS = [
+        Binding("r", "rename", "Rename"),
+        Binding("d,delete", "delete", "Delete", key_display="d"),
+        Binding("tab", "app.focus_next", "Switch pane", show=False),
+        Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        client: DBClient,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        tz: tzinfo | None = None,
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.service = SessionService(client)
+        self.reader = HistoryReader(client)
+        self.clock = clock
+        self.tz = tz
+        self._shown_id: str | None = None
+
+    # -- layout ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield SessionList(clock=self.clock, tz=self.tz, id="sessions")
+            yield Timeline(id="timeline")
+        yield Footer()
+
+    @property
+    def session_list(self) -> SessionList:
+        return self.query_one(SessionList)
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    def on_mount(self) -> None:
+        self.session_list.border_title = "Sessions"
+        self.timeline.border_title = "Timeline"
+        self.session_list.focus()
+        self.load_sessions(prefer_recent=True)
+
+    # -- loading ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="sessions")
+    def load_sessions(self, *, highlight_id: str | None = None, prefer_recent: bool = False) -> None:
+        """Fetch the session rows (and, at start, the recent session) off the UI thread."""
+        try:
+            summaries = self.reader.list_summaries()
+            if prefer_recent:
+                recent = self.service.get_recent_session()
+                highlight_id = recent.id if recent else None
+        except SQLAlchemyError as exc:
+            self.call_from_thread(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
+            return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._show_sessions, summaries, highlight_id)
+
+    def _show_sessions(self, summaries: list[SessionSummary], highlight_id: str | None) -> None:
+        self.session_list.set_summaries(summaries, highlight_id=highlight_id)
+        self.session_list.post_message(SessionList.Highlighted(self.session_list.current))
+
+    def on_session_list_highlighted(self, message: SessionList.Highlighted) -> None:
+        summary = message.summary
+        if summary is None:
+            self._shown_id = None
+            self.timeline.border_title = "No sessions"
+            self.timeline.border_subtitle = ""
+            self.timeline.show_placeholder(Text(EMPTY_STATE, justify="center"))
+            return
+        if summary.id == self._shown_id:
+            return
+        self._shown_id = summary.id
+        self.timeline.border_title = one_line(summary.detail, 120)
+        count = summary.event_count
+        self.timeline.border_subtitle = (
+            f"{count:,} message{'' if count == 1 else 's'} · started {format_timestamp(summary.created_at, self.tz)}"
+        )
+        self.load_timeline(summary)
+
+    @work(thread=True, exclusive=True, group="timeline")
+    def load_timeline(self, summary: SessionSummary) -> None:
+        """Read and parse a session's events off the UI thread; stale loads are dropped."""
+        try:
+            events = self.service.get_events(session_id=summary.id)
+        except SQLAlchemyError as exc:
+            self.call_from_thread(self.say, f"Could not read events: {describe_error(exc)}", severity="error")
+            return
+        blocks = build_blocks(build_timeline(events), self.tz)
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._show_blocks, summary.id, blocks)
+
+    def _show_blocks(self, session_id: str, blocks: list) -> None:
+        if session_id != self._shown_id:
+            return
+        if blocks:
+            self.timeline.show_blocks(blocks)
+        else:
+            self.timeline.show_placeholder(Text("This session has no events yet.", justify="center"))
+
+    def on_session_list_opened(self, message: SessionList.Opened) -> None:
+        self.timeline.focus()
+
+    def on_timeline_back_requested(self, message: Timeline.BackRequested) -> None:
+        self.session_list.focus()
+
+    # -- actions -----------------------------------------------------------------
+
+    def action_rename(self) -> None:
+        summary = self.session_list.current
+        if summary is None:
+            self.say("No session to rename.", severity="warning")
+            return
+
+        def done(title: str | None) -> None:
+            if title is not None:
+                self.rename_session(summary, title)
+
+        self.push_screen(RenameScreen(one_line(summary.detail) if summary.detail else ""), done)
+
+    @work(thread=True, group="write")
+    def rename_session(self, summary: SessionSummary, title: str) -> None:
+        try:
+            self.service.update_session(session_id=summary.id, detail=title)
+        except SessionNotFoundError:
+            self.call_from_thread(self.say, "That session no longer exists.", severity="warning")
+        except SQLAlchemyError as exc:
+            self.call_from_thread(self.say, f"Rename failed: {describe_error(exc)}", severity="error")
+            return
+        else:
+            self.call_from_thread(self.say, f"Renamed to “{one_line(title, 60)}”")
+        self._shown_id = None  # the title in the timeline border changes too
+        self.call_from_thread(self.load_sessions, highlight_id=summary.id)
+
+    def action_delete(self) -> None:
+        summary = self.session_list.current
+        if summary is None:
+            self.say("No session to delete.", severity="warning")
+            return
+        summaries = self.session_list.summaries
+        index = self.session_list.highlighted or 0
+        neighbour = summaries[index + 1] if index + 1 < len(summaries) else (summaries[index - 1] if index else None)
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self.delete_session(summary, neighbour.id if neighbour else None)
+
+        self.push_screen(ConfirmDeleteScreen(one_line(summary.detail, 300), summary.event_count), done)
+
+    @work(thread=True, group="write")
+    def delete_session(self, summary: SessionSummary, neighbour_id: str | None) -> None:
+        try:
+            self.service.delete_session(session_id=summary.id)
+        except SQLAlchemyError as exc:
+            self.call_from_thread(self.say, f"Delete failed: {describe_error(exc)}", severity="error")
+            return
+        self.call_from_thread(self.say, f"Deleted “{one_line(summary.detail, 60)}”")
+        self.call_from_thread(self.load_sessions, highlight_id=neighbour_id)
+
+    def say(self, message: str, *, severity: str = "information") -> None:
+        """Notify without interpreting markup: messages may quote stored titles."""
+        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(help_sections()))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Rename session", "Rename the highlighted session (r)", self.action_rename)
+        yield SystemCommand("Delete session", "Delete the highlighted session and its events (d)", self.action_delete)
+        yield SystemCommand("Keys", "Show every key (?)", self.action_help)
+        yield SystemCommand("Focus sessions", "Move focus to the session list", self.session_list.focus)
+        yield SystemCommand("Focus timeline", "Move focus to the timeline", self.timeline.focus)

@@ -1,0 +1,88 @@
+"""Typed timeline entries: what one stored event means."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+
+def pretty_json(value: object) -> str:
+    """Indented JSON for display; falls back to ``repr`` for anything json cannot dump."""
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False, default=repr)
+    except (ValueError, TypeError, RecursionError):
+        return repr(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Base:
+    event_id: str
+    invocation_id: str | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserMessage(_Base):
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssistantReply(_Base):
+    """Markdown source of an assistant's answer."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCall(_Base):
+    call_id: str | None
+    name: str
+    arguments_raw: str
+    arguments: object | None
+    arguments_valid: bool
+    problem: str | None = None
+
+    @property
+    def pretty(self) -> str:
+        return pretty_json(self.arguments) if self.arguments_valid else self.arguments_raw
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolResult(_Base):
+    call_id: str | None
+    name: str | None
+    content_raw: str
+    parsed: object | None
+    is_json: bool
+    #: Index (in the session's flat entry list) of the call this answers, if any.
+    call_index: int | None = None
+
+    @property
+    def pretty(self) -> str:
+        return pretty_json(self.parsed) if self.is_json else self.content_raw
+
+    @property
+    def line_count(self) -> int:
+        return self.pretty.count("\n") + 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawEntry(_Base):
+    """A row shown as-is: a system message, an unknown role or undecodable content."""
+
+    role: str | None
+    reason: str
+    raw: str
+
+
+Entry = UserMessage | AssistantReply | ToolCall | ToolResult | RawEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One query: the question and every call, result and reply it caused."""
+
+    invocation_id: str | None
+    started_at: datetime | None
+    entries: tuple[Entry, ...]

@@ -1,0 +1,48 @@
+"""Modal to confirm deleting a session."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+
+class ConfirmDeleteScreen(ModalScreen[bool]):
+    """Names the session and what goes with it; dismisses with ``True`` to delete."""
+
+    BINDINGS = [
+        Binding("y", "confirm", "Delete"),
+        Binding("n,escape", "cancel", "Keep"),
+    ]
+
+    def __init__(self, title: str, event_count: int) -> None:
+        super().__init__()
+        self._title = title
+        self._count = event_count
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog danger"):
+            yield Label("Delete session?", classes="dialog-title")
+            yield Static(Text(self._title), id="delete-title", classes="dialog-session")
+            noun = "event" if self._count == 1 else "events"
+            yield Label(f"This deletes the session and its {self._count:,} {noun}.", id="delete-count")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Delete", variant="error", id="delete")
+                yield Button("Keep", id="keep")
+            yield Label("y deletes · n or escape keeps it", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "delete")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

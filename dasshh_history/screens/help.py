@@ -1,0 +1,48 @@
+"""Help screen: every key, grouped by where it works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+#: (section, [(keys, description)])
+HelpSection = tuple[str, list[tuple[str, str]]]
+
+
+def keys_table(sections: Iterable[HelpSection]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True, min_width=16)
+    table.add_column()
+    for title, rows in sections:
+        table.add_row(Text(title, style="bold underline"), "")
+        for keys, description in rows:
+            table.add_row(Text(keys), Text(description))
+        table.add_row("", "")
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the keys; any of escape, q or ? closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def __init__(self, sections: list[HelpSection]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog", classes="dialog"):
+            yield Label("dasshh-history · keys", classes="dialog-title")
+            with VerticalScroll():
+                yield Static(keys_table(self.sections), id="help-keys")
+            yield Label("escape closes", classes="dialog-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,256 @@
+"""Timeline blocks: how each kind of entry looks.
+
+Each block turns one domain entry into a Rich renderable.  Text from the
+database is always wrapped in ``Text`` (never parsed as markup) after
+``sanitize`` has removed terminal control sequences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+from math import ceil
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.text import Text
+
+from dasshh_history.domain.entries import (
+    AssistantReply,
+    Entry,
+    Invocation,
+    RawEntry,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
+from dasshh_history.domain.text import format_timestamp, sanitize
+
+#: Lines of a tool result shown while it is collapsed.
+PREVIEW_LINES = 8
+#: Results and replies larger than this are shown without highlighting/Markdown.
+HIGHLIGHT_LIMIT = 64_000
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTheme:
+    """Colours taken from the app theme."""
+
+    user: str
+    assistant: str
+    tool: str
+    result: str
+    raw: str
+    error: str
+    accent: str
+    muted: str
+    dark: bool
+
+    @property
+    def code_theme(self) -> str:
+        return "monokai" if self.dark else "default"
+
+
+def _estimate_lines(text: str, width: int) -> int:
+    usable = max(1, width - 4)
+    return sum(max(1, ceil(len(line) / usable)) for line in text.split("\n"))
+
+
+def _panel(body: RenderableType, title: Text, colour: str, *, selected: bool, subtitle: Text | None = None) -> Panel:
+    return Panel(
+        body,
+        title=title,
+        title_align="left",
+        subtitle=subtitle,
+        subtitle_align="right",
+        border_style=f"bold {colour}" if selected else colour,
+        box=box.HEAVY if selected else box.ROUNDED,
+        padding=(0, 1),
+    )
+
+
+def _json_body(text: str, theme: BlockTheme) -> RenderableType:
+    if len(text) > HIGHLIGHT_LIMIT:
+        return Text(text)
+    return Syntax(text, "json", theme=theme.code_theme, word_wrap=True, background_color="default")
+
+
+class Block:
+    """One item of the timeline."""
+
+    selectable = True
+    expandable = False
+    kind = "block"
+
+    def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
+        raise NotImplementedError
+
+    def estimate_height(self, width: int, expanded: bool) -> int:
+        raise NotImplementedError
+
+
+class HeaderBlock(Block):
+    """The start of one invocation (a question and everything it caused)."""
+
+    selectable = False
+    kind = "header"
+
+    def __init__(self, invocation: Invocation, tz: tzinfo | None) -> None:
+        self.invocation = invocation
+        count = len(invocation.entries)
+        self.label = f" {format_timestamp(invocation.started_at, tz)} · {count} {'entry' if count == 1 else 'entries'} "
+
+    def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
+        return Padding(Rule(Text(self.label, style=theme.muted), style=theme.muted, align="left"), (1, 0, 0, 0))
+
+    def estimate_height(self, width: int, expanded: bool) -> int:
+        return 2
+
+
+class EntryBlock(Block):
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+
+
+class UserBlock(EntryBlock):
+    kind = "user"
+    entry: UserMessage
+
+    def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
+        title = Text("▍You", style=f"bold {theme.user}")
+        return _panel(Text(sanitize(self.entry.text)), title, theme.user, selected=selected)
+
+    def estimate_height(self, width: int, expanded: bool) -> int:
+        return _estimate_lines(self.entry.text, width) + 2
+
+
+class ReplyBlock(EntryBlock):
+    kind = "assistant"
+    entry: AssistantReply
+
+    def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
+        text = sanitize(self.entry.text)
+        body: RenderableType
+        if len(text) > HIGHLIGHT_LIMIT:
+            body = Text(text)
+        else:
+            body = Markdown(text, code_theme=theme.code_theme, hyperlinks=False, inline_code_lexer="text")
+        title = Text("✦ Assistant", style=f"bold {theme.assistant}")
+        return _panel(body, title, theme.assistant, selected=selected)
+
+    def estimate_height(self, width: int, expanded: bool) -> int:
+        return _estimate_lines(self.entry.text, width) + 4
+
+
+class ToolCallBlock(EntryBlock):
+    kind = "tool_call"
+    entry: ToolCall
+
+    def __init__(self, entry: ToolCall, number: int) -> None:
+        super().__init__(entry)
+        self.number = number
+
+    def _text(self) -> str:
+        return sanitize(self.entry.pretty if self.entry.arguments_valid else self.entry.arguments_raw)
+
+    def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
+        entry = self.entry
+        title = Text.assemble(
+            ("⚙ Tool call ", f"bold {theme.tool}"),
+            (f"#{self.number} ", theme.muted),
+            (sanitize(entry.name), f"bold reverse {theme.tool}"),
+        )
+        subtitle = Text(sanitize(entry.call_id or "no call id"), style=theme.muted)
+        if entry.arguments_valid:
+            body: RenderableType = _json_body(self._text(), theme)
+        else:
+            marker = Text(f"⚠ {entry.problem or 'arguments are not valid JSON'} — shown raw", style=f"bold {theme.error}")
+            raw = self._text()
+            body = Group(marker, Text(raw, style=theme.muted)) if raw else marker
+        return _panel(body, title, theme.tool, selected=selected, subtitle=subtitle)
+
+    def estimate_height(self, width: int, expanded: bool) -> int:
+        return _estimate_lines(self._text(), width) + 2 + (0 if self.entry.arguments_valid else 1)
+
+
+class ToolResultBlock(EntryBlock):
+    kind = "tool_result"
+    entry: ToolResult
+
+    def __init__(self, entry: ToolResult, call_number: int | None) -> None:
+        super().__init__(entry)
+        self.call_number = call_number
+        self._full = sanitize(entry.pretty)
+        self._lines = self._full.split("\n")
+        self.expandable = len(self._lines) > PREVIEW_LINES
+
+    def _shown(self, expanded: bool) -> str:
+        if expanded or not self.expandable:
+            return self._full
+        return "\n".join(self._lines[:PREVIEW_LINES])
+
+    def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
+        entry = self.entry
+        name = sanitize(entry.name or "tool")
+        if self.call_number is not None:
+            link = Text(f"#{self.call_number} ", style=theme.muted)
+        else:
+            link = Text("(no matching call) ", style=f"italic {theme.error}")
+        title = Text.assemble(("↳ Result of ", f"bold {theme.result}"), link, (name, f"bold {theme.result}"))
+        subtitle = Text(sanitize(entry.call_id or "no call id"), style=theme.muted)
+        shown = self._shown(expanded)
+        body: RenderableType = _json_body(shown, theme) if entry.is_json else Text(shown)
+        if self.expandable:
+            hidden = len(self._lines) - PREVIEW_LINES
+            hint = (
+                f"▲ collapse ({len(self._lines):,} lines, {len(self._full):,} chars) · enter"
+                if expanded
+                else f"▼ {hidden:,} more lines ({len(self._full):,} chars) · enter to expand"
+            )
+            body = Group(body, Text(hint, style=f"italic {theme.accent}"))
+        return _panel(body, title, theme.result, selected=selected, subtitle=subtitle)
+
+    def estimate_height(self, width: int, expanded: bool) -> int:
+        return _estimate_lines(self._shown(expanded), width) + 2 + (1 if self.expandable else 0)
+
+
+class RawBlock(EntryBlock):
+    kind = "raw"
+    entry: RawEntry
+
+    def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
+        role = sanitize(self.entry.role) if self.entry.role else "unknown"
+        title = Text.assemble(("◌ ", theme.raw), (f"{role}: {sanitize(self.entry.reason)}", f"italic {theme.raw}"))
+        return _panel(Text(sanitize(self.entry.raw), style=theme.raw), title, theme.raw, selected=selected)
+
+    def estimate_height(self, width: int, expanded: bool) -> int:
+        return _estimate_lines(self.entry.raw, width) + 2
+
+
+def build_blocks(invocations: list[Invocation], tz: tzinfo | None) -> list[Block]:
+    """The timeline blocks of one session: a header per invocation, then its entries."""
+    blocks: list[Block] = []
+    call_numbers: dict[int, int] = {}
+    flat_index = 0
+    for invocation in invocations:
+        blocks.append(HeaderBlock(invocation, tz))
+        for entry in invocation.entries:
+            if isinstance(entry, UserMessage):
+                blocks.append(UserBlock(entry))
+            elif isinstance(entry, AssistantReply):
+                blocks.append(ReplyBlock(entry))
+            elif isinstance(entry, ToolCall):
+                call_numbers[flat_index] = len(call_numbers) + 1
+                blocks.append(ToolCallBlock(entry, call_numbers[flat_index]))
+            elif isinstance(entry, ToolResult):
+                number = call_numbers.get(entry.call_index) if entry.call_index is not None else None
+                blocks.append(ToolResultBlock(entry, number))
+            else:
+                blocks.append(RawBlock(entry))
+            flat_index += 1
+    return blocks

@@ -1,0 +1,257 @@
+"""The event timeline: a virtual, lazily rendered list of blocks.
+
+Only the blocks that come into view are rendered (to strips, cached per
+width); the others count with an estimated height until then.  So a session of
+thousands of events, or a result of megabytes, opens as fast as a short one.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import accumulate
+
+from rich.console import RenderableType
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.color import Color
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from dasshh_history.widgets.blocks import Block, BlockTheme
+
+
+class Timeline(ScrollView, can_focus=True):
+    """Scrollable timeline of one session's blocks with a cursor on one block."""
+
+    BINDINGS = [
+        Binding("down,j", "cursor_down", "Next", show=False),
+        Binding("up,k", "cursor_up", "Previous", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+        Binding("pagedown,space", "page_down", "Page down", show=False),
+        Binding("pageup,b", "page_up", "Page up", show=False),
+        Binding("enter,o", "toggle", "Expand/collapse", key_display="enter"),
+        Binding("escape", "back", "Sessions", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(-1, init=False, always_update=True)
+
+    class BackRequested(Message):
+        """The user wants to return to the session list."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._blocks: list[Block] = []
+        self._expanded: set[int] = set()
+        self._heights: list[int] = []
+        self._offsets: list[int] = [0]
+        self._cache: dict[int, list[Strip]] = {}
+        self._render_width = 0
+        self._placeholder: RenderableType | None = None
+
+    # -- content ---------------------------------------------------------------
+
+    @property
+    def blocks(self) -> list[Block]:
+        return self._blocks
+
+    @property
+    def expanded(self) -> frozenset[int]:
+        return frozenset(self._expanded)
+
+    def show_blocks(self, blocks: list[Block]) -> None:
+        """Replace the content; the cursor goes to the first selectable block."""
+        self._placeholder = None
+        self._blocks = blocks
+        self._expanded = set()
+        self._reset_layout()
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.cursor = self._next_selectable(-1, 1)
+
+    def show_placeholder(self, renderable: RenderableType) -> None:
+        """Show a message instead of blocks (empty states)."""
+        self._blocks = []
+        self._expanded = set()
+        self._placeholder = renderable
+        self._reset_layout()
+        self.cursor = -1
+
+    def _reset_layout(self) -> None:
+        self._cache.clear()
+        width = self._content_width()
+        self._render_width = width
+        if self._placeholder is not None:
+            self._cache[0] = self._render(self._placeholder, width)
+            self._heights = [len(self._cache[0])]
+        else:
+            self._heights = [block.estimate_height(width, False) for block in self._blocks]
+        self._update_offsets()
+        self.refresh()
+
+    def _content_width(self) -> int:
+        return max(10, self.scrollable_content_region.width or self.size.width or 80)
+
+    def _update_offsets(self) -> None:
+        self._offsets = [0, *accumulate(self._heights)]
+        self.virtual_size = Size(self._render_width, self._offsets[-1])
+
+    # -- rendering ---------------------------------------------------------------
+
+    def _theme(self) -> BlockTheme:
+        variables = self.app.theme_variables
+        background = self.background_colors[1]
+
+        def colour(name: str, fallback: str) -> str:
+            try:
+                value = Color.parse(variables.get(name, fallback))
+            except Exception:
+                value = Color.parse(fallback)
+            return (background + value).hex if value.a < 1 else value.hex
+
+        return BlockTheme(
+            user=colour("primary", "blue"),
+            assistant=colour("success", "green"),
+            tool=colour("warning", "yellow"),
+            result=colour("secondary", "magenta"),
+            raw=colour("foreground-muted", "grey"),
+            error=colour("error", "red"),
+            accent=colour("accent", "cyan"),
+            muted=colour("foreground-muted", "grey"),
+            dark=self.app.current_theme.dark,
+        )
+
+    def _render(self, renderable: RenderableType, width: int) -> list[Strip]:
+        console = self.app.console
+        options = console.options.update(width=width, highlight=False, markup=False, height=None)
+        lines = console.render_lines(renderable, options, pad=True)
+        return [Strip(line, width) for line in lines]
+
+    def _strips(self, index: int) -> list[Strip]:
+        strips = self._cache.get(index)
+        if strips is None:
+            block = self._blocks[index]
+            renderable = block.render(
+                self._theme(), expanded=index in self._expanded, selected=index == self.cursor
+            )
+            strips = self._render(renderable, self._render_width)
+            self._cache[index] = strips
+            if len(strips) != self._heights[index]:
+                self._heights[index] = len(strips)
+                self._update_offsets()
+                self.refresh()
+        return strips
+
+    def _line_strips(self, line_no: int) -> tuple[list[Strip], int] | None:
+        """The strips of the block under a virtual line, and the row within it."""
+        if self._placeholder is not None:
+            strips = self._cache[0]
+            return (strips, line_no) if line_no < len(strips) else None
+        for _attempt in range(4):  # rendering a block may correct its estimated height
+            index = bisect_right(self._offsets, line_no) - 1
+            if not 0 <= index < len(self._blocks):
+                return None
+            strips = self._strips(index)
+            if bisect_right(self._offsets, line_no) - 1 == index:
+                break
+        row = line_no - self._offsets[index]
+        return (strips, row) if 0 <= row < len(strips) else None
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        style = self.rich_style
+        found = self._line_strips(scroll_y + y)
+        if found is None:
+            return Strip.blank(width, style)
+        strips, row = found
+        strip = strips[row].crop_extend(scroll_x, scroll_x + width, style)
+        return Strip(Segment.apply_style(strip, style), strip.cell_length).apply_offsets(scroll_x, scroll_y + y)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._content_width() != self._render_width:
+            self._reset_layout()
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._reset_layout())
+
+    # -- cursor --------------------------------------------------------------------
+
+    def _next_selectable(self, start: int, step: int) -> int:
+        index = start + step
+        while 0 <= index < len(self._blocks):
+            if self._blocks[index].selectable:
+                return index
+            index += step
+        return start if 0 <= start < len(self._blocks) else -1
+
+    def _invalidate(self, index: int) -> None:
+        if 0 <= index < len(self._blocks):
+            self._cache.pop(index, None)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._invalidate(old)
+        self._invalidate(new)
+        if new >= 0:
+            self.scroll_to_block(new)
+        self.refresh()
+
+    def block_region(self, index: int) -> tuple[int, int]:
+        """Top line and height of a block, rendering it to know its exact height."""
+        self._strips(index)
+        return self._offsets[index], self._heights[index]
+
+    def scroll_to_block(self, index: int, *, top: bool = False) -> None:
+        top_line, height = self.block_region(index)
+        view = self.scrollable_content_region.height
+        if top or top_line < self.scroll_y or height > view:
+            self.scroll_to(y=top_line, animate=False, immediate=True)
+        elif top_line + height > self.scroll_y + view:
+            self.scroll_to(y=top_line + height - view, animate=False, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        self.cursor = self._next_selectable(self.cursor, 1)
+
+    def action_cursor_up(self) -> None:
+        self.cursor = self._next_selectable(self.cursor, -1)
+
+    def action_first(self) -> None:
+        self.cursor = self._next_selectable(-1, 1)
+        self.scroll_home(animate=False, immediate=True)
+
+    def action_last(self) -> None:
+        last = self._next_selectable(len(self._blocks), -1)
+        self.cursor = last
+        self.scroll_end(animate=False, immediate=True)
+
+    def action_page_down(self) -> None:
+        self.scroll_page_down(animate=False)
+
+    def action_page_up(self) -> None:
+        self.scroll_page_up(animate=False)
+
+    def action_toggle(self) -> None:
+        self.toggle(self.cursor)
+
+    def action_back(self) -> None:
+        self.post_message(self.BackRequested())
+
+    def toggle(self, index: int) -> None:
+        """Expand or collapse an expandable block."""
+        if not (0 <= index < len(self._blocks)) or not self._blocks[index].expandable:
+            return
+        self._expanded.symmetric_difference_update({index})
+        self._invalidate(index)
+        self.scroll_to_block(index)
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        line_no = self.scroll_y + event.y
+        index = bisect_right(self._offsets, line_no) - 1
+        if 0 <= index < len(self._blocks) and self._blocks[index].selectable:
+            self.cursor = index
+            self.toggle(index)

@@ -1,0 +1,42 @@
+"""Fixtures for the UI tests: demo data written in the test, a fixed clock and time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+
+from dasshh_history.app import HistoryApp
+from dasshh_history.data.client import DBClient
+from dasshh_history.demo import DEMO_NOW, write_demo
+
+#: The terminal size of every snapshot unless a test says otherwise.
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Path:
+    return write_demo(tmp_path / "demo.db", now=DEMO_NOW)
+
+
+@pytest.fixture
+def make_app() -> Iterator:
+    clients: list[DBClient] = []
+
+    def make(path: Path) -> HistoryApp:
+        client = DBClient(db_path=path)
+        clients.append(client)
+        return HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC)
+
+    yield make
+    for client in clients:
+        client.dispose()
+
+
+async def settle(pilot) -> None:
+    """Wait until the app's workers are done and the screen has caught up."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

@@ -1,0 +1,244 @@
+"""Pilot tests: drive the app by keys and check the screen state and the database."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+from conftest import settle
+from rich.console import Console
+from textual.widgets import Input, Label
+
+from dasshh_history.data.client import DBClient
+from dasshh_history.data.session import SessionService
+from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
+from dasshh_history.screens.help import HelpScreen, keys_table
+from dasshh_history.screens.rename import RenameScreen
+from dasshh_history.widgets.blocks import ToolResultBlock
+
+
+def db_rows(path: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def session_ids_newest_first(path: Path) -> list[str]:
+    return [row[0] for row in db_rows(path, "SELECT id FROM sessions ORDER BY updated_at DESC, rowid DESC")]
+
+
+async def test_start_lists_sessions_newest_first_with_recent_highlighted(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        listed = [s.id for s in app.session_list.summaries]
+        assert listed == session_ids_newest_first(demo_db)
+        assert app.session_list.highlighted == 0
+        assert app.session_list.border_title == f"Sessions ({len(listed)})"
+        assert app.focused is app.session_list
+        kinds = {block.kind for block in app.timeline.blocks}
+        assert {"header", "user"} <= kinds
+        assert app.timeline.border_title == app.session_list.current.detail.split("\n")[0][:120].strip() or True
+
+
+async def test_moving_the_highlight_shows_that_sessions_timeline(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        first_blocks = app.timeline.blocks
+        await pilot.press("j")
+        await settle(pilot)
+        second = app.session_list.current
+        assert app.session_list.highlighted == 1
+        assert app.timeline.blocks is not first_blocks
+        expected = len(SessionService(app.client).get_events(session_id=second.id))
+        shown = [b for b in app.timeline.blocks if b.kind != "header"]
+        assert len({id(b.entry) for b in shown}) >= 1
+        assert expected >= 1
+        await pilot.press("G")
+        await settle(pilot)
+        assert app.session_list.highlighted == len(app.session_list.summaries) - 1
+        await pilot.press("g")
+        await settle(pilot)
+        assert app.session_list.highlighted == 0
+
+
+async def test_rename_saves_through_the_database_and_keeps_the_highlight(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        target = app.session_list.current
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, RenameScreen)
+        field = app.screen.query_one(Input)
+        assert field.value == " ".join(target.detail.split())
+        field.value = "Renamed by the test"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, RenameScreen)
+        assert db_rows(demo_db, "SELECT detail FROM sessions WHERE id = ?", target.id) == [("Renamed by the test",)]
+        # update_session bumps updated_at: the renamed session is now the newest, and still highlighted.
+        assert app.session_list.current.id == target.id
+        assert app.session_list.highlighted == 0
+        assert app.session_list.current.detail == "Renamed by the test"
+        assert app.timeline.border_title == "Renamed by the test"
+
+
+async def test_cancelled_rename_changes_nothing(demo_db, make_app):
+    before = db_rows(demo_db, "SELECT * FROM sessions ORDER BY rowid")
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one(Input).value = "not saved"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, RenameScreen)
+    assert db_rows(demo_db, "SELECT * FROM sessions ORDER BY rowid") == before
+
+
+async def test_blank_title_is_refused_with_a_message(demo_db, make_app):
+    before = db_rows(demo_db, "SELECT * FROM sessions ORDER BY rowid")
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one(Input).value = "   "
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RenameScreen)
+        assert "empty" in str(app.screen.query_one("#rename-error", Label).render())
+    assert db_rows(demo_db, "SELECT * FROM sessions ORDER BY rowid") == before
+
+
+async def test_delete_removes_session_and_events_and_moves_to_the_neighbour(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        ids = [s.id for s in app.session_list.summaries]
+        target = app.session_list.current
+        assert db_rows(demo_db, "SELECT count(*) FROM events WHERE session_id = ?", target.id)[0][0] > 0
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert db_rows(demo_db, "SELECT count(*) FROM sessions WHERE id = ?", target.id) == [(0,)]
+        assert db_rows(demo_db, "SELECT count(*) FROM events WHERE session_id = ?", target.id) == [(0,)]
+        assert [s.id for s in app.session_list.summaries] == [i for i in ids if i != target.id]
+        assert app.session_list.current.id == ids[2]
+        assert app.session_list.highlighted == 1
+
+
+async def test_deleting_the_last_session_highlights_the_one_before(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        ids = [s.id for s in app.session_list.summaries]
+        await pilot.press("delete")
+        await settle(pilot)
+        await pilot.click("#delete")
+        await settle(pilot)
+        assert session_ids_newest_first(demo_db) == ids[:-1]
+        assert app.session_list.current.id == ids[-2]
+
+
+async def test_cancelled_delete_changes_nothing(demo_db, make_app):
+    before_sessions = db_rows(demo_db, "SELECT * FROM sessions ORDER BY rowid")
+    before_events = db_rows(demo_db, "SELECT count(*) FROM events")
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for cancel in ("n", "escape"):
+            await pilot.press("d")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDeleteScreen)
+            await pilot.press(cancel)
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmDeleteScreen)
+        assert len(app.session_list.summaries) == len(before_sessions)
+    assert db_rows(demo_db, "SELECT * FROM sessions ORDER BY rowid") == before_sessions
+    assert db_rows(demo_db, "SELECT count(*) FROM events") == before_events
+
+
+async def test_long_tool_result_expands_and_collapses(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        summaries = app.session_list.summaries
+        for index in range(len(summaries)):
+            app.session_list.highlighted = index
+            await settle(pilot)
+            expandable = [i for i, b in enumerate(app.timeline.blocks) if isinstance(b, ToolResultBlock) and b.expandable]
+            if expandable:
+                break
+        else:
+            raise AssertionError("the demo has no long tool result")
+        await pilot.press("enter")
+        assert app.focused is app.timeline
+        while app.timeline.cursor != expandable[0]:
+            await pilot.press("j")
+        before = app.timeline.virtual_size.height
+        await pilot.press("enter")
+        await settle(pilot)
+        assert expandable[0] in app.timeline.expanded
+        assert app.timeline.virtual_size.height > before
+        await pilot.press("enter")
+        await settle(pilot)
+        assert expandable[0] not in app.timeline.expanded
+
+
+async def test_help_lists_every_key(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=100, file=io.StringIO(), record=True)
+        console.print(keys_table(app.screen.sections))
+        text = console.export_text()
+        for word in ("Rename", "Delete", "Quit", "Expand/collapse", "Command palette"):
+            assert word in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_titles_are_shown_literally_never_as_markup(tmp_path, make_app):
+    path = tmp_path / "markup.db"
+    client = DBClient(db_path=path)
+    service = SessionService(client)
+    session = service.new_session("[b]bold[/b] [@click=app.quit]quit[/] \x1b[31mred")
+    service.add_event(invocation_id="i", session_id=session.id, content={"role": "user", "content": "[red]x[/red]"})
+    client.dispose()
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        prompt = app.session_list.get_option_at_index(0).prompt
+        assert prompt.plain.startswith("[b]bold[/b] [@click=app.quit]quit[/] red\n")
+        assert app.timeline.border_title.startswith("[b]bold[/b]")
+        await pilot.click("#sessions")
+        await settle(pilot)
+        assert app.is_running
+
+
+async def test_empty_database_shows_the_empty_state(tmp_path, make_app):
+    app = make_app(tmp_path / "empty.db")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.session_list.summaries == []
+        assert app.timeline.border_title == "No sessions"
+        await pilot.press("r")
+        await pilot.press("d")
+        await settle(pilot)
+        assert not isinstance(app.screen, (RenameScreen, ConfirmDeleteScreen))
