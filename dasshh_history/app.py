@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 
+from rich.align import Align
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import get_current_worker
@@ -31,10 +35,17 @@ from dasshh_history.widgets.timeline import Timeline
 
 EMPTY_STATE = (
     "No history yet.\n\n"
-    "dasshh saves every conversation you have with it to ~/.dasshh/db/dasshh.db; "
+    "dasshh saves every conversation you have with it to\n~/.dasshh/db/dasshh.db;\n"
     "they will be listed here.\n\n"
-    "To look around with sample data, run:  dasshh-history --demo"
+    "To look around with sample data, run:\ndasshh-history --demo"
 )
+
+
+def empty_state() -> RenderableType:
+    text = Text(EMPTY_STATE)
+    text.stylize("bold", 0, len("No history yet."))
+    text.highlight_regex(r"dasshh-history --demo|~/\.dasshh/db/dasshh\.db", "bold")
+    return Padding(Group(*(Align.center(line) if line.plain else Text() for line in text.split("\n"))), (4, 2, 0, 2))
 
 
 def describe_error(exc: BaseException) -> str:
@@ -126,12 +137,12 @@ class HistoryApp(App[None]):
             self._shown_id = None
             self.timeline.border_title = "No sessions"
             self.timeline.border_subtitle = ""
-            self.timeline.show_placeholder(Text(EMPTY_STATE, justify="center"))
+            self.timeline.show_placeholder(empty_state())
             return
         if summary.id == self._shown_id:
             return
         self._shown_id = summary.id
-        self.timeline.border_title = one_line(summary.detail, 120)
+        self.timeline.border_title = Content(one_line(summary.detail, 120))  # literal, never markup
         count = summary.event_count
         self.timeline.border_subtitle = (
             f"{count:,} message{'' if count == 1 else 's'} · started {format_timestamp(summary.created_at, self.tz)}"

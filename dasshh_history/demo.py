@@ -364,6 +364,8 @@ def _insert(path: Path, session_rows: list[tuple], event_rows: Iterator[tuple] |
 
 
 def _create_schema(path: Path) -> None:
+    if path.exists():
+        raise FileExistsError(f"{path} exists: the generators only write new databases")
     DBClient(db_path=path).dispose()
 
 
@@ -425,10 +427,15 @@ def write_large_history(
             reply(f"Run `{words[0]} {words[1]}` then check **{words[2]}** ({number} items, see the {words[3]})."),
         ]
         while len(contents) < events_per_session:
-            contents.append(user(f"and the {rng.choice(_WORDS)}?") if len(contents) % 2 == 0 else reply(f"Also {rng.choice(_WORDS)}."))
-        for content in contents[:events_per_session]:
+            if len(contents) % 2 == 0:
+                contents.append(user(f"Now the same for host-{rng.randrange(97)} with {' and '.join(rng.sample(_WORDS, 2))}"))
+            else:
+                contents.append(reply(f"Also check the {rng.choice(_WORDS)}."))
+        contents = contents[:events_per_session]
+        for content in contents:
             event_rows.append((ids.uuid(), invocation_id, session_id, at, stored_json(content)))
-        session_rows.append((session_id, question, at, stored_time(updated)))
+        title = next((c["content"] for c in reversed(contents) if c["role"] == "user"), question)  # type: ignore[index]
+        session_rows.append((session_id, title, at, stored_time(updated)))
     if big_session_events:
         session_id = ids.uuid()
         created = now - timedelta(hours=6)

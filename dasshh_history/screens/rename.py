@@ -34,7 +34,8 @@ class RenameScreen(ModalScreen[str | None]):
             self.query_one("#rename-error", Label).update("A title cannot be empty.")
             self.query_one(Input).focus()
             return
-        self.dismiss(title.strip())
+        # An unchanged title writes nothing (and does not bump the session's updated_at).
+        self.dismiss(None if title.strip() == self._current.strip() else title.strip())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -122,7 +122,7 @@ class UserBlock(EntryBlock):
     entry: UserMessage
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
-        title = Text("▍You", style=f"bold {theme.user}")
+        title = Text("● You", style=f"bold {theme.user}")
         return _panel(Text(sanitize(self.entry.text)), title, theme.user, selected=selected)
 
     def estimate_height(self, width: int, expanded: bool) -> int:

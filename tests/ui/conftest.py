@@ -40,3 +40,10 @@ async def settle(pilot) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+def plain_title(widget) -> str:
+    """A widget's border title as the user reads it (the getter returns escaped markup)."""
+    from textual.content import Content
+
+    return Content.from_markup(widget.border_title or "").plain

@@ -1,0 +1,91 @@
+"""Regenerate screenshots/*.svg from the demo data: ``python scripts/screenshots.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from pathlib import Path
+
+from dasshh_history.app import HistoryApp
+from dasshh_history.data.client import DBClient
+from dasshh_history.demo import DEMO_NOW, write_demo
+from dasshh_history.widgets.blocks import ToolResultBlock
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+SIZE = (140, 42)
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def startup(pilot) -> None:
+    await settle(pilot)
+
+
+async def tool_results(pilot) -> None:
+    app = pilot.app
+    for index in range(len(app.session_list.summaries)):
+        app.session_list.highlighted = index
+        await settle(pilot)
+        blocks = app.timeline.blocks
+        target = next((i for i, b in enumerate(blocks) if isinstance(b, ToolResultBlock) and b.expandable), None)
+        if target is not None:
+            app.timeline.focus()
+            app.timeline.cursor = target - 2
+            app.timeline.scroll_to_block(target - 2, top=True)
+            await settle(pilot)
+            return
+
+
+async def rename(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("r")
+    await settle(pilot)
+
+
+async def delete(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("d")
+    await settle(pilot)
+
+
+async def help_screen(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await settle(pilot)
+
+
+SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
+    "main": startup,
+    "tool-results": tool_results,
+    "rename": rename,
+    "delete": delete,
+    "help": help_screen,
+}
+
+
+async def shoot(db: Path, name: str, steps: Callable[..., Awaitable[None]]) -> None:
+    client = DBClient(db_path=db)
+    app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC)
+    async with app.run_test(size=SIZE) as pilot:
+        await steps(pilot)
+        app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    client.dispose()
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, steps in SHOTS.items():
+            db = write_demo(Path(tmp) / f"{name}.db", now=DEMO_NOW)
+            await shoot(db, name, steps)
+            print(OUT / f"{name}.svg")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
