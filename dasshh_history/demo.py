@@ -457,6 +457,6 @@ def write_large_history(
                     event_rows.append((ids.uuid(), invocation_id, session_id, at, stored_json(content)))
                     written += 1
             query += 1
-        session_rows.append((session_id, f"Large session: {big_session_events} events", stored_time(created), stored_time(now)))
+        session_rows.append((session_id, f"Large session: {big_session_events} events", stored_time(created), stored_time(now - timedelta(minutes=1))))
     _insert(path, session_rows, event_rows)
     return path
