@@ -12,7 +12,15 @@ def pretty_json(value: object) -> str:
     try:
         return json.dumps(value, indent=2, ensure_ascii=False, default=repr)
     except (ValueError, TypeError, RecursionError):
+        return safe_repr(value)
+
+
+def safe_repr(value: object) -> str:
+    """``repr`` that survives values nested too deeply to print."""
+    try:
         return repr(value)
+    except (RecursionError, ValueError):
+        return f"<{type(value).__name__} nested too deeply to show>"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
+from dasshh_history.data.types import BrokenValue
 from dasshh_history.domain.entries import (
     AssistantReply,
     Entry,
@@ -17,6 +18,7 @@ from dasshh_history.domain.entries import (
     ToolResult,
     UserMessage,
     pretty_json,
+    safe_repr,
 )
 
 
@@ -25,10 +27,6 @@ class EventLike(Protocol):
     invocation_id: str | None
     created_at: datetime | None
     content: Any
-
-
-def _is_broken(value: object) -> bool:
-    return type(value).__name__ == "BrokenValue" and hasattr(value, "raw") and hasattr(value, "error")
 
 
 def _loads(text: str) -> tuple[bool, object | None]:
@@ -100,7 +98,7 @@ def _tool_result(content: dict, common: dict) -> ToolResult:
 
 def _entries(event: EventLike, common: dict) -> list[Entry]:
     content = event.content
-    if _is_broken(content):
+    if isinstance(content, BrokenValue):
         return [RawEntry(**common, role=None, reason=f"undecodable row: {content.error}", raw=content.raw)]
     if not isinstance(content, dict):
         return [RawEntry(**common, role=None, reason=f"content is {type(content).__name__}, not a message",
@@ -139,7 +137,7 @@ def entries_from_event(event: EventLike) -> list[Entry]:
         return _entries(event, common)
     except Exception as exc:  # one bad row never hides the others
         return [RawEntry(**common, role=None, reason=f"unreadable row ({type(exc).__name__})",
-                         raw=repr(getattr(event, "content", None))[:100_000])]
+                         raw=safe_repr(getattr(event, "content", None))[:100_000])]
 
 
 def build_timeline(events: Iterable[EventLike]) -> list[Invocation]:

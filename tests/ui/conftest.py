@@ -12,10 +12,6 @@ from dasshh_history.app import HistoryApp
 from dasshh_history.data.client import DBClient
 from dasshh_history.demo import DEMO_NOW, write_demo
 
-#: The terminal size of every snapshot unless a test says otherwise.
-SIZE = (120, 36)
-
-
 @pytest.fixture
 def demo_db(tmp_path: Path) -> Path:
     return write_demo(tmp_path / "demo.db", now=DEMO_NOW)
@@ -33,17 +29,3 @@ def make_app() -> Iterator:
     yield make
     for client in clients:
         client.dispose()
-
-
-async def settle(pilot) -> None:
-    """Wait until the app's workers are done and the screen has caught up."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def plain_title(widget) -> str:
-    """A widget's border title as the user reads it (the getter returns escaped markup)."""
-    from textual.content import Content
-
-    return Content.from_markup(widget.border_title or "").plain

@@ -6,7 +6,7 @@ import io
 import sqlite3
 from pathlib import Path
 
-from conftest import plain_title, settle
+from uiutil import plain_title, settle
 from rich.console import Console
 from textual.widgets import Input, Label
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import SIZE, settle
+from uiutil import SIZE, settle
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.session import SessionService
