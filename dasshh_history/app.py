@@ -20,7 +20,7 @@ from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from dasshh_history.data.browse import HistoryReader, SessionSummary
-from dasshh_history.data.client import DBClient
+from dasshh_history.data.client import DatabaseUnavailableError, DBClient
 from dasshh_history.data.models import utcnow
 from dasshh_history.data.session import SessionNotFoundError, SessionService
 from dasshh_history.domain.parse import build_timeline
@@ -48,8 +48,14 @@ def empty_state() -> RenderableType:
     return Padding(Group(*(Align.center(line) if line.plain else Text() for line in text.split("\n"))), (4, 2, 0, 2))
 
 
+#: What a worker catches from the data layer; anything else is a bug and should surface.
+DB_ERRORS = (SQLAlchemyError, DatabaseUnavailableError)
+
+
 def describe_error(exc: BaseException) -> str:
     """A one-line, user-facing description of a database error."""
+    if isinstance(exc, DatabaseUnavailableError):
+        return f"the database file {exc.reason}; restart dasshh-history to open it again"
     orig = getattr(exc, "orig", None)
     message = " ".join(str(orig if orig is not None else exc).split())
     if "readonly" in message or "read-only" in message:
@@ -121,7 +127,7 @@ class HistoryApp(App[None]):
             if prefer_recent:
                 recent = self.service.get_recent_session()
                 highlight_id = recent.id if recent else None
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             self.call_from_thread(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
             return
         if not get_current_worker().is_cancelled:
@@ -154,7 +160,7 @@ class HistoryApp(App[None]):
         """Read and parse a session's events off the UI thread; stale loads are dropped."""
         try:
             events = self.service.get_events(session_id=summary.id)
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             self.call_from_thread(self.say, f"Could not read events: {describe_error(exc)}", severity="error")
             return
         blocks = build_blocks(build_timeline(events), self.tz)
@@ -195,7 +201,7 @@ class HistoryApp(App[None]):
             self.service.update_session(session_id=summary.id, detail=title)
         except SessionNotFoundError:
             self.call_from_thread(self.say, "That session no longer exists.", severity="warning")
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             self.call_from_thread(self.say, f"Rename failed: {describe_error(exc)}", severity="error")
             return
         else:
@@ -222,7 +228,7 @@ class HistoryApp(App[None]):
     def delete_session(self, summary: SessionSummary, neighbour_id: str | None) -> None:
         try:
             self.service.delete_session(session_id=summary.id)
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             self.call_from_thread(self.say, f"Delete failed: {describe_error(exc)}", severity="error")
             return
         self.call_from_thread(self.say, f"Deleted “{one_line(summary.detail, 60)}”")

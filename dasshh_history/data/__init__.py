@@ -1,6 +1,6 @@
 """The data layer: dasshh's documented storage contract (no UI here)."""
 
-from dasshh_history.data.client import Base, DatabaseOpenError, DBClient
+from dasshh_history.data.client import Base, DatabaseOpenError, DatabaseUnavailableError, DBClient
 from dasshh_history.data.models import BrokenValue, StorageEvent, StorageSession
 from dasshh_history.data.session import SessionNotFoundError, SessionService
 
@@ -9,6 +9,7 @@ __all__ = [
     "BrokenValue",
     "DBClient",
     "DatabaseOpenError",
+    "DatabaseUnavailableError",
     "SessionNotFoundError",
     "SessionService",
     "StorageEvent",

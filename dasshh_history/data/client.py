@@ -42,6 +42,41 @@ class DatabaseOpenError(Exception):
         super().__init__(f"cannot open {self.path}: {reason}")
 
 
+class DatabaseUnavailableError(Exception):
+    """The database file was removed or replaced while it was open.
+
+    SQLite would otherwise go on reading and writing the unlinked file, and
+    every change would be silently lost.
+    """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path} {reason}")
+
+
+def _path_from_url(url: str) -> Path | None:
+    """The file a SQLite URL names (``sqlite:///file:PATH?mode=ro&uri=true`` included), or None."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        database = database[len("file:"):].split("?", 1)[0]
+        if database.startswith("//"):
+            database = database[2:]
+        if not database or database == ":memory:" or "mode=memory" in url:
+            return None
+    return Path(database)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
 def _check_existing_file(path: Path) -> None:
     """Refuse a file that is not a dasshh-compatible SQLite database, without writing to it."""
     if path.is_dir():
@@ -94,12 +129,12 @@ class DBClient:
         if db_path is not None and url is not None:
             raise ValueError("give db_path or url, not both")
         if url is not None:
-            parsed = make_url(url)
-            self.db_path = Path(parsed.database) if parsed.database else None
+            self.db_path = _path_from_url(url)
+            if self.db_path is not None:
+                _check_existing_file(self.db_path)
         else:
             self.db_path = Path(db_path).expanduser() if db_path is not None else DEFAULT_DB_PATH
             url = f"sqlite:///{self.db_path}"
-        if self.db_path is not None and str(self.db_path) not in ("", ":memory:"):
             _check_existing_file(self.db_path)
             if not self.db_path.exists():
                 try:
@@ -115,6 +150,7 @@ class DBClient:
         self.read_only = False
         try:
             self._create_schema()
+            self._identity = self._current_identity()
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise DatabaseOpenError(self.db_path or url, _one_line(exc)) from None
@@ -132,9 +168,29 @@ class DBClient:
         except SQLAlchemyError:
             self.read_only = True  # read-only file or directory: browsing still works
 
+    def _current_identity(self) -> tuple[int, int] | None:
+        if self.db_path is None:
+            return None
+        return _file_identity(self.db_path)
+
+    def check_file(self) -> None:
+        """Raise :class:`DatabaseUnavailableError` if the file is gone or was replaced since opening."""
+        if self._identity is None:
+            return
+        current = _file_identity(self.db_path)  # type: ignore[arg-type]
+        if current is None:
+            raise DatabaseUnavailableError(self.db_path, "was removed")  # type: ignore[arg-type]
+        if current != self._identity:
+            raise DatabaseUnavailableError(self.db_path, "was replaced by another file")  # type: ignore[arg-type]
+
     @contextmanager
     def get_db(self) -> Generator[Session, None, None]:
-        """A database session; rolled back on error and always closed."""
+        """A database session; rolled back on error and always closed.
+
+        Raises :class:`DatabaseUnavailableError` when the file was removed or
+        replaced since it was opened.
+        """
+        self.check_file()
         db = self.DatabaseSessionFactory()
         try:
             yield db

@@ -14,7 +14,13 @@ from dbutil import DASSHH_SCHEMA, dasshh_database, digest, rows
 from sqlalchemy.orm import DeclarativeBase
 
 from dasshh_history.data import client as client_module
-from dasshh_history.data.client import DEFAULT_DB_PATH, Base, DatabaseOpenError, DBClient
+from dasshh_history.data.client import (
+    DEFAULT_DB_PATH,
+    Base,
+    DatabaseOpenError,
+    DatabaseUnavailableError,
+    DBClient,
+)
 from dasshh_history.data.models import BrokenValue, StorageEvent, StorageSession
 from dasshh_history.data.session import SessionService
 
@@ -271,6 +277,7 @@ def test_read_only_url_is_browsable_and_writes_fail(tmp_path: Path):
     before = digest(path)
     client = DBClient(url=f"sqlite:///file:{path}?mode=ro&uri=true")
     try:
+        assert client.db_path == path
         assert client.read_only  # the indexes could not be created, and that is fine
         service = SessionService(client)
         assert [s.id for s in service.list_sessions()] == ["s-new", "s-old"]
@@ -303,3 +310,28 @@ def test_schema_text_of_dasshh_is_accepted_as_is(tmp_path: Path):
     schema_before = rows(path, "SELECT sql FROM sqlite_master WHERE type = 'table' ORDER BY name")
     DBClient(db_path=path).dispose()
     assert rows(path, "SELECT sql FROM sqlite_master WHERE type = 'table' ORDER BY name") == schema_before
+
+
+def test_uri_url_creates_nothing_beside_the_working_directory(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "new.db"
+    DBClient(url=f"sqlite:///file:{path}?uri=true").dispose()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
+
+
+def test_removed_file_is_reported_not_written_to(service, client, db_path):
+    session = service.new_session("before")
+    db_path.unlink()
+    with pytest.raises(DatabaseUnavailableError, match="was removed"):
+        service.update_session(session_id=session.id, detail="lost")
+    with pytest.raises(DatabaseUnavailableError):
+        service.list_sessions()
+
+
+def test_replaced_file_is_reported(service, client, db_path, tmp_path: Path):
+    service.new_session("original")
+    other = tmp_path / "other.db"
+    DBClient(db_path=other).dispose()
+    os.replace(other, db_path)
+    with pytest.raises(DatabaseUnavailableError, match="replaced"):
+        service.get_recent_session()

@@ -1,0 +1,95 @@
+"""Database errors while the app runs (read-only, locked, removed) are notified; the app keeps running."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC
+from pathlib import Path
+
+from textual.widgets import Input
+from uiutil import settle
+
+from dasshh_history.app import HistoryApp
+from dasshh_history.data import client as client_module
+from dasshh_history.data.client import DBClient
+from dasshh_history.demo import DEMO_NOW
+from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
+
+
+def messages(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def sessions(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT * FROM sessions ORDER BY rowid").fetchall()
+
+
+async def rename(pilot, title: str) -> None:
+    await pilot.press("r")
+    await settle(pilot)
+    pilot.app.screen.query_one(Input).value = title
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_read_only_database_browses_and_refuses_writes(demo_db):
+    before = sessions(demo_db)
+    client = DBClient(url=f"sqlite:///file:{demo_db}?mode=ro&uri=true")
+    app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert len(app.session_list.summaries) == 12
+            assert app.timeline.blocks
+            await rename(pilot, "not allowed")
+            assert any("Rename failed: the database is read-only" in m for m in messages(app))
+            await pilot.press("d")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDeleteScreen)
+            await pilot.press("y")
+            await settle(pilot)
+            assert any("Delete failed: the database is read-only" in m for m in messages(app))
+            assert len(app.session_list.summaries) == 12  # nothing vanished from the list
+            await pilot.press("j")
+            await settle(pilot)
+            assert app.session_list.highlighted == 1 and app.is_running
+    finally:
+        client.dispose()
+    assert sessions(demo_db) == before
+
+
+async def test_lock_held_longer_than_the_timeout_is_notified(demo_db, monkeypatch):
+    monkeypatch.setattr(client_module, "BUSY_TIMEOUT_SECONDS", 0.2)
+    client = DBClient(db_path=demo_db)
+    app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC)
+    locker = sqlite3.connect(demo_db, isolation_level=None)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            target = app.session_list.current.id
+            locker.execute("BEGIN EXCLUSIVE")
+            await rename(pilot, "while locked")
+            assert any("locked by another program" in m for m in messages(app))
+            locker.execute("ROLLBACK")
+            await rename(pilot, "after the lock")
+            assert app.is_running
+        with sqlite3.connect(demo_db) as conn:
+            assert conn.execute("SELECT detail FROM sessions WHERE id = ?", (target,)).fetchone() == ("after the lock",)
+    finally:
+        locker.close()
+        client.dispose()
+
+
+async def test_removed_file_is_notified_and_nothing_is_written_to_it(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        demo_db.unlink()
+        await pilot.press("j")
+        await settle(pilot)
+        assert any("Could not read events: the database file was removed" in m for m in messages(app))
+        await rename(pilot, "into the void")
+        assert any("Rename failed: the database file was removed" in m for m in messages(app))
+        assert app.is_running
+    assert not demo_db.exists()
