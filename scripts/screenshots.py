@@ -28,6 +28,7 @@ async def startup(pilot) -> None:
 
 
 async def tool_results(pilot) -> None:
+    await settle(pilot)
     app = pilot.app
     for index in range(len(app.session_list.summaries)):
         app.session_list.highlighted = index
@@ -36,7 +37,7 @@ async def tool_results(pilot) -> None:
         target = next((i for i, b in enumerate(blocks) if isinstance(b, ToolResultBlock) and b.expandable), None)
         if target is not None:
             app.timeline.focus()
-            app.timeline.cursor = target - 2
+            app.timeline.cursor = target
             app.timeline.scroll_to_block(target - 2, top=True)
             await settle(pilot)
             return

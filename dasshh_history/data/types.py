@@ -37,8 +37,11 @@ def _decode_json(value: Any) -> Any:
         return value
     try:
         return json.loads(value)
+    except json.JSONDecodeError as exc:
+        where = exc.msg[: -len(" at")] if exc.msg.endswith(" at") else exc.msg
+        return BrokenValue(raw=value, error=f"not valid JSON: {where.lower()} at character {exc.pos}")
     except (ValueError, RecursionError) as exc:
-        return BrokenValue(raw=value, error=f"not valid JSON: {type(exc).__name__}: {exc}"[:200])
+        return BrokenValue(raw=value, error=f"not valid JSON ({type(exc).__name__})")
 
 
 class TolerantJSON(TypeDecorator[Any]):

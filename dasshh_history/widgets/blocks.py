@@ -225,11 +225,16 @@ class RawBlock(EntryBlock):
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         role = sanitize(self.entry.role) if self.entry.role else "unknown"
-        title = Text.assemble(("◌ ", theme.raw), (f"{role}: {sanitize(self.entry.reason)}", f"italic {theme.raw}"))
-        return _panel(Text(sanitize(self.entry.raw), style=theme.raw), title, theme.raw, selected=selected)
+        reason = sanitize(self.entry.reason)
+        short, _, detail = reason.partition(": ")
+        title = Text.assemble(("◌ ", theme.raw), (f"{role}: {short}", f"italic {theme.raw}"))
+        body: RenderableType = Text(sanitize(self.entry.raw), style=theme.raw)
+        if detail:  # a long reason reads better in the body than cut off in the title
+            body = Group(Text(detail, style=f"italic {theme.error}"), body)
+        return _panel(body, title, theme.raw, selected=selected)
 
     def estimate_height(self, width: int, expanded: bool) -> int:
-        return _estimate_lines(self.entry.raw, width) + 2
+        return _estimate_lines(self.entry.raw, width) + 2 + (": " in self.entry.reason)
 
 
 def build_blocks(invocations: list[Invocation], tz: tzinfo | None) -> list[Block]:

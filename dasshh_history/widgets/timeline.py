@@ -136,7 +136,7 @@ class Timeline(ScrollView, can_focus=True):
         if strips is None:
             block = self._blocks[index]
             renderable = block.render(
-                self._theme(), expanded=index in self._expanded, selected=index == self.cursor
+                self._theme(), expanded=index in self._expanded, selected=index == self.cursor and self.has_focus
             )
             strips = self._render(renderable, self._render_width)
             self._cache[index] = strips
@@ -192,6 +192,16 @@ class Timeline(ScrollView, can_focus=True):
     def _invalidate(self, index: int) -> None:
         if 0 <= index < len(self._blocks):
             self._cache.pop(index, None)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self._invalidate(self.cursor)  # the selected block is drawn heavier while focused
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        super()._on_blur(event)
+        self._invalidate(self.cursor)
+        self.refresh()
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._invalidate(old)

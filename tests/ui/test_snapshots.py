@@ -5,6 +5,7 @@ After a deliberate UI change run ``pytest --snapshot-update`` and open every cha
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -38,15 +39,51 @@ def test_startup_on_demo_data(snap_compare, demo_db, make_app):
     assert snap_compare(make_app(demo_db), terminal_size=SIZE, run_before=settle)
 
 
-def test_every_event_kind(snap_compare, demo_db, make_app):
-    """A session holding user, assistant, tool call, tool result and raw (system) blocks."""
+def every_kind_db(path: Path) -> Path:
+    """One session holding every kind of event, written with raw SQL at fixed times."""
+    at = "2026-03-14 12:00:00.000000"
+    args = json.dumps({"path": "/etc/hosts"})
+    contents = [
+        {"role": "system", "content": "You are dasshh, a helpful terminal assistant."},
+        {"role": "user", "content": "What is in /etc/hosts, and why did the second call fail?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_ok", "type": "function", "index": 0, "function": {"name": "read_file", "arguments": args}},
+            {"id": "call_cut", "type": "function", "index": 1,
+             "function": {"name": "read_file", "arguments": '{"path": "/etc/ho'}},
+        ]},
+        {"role": "tool", "tool_call_id": "call_ok", "name": "read_file",
+         "content": json.dumps({"content": "127.0.0.1 localhost"}, indent=2)},
+        {"role": "tool", "tool_call_id": "call_cut", "name": "read_file", "content": "error: bad arguments"},
+        {"role": "tool", "tool_call_id": "call_gone", "name": "run_shell_command", "content": json.dumps({"ok": 1})},
+        {"role": "assistant", "content": "## Answer\n\n| host | ip |\n| --- | --- |\n| localhost | `127.0.0.1` |\n\n"
+                                         "```bash\ncat /etc/hosts\n```"},
+        {"role": "narrator", "content": "an unknown role"},
+    ]
+    rows = [(f"e{n}", "inv", "s1", at, json.dumps(c)) for n, c in enumerate(contents)]
+    rows.append(("e99", "inv", "s1", at, '{"role": "user", "content": "cut off mid-wri'))
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE sessions (id VARCHAR PRIMARY KEY, detail VARCHAR, created_at DATETIME, updated_at DATETIME);"
+        "CREATE TABLE events (id VARCHAR PRIMARY KEY, invocation_id VARCHAR, session_id VARCHAR REFERENCES sessions(id),"
+        " created_at DATETIME, content JSON);"
+    )
+    with conn:
+        conn.execute("INSERT INTO sessions VALUES ('s1', 'Every kind of event', ?, ?)", (at, at))
+        conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+    conn.close()
+    return path
+
+
+def test_every_event_kind(snap_compare, tmp_path: Path, make_app):
+    """User, reply (Markdown table and code), calls (valid and cut off), results (JSON, text, orphan), raw rows."""
 
     async def run_before(pilot):
-        await open_session(pilot, lambda block: block.kind == "raw")
+        await settle(pilot)
         pilot.app.timeline.focus()
         await settle(pilot)
 
-    assert snap_compare(make_app(demo_db), terminal_size=(120, 60), run_before=run_before)
+    app = make_app(every_kind_db(tmp_path / "kinds.db"))
+    assert snap_compare(app, terminal_size=(120, 72), run_before=run_before)
 
 
 def test_invalid_tool_arguments_are_marked(snap_compare, demo_db, make_app):
