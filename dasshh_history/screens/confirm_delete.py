@@ -27,7 +27,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         with Vertical(id="dialog", classes="dialog danger"):
             yield Label("Delete session?", classes="dialog-title")
             yield Static(Text(self._title), id="delete-title", classes="dialog-session")
-            noun = "event" if self._count == 1 else "events"
+            noun = "message" if self._count == 1 else "messages"
             yield Label(f"This deletes the session and its {self._count:,} {noun}.", id="delete-count")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete", variant="error", id="delete")

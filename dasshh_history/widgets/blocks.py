@@ -102,8 +102,8 @@ class HeaderBlock(Block):
 
     def __init__(self, invocation: Invocation, tz: tzinfo | None) -> None:
         self.invocation = invocation
-        count = len(invocation.entries)
-        self.label = f" {format_timestamp(invocation.started_at, tz)} · {count} {'entry' if count == 1 else 'entries'} "
+        count = len({entry.event_id for entry in invocation.entries})  # stored messages, as the list counts
+        self.label = f" {format_timestamp(invocation.started_at, tz)} · {count} {'message' if count == 1 else 'messages'} "
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         return Padding(Rule(Text(self.label, style=theme.muted), style=theme.muted, align="left"), (1, 0, 0, 0))
