@@ -50,24 +50,10 @@ def run_app(client: DBClient) -> None:
     HistoryApp(client).run()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.demo:
-        from dasshh_history.demo import write_demo
-
-        with tempfile.TemporaryDirectory(prefix="dasshh-history-demo-") as tmp:
-            path = write_demo(Path(tmp) / "demo.db")
-            try:
-                client = open_client(path)
-            except DatabaseOpenError as exc:
-                return _fail(str(exc))
-            try:
-                run_app(client)
-            finally:
-                client.dispose()
-        return 0
+def browse(path: Path | None) -> int:
+    """Open the database at *path* (the default one when None) in the app; the exit status."""
     try:
-        client = open_client(args.db)
+        client = open_client(path)
     except DatabaseOpenError as exc:
         return _fail(str(exc))
     try:
@@ -75,3 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         client.dispose()
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.demo:
+        from dasshh_history.demo import write_demo
+
+        with tempfile.TemporaryDirectory(prefix="dasshh-history-demo-") as tmp:
+            return browse(write_demo(Path(tmp) / "demo.db"))
+    return browse(args.db)
