@@ -30,7 +30,7 @@ from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
 from dasshh_history.screens.help import HelpScreen
 from dasshh_history.screens.rename import RenameScreen
 from dasshh_history.widgets.blocks import build_blocks
-from dasshh_history.widgets.session_list import SessionList
+from dasshh_history.widgets.session_list import PAGE_SIZE, SessionList
 from dasshh_history.widgets.timeline import Timeline
 
 EMPTY_STATE = (
@@ -93,13 +93,14 @@ class HistoryApp(App[None]):
         self.reader = HistoryReader(client)
         self.clock = clock
         self.tz = tz
-        self._shown_id: str | None = None
+        self._shown_id: str | None = None  # the session whose timeline is shown or loading
+        self.displayed_session_id: str | None = None  # the session whose events the timeline shows
 
     # -- layout ----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield SessionList(clock=self.clock, tz=self.tz, id="sessions")
+            yield SessionList(self._read_page, clock=self.clock, tz=self.tz, id="sessions")
             yield Timeline(id="timeline")
         yield Footer()
 
@@ -120,27 +121,41 @@ class HistoryApp(App[None]):
     # -- loading ---------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="sessions")
-    def load_sessions(self, *, highlight_id: str | None = None, prefer_recent: bool = False) -> None:
-        """Fetch the session rows (and, at start, the recent session) off the UI thread."""
+    def load_sessions(
+        self, *, highlight_id: str | None = None, prefer_recent: bool = False, keep_index: int = 0
+    ) -> None:
+        """Count the sessions and read the page under the highlight, off the UI thread.
+
+        The highlight goes to ``highlight_id`` (the recent session with
+        ``prefer_recent``) when it exists, else stays at ``keep_index``.
+        """
         try:
-            summaries = self.reader.list_summaries()
             if prefer_recent:
                 recent = self.service.get_recent_session()
                 highlight_id = recent.id if recent else None
+            total = self.reader.count_sessions()
+            index = self.reader.rank(session_id=highlight_id) if highlight_id else None
+            index = min(keep_index, total - 1) if index is None else index
+            page = max(index, 0) // PAGE_SIZE
+            pages = {page: self.reader.list_summaries(offset=page * PAGE_SIZE, limit=PAGE_SIZE)}
         except DB_ERRORS as exc:
             self.call_from_thread(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
             return
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._show_sessions, summaries, highlight_id)
+            self.call_from_thread(self.session_list.reset, total, pages, index)
 
-    def _show_sessions(self, summaries: list[SessionSummary], highlight_id: str | None) -> None:
-        self.session_list.set_summaries(summaries, highlight_id=highlight_id)
-        self.session_list.post_message(SessionList.Highlighted(self.session_list.current))
+    def _read_page(self, offset: int, limit: int) -> list[SessionSummary] | None:
+        """The session list's source of rows (called in its worker threads)."""
+        try:
+            return self.reader.list_summaries(offset=offset, limit=limit)
+        except DB_ERRORS as exc:
+            self.call_from_thread(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
+            return None
 
     def on_session_list_highlighted(self, message: SessionList.Highlighted) -> None:
         summary = message.summary
         if summary is None:
-            self._shown_id = None
+            self._shown_id = self.displayed_session_id = None
             self.timeline.border_title = "No sessions"
             self.timeline.border_subtitle = ""
             self.timeline.show_placeholder(empty_state())
@@ -170,6 +185,7 @@ class HistoryApp(App[None]):
     def _show_blocks(self, session_id: str, blocks: list) -> None:
         if session_id != self._shown_id:
             return
+        self.displayed_session_id = session_id
         if blocks:
             self.timeline.show_blocks(blocks)
         else:
@@ -214,25 +230,24 @@ class HistoryApp(App[None]):
         if summary is None:
             self.say("No session to delete.", severity="warning")
             return
-        summaries = self.session_list.summaries
         index = self.session_list.highlighted or 0
-        neighbour = summaries[index + 1] if index + 1 < len(summaries) else (summaries[index - 1] if index else None)
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self.delete_session(summary, neighbour.id if neighbour else None)
+                self.delete_session(summary, index)
 
         self.push_screen(ConfirmDeleteScreen(one_line(summary.detail, 300), summary.event_count), done)
 
     @work(thread=True, group="write")
-    def delete_session(self, summary: SessionSummary, neighbour_id: str | None) -> None:
+    def delete_session(self, summary: SessionSummary, index: int) -> None:
+        """Delete a session; the highlight stays at its place, on the next one (or the last)."""
         try:
             self.service.delete_session(session_id=summary.id)
         except DB_ERRORS as exc:
             self.call_from_thread(self.say, f"Delete failed: {describe_error(exc)}", severity="error")
             return
         self.call_from_thread(self.say, f"Deleted “{one_line(summary.detail, 60)}”")
-        self.call_from_thread(self.load_sessions, highlight_id=neighbour_id)
+        self.call_from_thread(self.load_sessions, keep_index=index)
 
     def say(self, message: str, *, severity: str = "information") -> None:
         """Notify without interpreting markup: messages may quote stored titles."""

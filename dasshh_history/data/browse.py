@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.models import StorageEvent, StorageSession
@@ -41,6 +41,19 @@ _SUMMARY_COLUMNS = (
 )
 
 
+# Where a session stands in the newest-first order (SESSION_RECENT_FIRST):
+# how many sessions come before it.  It compares stored values, as ORDER BY
+# does, so a date that does not parse still has a place.
+_RANK = text(
+    """
+    SELECT count(*) FROM sessions AS s, (SELECT updated_at AS u, rowid AS r FROM sessions WHERE id = :id) AS t
+    WHERE s.updated_at > t.u
+       OR (s.updated_at = t.u AND s.rowid > t.r)
+       OR (t.u IS NULL AND (s.updated_at IS NOT NULL OR s.rowid > t.r))
+    """
+)
+
+
 class HistoryReader:
     """Session summaries for the list pane, newest first."""
 
@@ -57,6 +70,13 @@ class HistoryReader:
             stmt = stmt.limit(limit)
         with self.db_client.get_db() as db:
             return [SessionSummary(*row) for row in db.execute(stmt)]
+
+    def rank(self, *, session_id: str) -> int | None:
+        """The index of a session in :meth:`list_summaries` order, or None if it does not exist."""
+        with self.db_client.get_db() as db:
+            if db.scalar(select(StorageSession.id).where(StorageSession.id == session_id)) is None:
+                return None
+            return db.scalar(_RANK, {"id": session_id})
 
     def get_summary(self, *, session_id: str) -> SessionSummary | None:
         stmt = select(*_SUMMARY_COLUMNS).where(StorageSession.id == session_id)

@@ -1,34 +1,49 @@
-"""The session list pane: one two-line row per session, newest first."""
+"""The session list pane: a virtual list of two-line rows over a SQL window.
+
+The widget knows how many sessions there are and holds only the pages of rows
+it has been asked to draw; a page that is not loaded yet is fetched in a thread
+from ``source(offset, limit)`` and drawn as a placeholder meanwhile.  So the
+list opens as fast with 50,000 sessions as with 12, and creates no widget per
+session.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
+from rich.segment import Segment
 from rich.text import Text
+from textual import events, work
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from dasshh_history.data.browse import SessionSummary
 from dasshh_history.domain.text import format_when, one_line
 
 #: Titles are cut to this many characters before the pane's own ellipsis.
 TITLE_LIMIT = 200
+#: Lines per session row: the title, then when and how much.
+ROW_HEIGHT = 2
+#: Rows fetched per query.
+PAGE_SIZE = 100
+#: Pages kept in memory; the farthest from the cursor go first.
+MAX_PAGES = 40
+
+#: Reads ``limit`` summaries from ``offset`` (newest first); ``None`` when the read failed.
+Source = Callable[[int, int], list[SessionSummary] | None]
 
 
-def session_row(summary: SessionSummary, *, now: datetime, tz: tzinfo | None) -> Text:
-    """The two lines shown for a session: its title, then when and how much."""
+def session_meta(summary: SessionSummary, *, now: datetime, tz: tzinfo | None) -> str:
     count = summary.event_count
-    meta = f"{format_when(summary.updated_at, now=now, tz=tz)} · {count:,} message{'' if count == 1 else 's'}"
-    row = Text(one_line(summary.detail, TITLE_LIMIT), style="bold", end="")
-    row.append("\n")
-    row.append(meta, style="dim")
-    return row
+    return f"{format_when(summary.updated_at, now=now, tz=tz)} · {count:,} message{'' if count == 1 else 's'}"
 
 
-class SessionList(OptionList):
+class SessionList(ScrollView, can_focus=True):
     """Sessions, most recently updated first; posts :class:`SessionList.Highlighted`."""
 
     BINDINGS = [
@@ -36,8 +51,19 @@ class SessionList(OptionList):
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("home,g", "first", "First", show=False),
         Binding("end,G", "last", "Last", show=False),
-        Binding("enter", "select", "Open", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("enter", "open", "Open", show=False),
     ]
+
+    COMPONENT_CLASSES = {
+        "session-list--title",
+        "session-list--meta",
+        "session-list--cursor",
+        "session-list--placeholder",
+    }
+
+    cursor: reactive[int] = reactive(-1, init=False)
 
     class Highlighted(Message):
         """The highlight moved to another session (``None``: the list is empty)."""
@@ -53,44 +79,212 @@ class SessionList(OptionList):
             super().__init__()
             self.summary = summary
 
-    def __init__(self, *, clock: Callable[[], datetime], tz: tzinfo | None, id: str | None = None) -> None:
-        super().__init__(id=id, markup=False)
+    def __init__(
+        self,
+        source: Source,
+        *,
+        clock: Callable[[], datetime],
+        tz: tzinfo | None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self._source = source
         self._clock = clock
         self._tz = tz
-        self._summaries: list[SessionSummary] = []
+        self._total = 0
+        self._pages: dict[int, list[SessionSummary]] = {}
+        self._pending: set[int] = set()
+        self._generation = 0
+        self._announce = False  # the cursor's row was not loaded when it moved there
+
+    # -- content -------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        """How many sessions the list holds (loaded or not)."""
+        return self._total
 
     @property
     def summaries(self) -> list[SessionSummary]:
-        return self._summaries
+        """The rows loaded so far, in list order, up to the first gap."""
+        rows: list[SessionSummary] = []
+        for page in range(len(self._pages) + 1):
+            if page not in self._pages:
+                break
+            rows.extend(self._pages[page])
+        return rows[: self._total]
+
+    def summary_at(self, index: int) -> SessionSummary | None:
+        """The summary of row ``index``, or None while its page is not loaded."""
+        if not 0 <= index < self._total:
+            return None
+        page = self._pages.get(index // PAGE_SIZE)
+        if page is None:
+            return None
+        offset = index % PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    @property
+    def highlighted(self) -> int | None:
+        return self.cursor if 0 <= self.cursor < self._total else None
+
+    @highlighted.setter
+    def highlighted(self, index: int | None) -> None:
+        self.cursor = -1 if index is None else index
 
     @property
     def current(self) -> SessionSummary | None:
-        index = self.highlighted
-        if index is None or not 0 <= index < len(self._summaries):
-            return None
-        return self._summaries[index]
+        return self.summary_at(self.cursor)
 
-    def set_summaries(self, summaries: list[SessionSummary], *, highlight_id: str | None = None) -> None:
-        """Replace the rows, keeping the highlight on ``highlight_id`` when it is listed."""
-        now = self._clock()
-        self._summaries = summaries
-        self.set_options(
-            Option(session_row(summary, now=now, tz=self._tz), id=summary.id) for summary in summaries
+    def reset(self, total: int, pages: dict[int, list[SessionSummary]], cursor: int | None) -> None:
+        """Replace the content: ``total`` rows, some pages already read, the highlight on ``cursor``."""
+        self._generation += 1
+        self._total = total
+        self._pages = dict(pages)
+        self._pending.clear()
+        self.border_title = f"Sessions ({total:,})"
+        self.virtual_size = Size(self.scrollable_content_region.width, total * ROW_HEIGHT)
+        index = -1 if cursor is None or total == 0 else max(0, min(cursor, total - 1))
+        self.set_reactive(SessionList.cursor, index)
+        self._scroll_to_cursor()
+        self._highlight_changed()
+        self.refresh()
+
+    def _highlight_changed(self) -> None:
+        summary = self.current
+        self._announce = summary is None and self.highlighted is not None
+        if self._announce:
+            self._want(self.cursor // PAGE_SIZE)
+        else:
+            self.post_message(self.Highlighted(summary))
+
+    # -- loading -------------------------------------------------------------------
+
+    def _want(self, page: int) -> None:
+        if page in self._pages or page in self._pending or not 0 <= page * PAGE_SIZE < self._total:
+            return
+        self._pending.add(page)
+        self._fetch(page, self._generation)
+
+    @work(thread=True, group="session-pages")
+    def _fetch(self, page: int, generation: int) -> None:
+        rows = self._source(page * PAGE_SIZE, PAGE_SIZE)
+        self.app.call_from_thread(self._fetched, page, generation, rows)
+
+    def _fetched(self, page: int, generation: int, rows: list[SessionSummary] | None) -> None:
+        if generation != self._generation:
+            return  # the list was reloaded meanwhile
+        self._pending.discard(page)
+        if rows is None:
+            return
+        self._pages[page] = rows
+        self._evict()
+        if self._announce and self.cursor // PAGE_SIZE == page:
+            self._highlight_changed()
+        self.refresh()
+
+    def _evict(self) -> None:
+        if len(self._pages) <= MAX_PAGES:
+            return
+        here = max(self.cursor, 0) // PAGE_SIZE
+        for page in sorted(self._pages, key=lambda p: abs(p - here), reverse=True)[: len(self._pages) - MAX_PAGES]:
+            del self._pages[page]
+
+    # -- drawing -------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        line = self.scroll_offset.y + y
+        index, part = divmod(line, ROW_HEIGHT)
+        if not 0 <= index < self._total:
+            return Strip.blank(width, base)
+        summary = self.summary_at(index)
+        if summary is None:
+            self._want(index // PAGE_SIZE)
+            plain, component = ("…" if part == 0 else ""), "session-list--placeholder"
+        elif part == 0:
+            plain, component = one_line(summary.detail, TITLE_LIMIT), "session-list--title"
+        else:
+            plain, component = session_meta(summary, now=self._clock(), tz=self._tz), "session-list--meta"
+        style = base + self.get_component_rich_style(component)
+        padding = base
+        if index == self.cursor:
+            cursor = self.get_component_rich_style("session-list--cursor")
+            style, padding = style + cursor, padding + cursor
+        text = Text(plain)
+        text.truncate(max(0, width - 2), overflow="ellipsis")
+        return Strip([Segment(" ", padding), Segment(text.plain, style), Segment(" ", padding)]).adjust_cell_length(
+            width, padding
         )
-        self.border_title = f"Sessions ({len(summaries):,})"
-        index = next((i for i, s in enumerate(summaries) if s.id == highlight_id), 0 if summaries else None)
-        self.highlighted = index
-        if index is None:
-            self.post_message(self.Highlighted(None))
 
-    def index_of(self, session_id: str) -> int | None:
-        return next((i for i, s in enumerate(self._summaries) if s.id == session_id), None)
+    def _scroll_to_cursor(self) -> None:
+        if self.cursor < 0:
+            return
+        top = self.cursor * ROW_HEIGHT
+        height = self.scrollable_content_region.height
+        if top < self.scroll_y:
+            self.scroll_to(y=top, animate=False, immediate=True)
+        elif height and top + ROW_HEIGHT > self.scroll_y + height:
+            self.scroll_to(y=top + ROW_HEIGHT - height, animate=False, immediate=True)
 
-    def _on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        event.stop()
-        self.post_message(self.Highlighted(self.current))
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+        self._highlight_changed()
 
-    def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
+    def validate_cursor(self, cursor: int) -> int:
+        return -1 if self._total == 0 else max(0, min(cursor, self._total - 1))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self._total * ROW_HEIGHT)
+        self._scroll_to_cursor()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        super()._on_blur(event)
+        self.refresh()
+
+    # -- actions -------------------------------------------------------------------
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height // ROW_HEIGHT)
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor = max(0, self.cursor - 1)
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = self._total - 1
+
+    def action_page_down(self) -> None:
+        self.cursor += self._page()
+
+    def action_page_up(self) -> None:
+        self.cursor = max(0, self.cursor - self._page())
+
+    def action_open(self) -> None:
         if (summary := self.current) is not None:
             self.post_message(self.Opened(summary))
+
+    def on_click(self, event: events.Click) -> None:
+        index = (self.scroll_offset.y + event.y) // ROW_HEIGHT
+        if 0 <= index < self._total:
+            if index == self.cursor and event.chain > 1:
+                self.action_open()
+            self.cursor = index
+
+    def row_text(self, index: int) -> str:
+        """The plain text of a row's two lines, as drawn (for tests and tools)."""
+        summary = self.summary_at(index)
+        if summary is None:
+            return "…"
+        return f"{one_line(summary.detail, TITLE_LIMIT)}\n{session_meta(summary, now=self._clock(), tz=self._tz)}"

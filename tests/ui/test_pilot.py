@@ -227,8 +227,7 @@ async def test_titles_are_shown_literally_never_as_markup(tmp_path, make_app):
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        prompt = app.session_list.get_option_at_index(0).prompt
-        assert prompt.plain.startswith("[b]bold[/b] [@click=app.quit]quit[/] red\n")
+        assert app.session_list.row_text(0).startswith("[b]bold[/b] [@click=app.quit]quit[/] red\n")
         assert plain_title(app.timeline).startswith("[b]bold[/b] [@click=app.quit]quit[/] red")
         await pilot.click("#sessions")
         await settle(pilot)
@@ -258,3 +257,38 @@ async def test_unchanged_title_writes_nothing(demo_db, make_app):
         await settle(pilot)
         assert not isinstance(app.screen, RenameScreen)
     assert db_rows(demo_db, "SELECT * FROM sessions ORDER BY rowid") == before
+
+
+async def test_a_long_list_reads_only_the_rows_it_shows(tmp_path, make_app):
+    from dasshh_history.data.browse import HistoryReader
+    from dasshh_history.demo import DEMO_NOW, write_large_history
+    from dasshh_history.widgets.session_list import PAGE_SIZE
+
+    path = write_large_history(tmp_path / "large.db", sessions=450, events_per_session=3, now=DEMO_NOW)
+    expected = session_ids_newest_first(path)
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        session_list = app.session_list
+        assert session_list.total == 450
+        assert session_list.border_title == "Sessions (450)"
+        assert len(session_list.summaries) == PAGE_SIZE, "only the first page is read at start"
+        assert app.displayed_session_id == expected[0]
+        await pilot.press("end")
+        await settle(pilot)
+        assert session_list.highlighted == 449
+        assert session_list.current.id == expected[-1]
+        assert app.displayed_session_id == expected[-1]
+        assert session_list.row_text(449).startswith(one_line(HistoryReader(app.client).list_summaries()[-1].detail))
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert session_list.highlighted < 449
+        assert session_list.current.id == expected[session_list.highlighted]
+        # Deleting in the middle of a long list keeps the highlight at the same place, on the next session.
+        index = session_list.highlighted
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert session_list.total == 449
+        assert session_list.highlighted == index
+        assert session_list.current.id == expected[index + 1]
+        assert db_rows(path, "SELECT count(*) FROM sessions WHERE id = ?", expected[index]) == [(0,)]

@@ -1,0 +1,293 @@
+"""Benchmark: dasshh-history on a small and a large history, side by side.
+
+    python bench/bench.py                   # 50,000 sessions, a 5,000-event session
+    python bench/bench.py --sessions 2000   # quicker
+    python bench/bench.py --keep /tmp/bench # reuse the generated databases next time
+
+It builds the databases with the demo generator, then runs the real app headless
+(``App.run_test``) in fresh processes, one per measurement, and prints each
+figure with its ratio to its baseline.  A frame is counted when Textual hands a
+compositor update to the driver; "first paint" is the first frame that shows
+session rows and the highlighted session's timeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZE = (120, 40)
+IDLE_SECONDS = 2.0
+
+
+# -- the child: one app run, measured from inside ------------------------------------------------
+
+
+class Frames:
+    """Times of the frames Textual produced, and a check run on each."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.check = lambda: False
+        self.hit: float | None = None
+
+    def install(self) -> None:
+        from textual.app import App
+
+        original = App._display
+        frames = self
+
+        def _display(app, screen, renderable):  # noqa: ANN001
+            if renderable is not None:
+                now = time.perf_counter()
+                frames.times.append(now)
+                if frames.hit is None and frames.check():
+                    frames.hit = now
+            return original(app, screen, renderable)
+
+        App._display = _display  # type: ignore[method-assign]
+
+    async def wait_for(self, check, action=None, timeout: float = 30.0) -> float:  # noqa: ANN001
+        """Run ``action()`` and wait for the first frame after which ``check()`` holds; its time."""
+        self.hit = None
+        self.check = check
+        if action is not None:
+            await action()
+        deadline = time.perf_counter() + timeout
+        while self.hit is None:
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the expected frame never came")
+            await asyncio.sleep(0.0005)
+        self.check = lambda: False
+        return self.hit
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def child_bare(frames: Frames) -> dict:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Static
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("hello")
+            yield Footer()
+
+    t0 = time.perf_counter()
+    async with Bare().run_test(size=SIZE):
+        painted = await frames.wait_for(lambda: True)
+        return {"first_paint": painted - t0, "rss_mb": rss_mb()}
+
+
+async def child_app(frames: Frames, db: str, interact: bool) -> dict:
+    from dasshh_history.app import HistoryApp
+    from dasshh_history.data.client import DBClient
+
+    result: dict = {}
+    t0 = time.perf_counter()
+    client = DBClient(db_path=Path(db))
+    app = HistoryApp(client)
+
+    def shows_current() -> bool:
+        current = app.session_list.current
+        return current is not None and app.displayed_session_id == current.id
+
+    async with app.run_test(size=SIZE) as pilot:
+        painted = await frames.wait_for(shows_current)
+        result["first_paint"] = painted - t0
+        await asyncio.sleep(0.5)
+        result["rss_mb"] = rss_mb()
+        # Idle: nothing should be drawn or computed while nobody touches anything.
+        await asyncio.sleep(0.5)
+        cpu, count = time.process_time(), len(frames.times)
+        await asyncio.sleep(IDLE_SECONDS)
+        result["idle_cpu_ms_per_s"] = (time.process_time() - cpu) * 1000 / IDLE_SECONDS
+        result["idle_frames"] = len(frames.times) - count
+        if not interact:
+            return result
+        # Switching: the highlighted session (the big one, newest) and its neighbour (6 events).
+        big_id = app.session_list.current.id
+        small, large = [], []
+        for _ in range(5):
+            start = time.perf_counter()
+            hit = await frames.wait_for(
+                lambda: shows_current() and app.displayed_session_id != big_id, lambda: pilot.press("down")
+            )
+            small.append(hit - start)
+            start = time.perf_counter()
+            hit = await frames.wait_for(lambda: app.displayed_session_id == big_id, lambda: pilot.press("up"))
+            large.append(hit - start)
+        result["switch_small"] = statistics.median(small)
+        result["switch_large"] = statistics.median(large)
+        result["events_large"] = len(app.timeline.blocks)
+        # Jump to the end of the big session, then scroll back up a page at a time.
+        await pilot.press("enter")
+        await pilot.pause()
+        timeline = app.timeline
+        start = time.perf_counter()
+        hit = await frames.wait_for(
+            lambda: timeline.max_scroll_y > 0 and timeline.scroll_y >= timeline.max_scroll_y, lambda: pilot.press("end")
+        )
+        result["jump_end"] = hit - start
+        steps = []
+        for _ in range(30):
+            before = timeline.scroll_y
+            start = time.perf_counter()
+            hit = await frames.wait_for(lambda: timeline.scroll_y != before, lambda: pilot.press("pageup"))
+            steps.append(hit - start)
+        result["page_up_median"] = statistics.median(steps)
+        result["page_up_max"] = max(steps)
+        return result
+
+
+def child_main(args: argparse.Namespace) -> None:
+    frames = Frames()
+    frames.install()
+    started = time.time()
+    if args.child == "bare":
+        result = asyncio.run(child_bare(frames))
+    else:
+        result = asyncio.run(child_app(frames, args.db, interact=args.interact))
+    result["process_wall"] = started
+    print(json.dumps(result))
+
+
+# -- the parent: build, run, compare ------------------------------------------------------------------
+
+
+def build(workdir: Path, sessions: int, big_events: int, big_bytes: int) -> tuple[Path, Path]:
+    from dasshh_history.demo import DEMO_NOW, write_demo, write_large_history
+
+    small = workdir / "small.db"
+    large = workdir / f"large-{sessions}-{big_events}-{big_bytes}.db"
+    if not small.exists():
+        write_demo(small)
+    if not large.exists():
+        start = time.perf_counter()
+        print(f"building {large.name} ...", flush=True)
+        write_large_history(
+            large,
+            sessions=sessions - 1,
+            events_per_session=6,
+            big_session_events=big_events,
+            big_result_bytes=big_bytes,
+            now=DEMO_NOW,
+        )
+        print(f"  built in {time.perf_counter() - start:.1f} s, {large.stat().st_size / 1e6:.0f} MB", flush=True)
+    return small, large
+
+
+def run_child(*extra: str) -> dict:
+    launched = time.time()
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *extra],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TEXTUAL": "", "TZ": "UTC"},
+    )
+    if out.returncode:
+        raise SystemExit(f"bench: the run {' '.join(extra)} failed:\n{out.stderr}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process_start_to_paint"] = result.pop("process_wall") - launched + result["first_paint"]
+    return result
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def line(label: str, value: str, ratio: float | None = None, target: float | None = None) -> None:
+    text = f"  {label:<48} {value:>12}"
+    if ratio is not None:
+        text += f"   x{ratio:.2f}"
+        if target is not None:
+            text += f" (target <= {target:g}: {'ok' if ratio <= target else 'MISSED'})"
+    print(text)
+
+
+def parent_main(args: argparse.Namespace) -> int:
+    if args.keep:
+        workdir = Path(args.keep)
+        workdir.mkdir(parents=True, exist_ok=True)
+        small, large = build(workdir, args.sessions, args.big_events, args.big_result_bytes)
+        return report(args, small, large)
+    with tempfile.TemporaryDirectory(prefix="dasshh-bench-") as tmp:
+        small, large = build(Path(tmp), args.sessions, args.big_events, args.big_result_bytes)
+        return report(args, small, large)
+
+
+def report(args: argparse.Namespace, small: Path, large: Path) -> int:
+    bare_runs, small_runs, large_runs = [], [], []
+    for _ in range(args.repeat):  # interleaved, so that drift hits all three alike
+        bare_runs.append(run_child("bare"))
+        small_runs.append(run_child("app", "--db", str(small)))
+        large_runs.append(run_child("app", "--db", str(large)))
+    interact = [run_child("app", "--db", str(large), "--interact") for _ in range(args.repeat)]
+
+    ms = lambda seconds: f"{seconds * 1000:.0f} ms"  # noqa: E731
+    print(f"\ndasshh-history benchmark: {args.sessions:,} sessions, a {args.big_events:,}-event session, "
+          f"median of {args.repeat} runs, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    bare, first_small, first_large = (median(r, "first_paint") for r in (bare_runs, small_runs, large_runs))
+    print("first paint (from App() to the first frame with rows and a timeline)")
+    line("bare Textual app", ms(bare))
+    line("12 sessions (demo)", ms(first_small), first_small / bare)
+    line(f"{args.sessions:,} sessions vs 12", ms(first_large), first_large / first_small, 1.2)
+    line(f"{args.sessions:,} sessions vs bare Textual app", ms(first_large), first_large / bare, 1.3)
+    print("from process start (interpreter and imports included)")
+    line("bare Textual app", ms(median(bare_runs, "process_start_to_paint")))
+    line("12 sessions", ms(median(small_runs, "process_start_to_paint")))
+    line(f"{args.sessions:,} sessions", ms(median(large_runs, "process_start_to_paint")))
+    switch_small, switch_large = median(interact, "switch_small"), median(interact, "switch_large")
+    print("moving the highlight (key press to the frame showing the timeline)")
+    line("onto a 6-event session", ms(switch_small))
+    line(f"onto the {args.big_events:,}-event session", ms(switch_large), switch_large / switch_small, 2)
+    line("  (target <= 100 ms)", "ok" if switch_large <= 0.1 else "MISSED")
+    jump = median(interact, "jump_end")
+    print(f"in the {args.big_events:,}-event session")
+    line("End: jump to the last event", ms(jump))
+    line("  (target <= 100 ms)", "ok" if jump <= 0.1 else "MISSED")
+    line("Page Up, median of 30", ms(median(interact, "page_up_median")))
+    line("Page Up, slowest of 30", ms(median(interact, "page_up_max")))
+    rss_small, rss_large = median(small_runs, "rss_mb"), median(large_runs, "rss_mb")
+    print("resident memory after start")
+    line("bare Textual app", f"{median(bare_runs, 'rss_mb'):.0f} MB")
+    line("12 sessions", f"{rss_small:.0f} MB")
+    line(f"{args.sessions:,} sessions", f"{rss_large:.0f} MB", rss_large / rss_small, 1.3)
+    print(f"idle ({IDLE_SECONDS:g} s with no input)")
+    line(f"{args.sessions:,} sessions: CPU", f"{median(large_runs, 'idle_cpu_ms_per_s'):.1f} ms/s")
+    line(f"{args.sessions:,} sessions: frames drawn", f"{median(large_runs, 'idle_frames'):.0f}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=50_000, help="sessions in the large history")
+    parser.add_argument("--big-events", type=int, default=5_000, help="events in its largest session")
+    parser.add_argument("--big-result-bytes", type=int, default=200_000, help="size of its largest tool results")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each measurement (the median is shown)")
+    parser.add_argument("--keep", metavar="DIR", help="build the databases in DIR and reuse them")
+    parser.add_argument("--child", choices=["bare", "app"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--interact", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args)
+        return 0
+    return parent_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
