@@ -58,13 +58,19 @@ class ToolCall(_Base):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ToolResult(_Base):
+    """A tool's answer; JSON is kept as text and parsed again only when shown."""
+
     call_id: str | None
     name: str | None
     content_raw: str
-    parsed: object | None
     is_json: bool
     #: Index (in the session's flat entry list) of the call this answers, if any.
     call_index: int | None = None
+
+    @property
+    def parsed(self) -> object | None:
+        """The JSON value (None for plain text)."""
+        return json.loads(self.content_raw) if self.is_json else None
 
     @property
     def pretty(self) -> str:

@@ -88,12 +88,12 @@ def _tool_result(content: dict, common: dict) -> ToolResult:
     if isinstance(body, str):
         ok, parsed = _loads(body)
         if ok and isinstance(parsed, dict | list):
-            return ToolResult(**common, call_id=call_id, name=name, content_raw=body, parsed=parsed, is_json=True)
-        return ToolResult(**common, call_id=call_id, name=name, content_raw=body, parsed=None, is_json=False)
+            return ToolResult(**common, call_id=call_id, name=name, content_raw=body, is_json=True)
+        return ToolResult(**common, call_id=call_id, name=name, content_raw=body, is_json=False)
     if isinstance(body, dict | list):
-        return ToolResult(**common, call_id=call_id, name=name, content_raw=pretty_json(body), parsed=body,
-                          is_json=True)
-    return ToolResult(**common, call_id=call_id, name=name, content_raw=_as_text(body), parsed=None, is_json=False)
+        raw = pretty_json(body)  # falls back to repr for values too deep to dump
+        return ToolResult(**common, call_id=call_id, name=name, content_raw=raw, is_json=_loads(raw)[0])
+    return ToolResult(**common, call_id=call_id, name=name, content_raw=_as_text(body), is_json=False)
 
 
 def _entries(event: EventLike, common: dict) -> list[Entry]:
@@ -140,27 +140,51 @@ def entries_from_event(event: EventLike) -> list[Entry]:
                          raw=safe_repr(getattr(event, "content", None))[:100_000])]
 
 
+class TimelineBuilder:
+    """Builds a session's invocations from its events, fed in batches.
+
+    :meth:`add` returns the invocations a batch completed; the last one stays
+    open (its next event may come in the next batch) until :meth:`finish`.
+    Results are tied to calls across batches.
+    """
+
+    def __init__(self) -> None:
+        self._calls: dict[str, int] = {}
+        self._index = 0
+        self._open: tuple[str | None, list[Entry]] | None = None
+
+    def add(self, events: Iterable[EventLike]) -> list[Invocation]:
+        done: list[Invocation] = []
+        for event in events:
+            entries = entries_from_event(event)
+            if self._open is None or self._open[0] != entries[0].invocation_id:
+                if self._open is not None:
+                    done.append(_invocation(*self._open))
+                self._open = (entries[0].invocation_id, [])
+            for entry in entries:
+                if isinstance(entry, ToolCall) and entry.call_id:
+                    self._calls[entry.call_id] = self._index
+                elif isinstance(entry, ToolResult) and entry.call_id in self._calls:
+                    entry = dataclasses.replace(entry, call_index=self._calls[entry.call_id])
+                self._open[1].append(entry)
+                self._index += 1
+        return done
+
+    def finish(self) -> list[Invocation]:
+        """The invocation still open, if any."""
+        done, self._open = ([_invocation(*self._open)] if self._open else []), None
+        return done
+
+
+def _invocation(invocation_id: str | None, entries: list[Entry]) -> Invocation:
+    return Invocation(
+        invocation_id=invocation_id,
+        started_at=next((e.created_at for e in entries if e.created_at is not None), None),
+        entries=tuple(entries),
+    )
+
+
 def build_timeline(events: Iterable[EventLike]) -> list[Invocation]:
     """Group consecutive events by invocation and tie each result to its call."""
-    groups: list[tuple[str | None, list[Entry]]] = []
-    calls: dict[str, int] = {}
-    index = 0
-    for event in events:
-        entries = entries_from_event(event)
-        if not groups or groups[-1][0] != entries[0].invocation_id:
-            groups.append((entries[0].invocation_id, []))
-        for entry in entries:
-            if isinstance(entry, ToolCall) and entry.call_id:
-                calls[entry.call_id] = index
-            elif isinstance(entry, ToolResult) and entry.call_id in calls:
-                entry = dataclasses.replace(entry, call_index=calls[entry.call_id])
-            groups[-1][1].append(entry)
-            index += 1
-    return [
-        Invocation(
-            invocation_id=invocation_id,
-            started_at=next((e.created_at for e in entries if e.created_at is not None), None),
-            entries=tuple(entries),
-        )
-        for invocation_id, entries in groups
-    ]
+    builder = TimelineBuilder()
+    return builder.add(events) + builder.finish()

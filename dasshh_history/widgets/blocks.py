@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import tzinfo
+from functools import cached_property
 from math import ceil
 
 from rich import box
@@ -185,9 +186,19 @@ class ToolResultBlock(EntryBlock):
     def __init__(self, entry: ToolResult, call_number: int | None) -> None:
         super().__init__(entry)
         self.call_number = call_number
-        self._full = sanitize(entry.pretty)
-        self._lines = self._full.split("\n")
-        self.expandable = len(self._lines) > PREVIEW_LINES
+
+    # Pretty-printing a large result is left until the block is first drawn or asked about.
+    @cached_property
+    def _full(self) -> str:
+        return sanitize(self.entry.pretty)
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        return self._full.split("\n")
+
+    @property
+    def expandable(self) -> bool:  # type: ignore[override]
+        return len(self._lines) > PREVIEW_LINES
 
     def _shown(self, expanded: bool) -> str:
         if expanded or not self.expandable:
@@ -216,6 +227,9 @@ class ToolResultBlock(EntryBlock):
         return _panel(body, title, theme.result, selected=selected, subtitle=subtitle)
 
     def estimate_height(self, width: int, expanded: bool) -> int:
+        if "_full" not in self.__dict__ and not expanded:  # a guess that needs no pretty-printing
+            raw_lines = self.entry.content_raw.count("\n") + 1
+            return min(raw_lines, PREVIEW_LINES) + 2 + (raw_lines > PREVIEW_LINES)
         return _estimate_lines(self._shown(expanded), width) + 2 + (1 if self.expandable else 0)
 
 
@@ -237,25 +251,37 @@ class RawBlock(EntryBlock):
         return _estimate_lines(self.entry.raw, width) + 2 + (": " in self.entry.reason)
 
 
+class BlockBuilder:
+    """Turns invocations into blocks, batch after batch, numbering calls across batches."""
+
+    def __init__(self, tz: tzinfo | None) -> None:
+        self._tz = tz
+        self._call_numbers: dict[int, int] = {}
+        self._flat_index = 0
+
+    def add(self, invocations: list[Invocation]) -> list[Block]:
+        blocks: list[Block] = []
+        for invocation in invocations:
+            blocks.append(HeaderBlock(invocation, self._tz))
+            for entry in invocation.entries:
+                blocks.append(self._block(entry))
+                self._flat_index += 1
+        return blocks
+
+    def _block(self, entry: Entry) -> Block:
+        if isinstance(entry, UserMessage):
+            return UserBlock(entry)
+        if isinstance(entry, AssistantReply):
+            return ReplyBlock(entry)
+        if isinstance(entry, ToolCall):
+            number = self._call_numbers[self._flat_index] = len(self._call_numbers) + 1
+            return ToolCallBlock(entry, number)
+        if isinstance(entry, ToolResult):
+            number = self._call_numbers.get(entry.call_index) if entry.call_index is not None else None
+            return ToolResultBlock(entry, number)
+        return RawBlock(entry)
+
+
 def build_blocks(invocations: list[Invocation], tz: tzinfo | None) -> list[Block]:
     """The timeline blocks of one session: a header per invocation, then its entries."""
-    blocks: list[Block] = []
-    call_numbers: dict[int, int] = {}
-    flat_index = 0
-    for invocation in invocations:
-        blocks.append(HeaderBlock(invocation, tz))
-        for entry in invocation.entries:
-            if isinstance(entry, UserMessage):
-                blocks.append(UserBlock(entry))
-            elif isinstance(entry, AssistantReply):
-                blocks.append(ReplyBlock(entry))
-            elif isinstance(entry, ToolCall):
-                call_numbers[flat_index] = len(call_numbers) + 1
-                blocks.append(ToolCallBlock(entry, call_numbers[flat_index]))
-            elif isinstance(entry, ToolResult):
-                number = call_numbers.get(entry.call_index) if entry.call_index is not None else None
-                blocks.append(ToolResultBlock(entry, number))
-            else:
-                blocks.append(RawBlock(entry))
-            flat_index += 1
-    return blocks
+    return BlockBuilder(tz).add(invocations)
