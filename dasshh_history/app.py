@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 
@@ -23,13 +24,13 @@ from dasshh_history.data.browse import HistoryReader, SessionSummary
 from dasshh_history.data.client import DatabaseUnavailableError, DBClient
 from dasshh_history.data.models import utcnow
 from dasshh_history.data.session import SessionNotFoundError, SessionService
-from dasshh_history.domain.parse import build_timeline
+from dasshh_history.domain.parse import TimelineBuilder
 from dasshh_history.domain.text import format_timestamp, one_line
 from dasshh_history.keys import help_sections
 from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
 from dasshh_history.screens.help import HelpScreen
 from dasshh_history.screens.rename import RenameScreen
-from dasshh_history.widgets.blocks import build_blocks
+from dasshh_history.widgets.blocks import Block, BlockBuilder
 from dasshh_history.widgets.session_list import PAGE_SIZE, SessionList
 from dasshh_history.widgets.timeline import Timeline
 
@@ -130,10 +131,10 @@ class HistoryApp(App[None]):
         ``prefer_recent``) when it exists, else stays at ``keep_index``.
         """
         try:
+            total = self.reader.count_sessions()
             if prefer_recent:
                 recent = self.service.get_recent_session()
                 highlight_id = recent.id if recent else None
-            total = self.reader.count_sessions()
             index = self.reader.rank(session_id=highlight_id) if highlight_id else None
             index = min(keep_index, total - 1) if index is None else index
             page = max(index, 0) // PAGE_SIZE
@@ -172,22 +173,45 @@ class HistoryApp(App[None]):
 
     @work(thread=True, exclusive=True, group="timeline")
     def load_timeline(self, summary: SessionSummary) -> None:
-        """Read and parse a session's events off the UI thread; stale loads are dropped."""
+        """Read and parse a session's events off the UI thread, first batch first; stale loads stop."""
+        worker = get_current_worker()
+        timeline = TimelineBuilder()
+        blocks = BlockBuilder(self.tz)
+        shown = False
+        batches = self.reader.iter_event_batches(session_id=summary.id)
         try:
-            events = self.service.get_events(session_id=summary.id)
+            for batch in batches:
+                new = blocks.add(timeline.add(batch))
+                if worker.is_cancelled:
+                    return
+                if new:
+                    self.call_from_thread(self._show_blocks, summary.id, new, first=not shown, complete=False)
+                    shown = True
+                    self._wait_for_paint()
         except DB_ERRORS as exc:
             self.call_from_thread(self.say, f"Could not read events: {describe_error(exc)}", severity="error")
+            if shown:  # what was read stays; the timeline stops waiting for more
+                self.call_from_thread(self._show_blocks, summary.id, [], first=False)
             return
-        blocks = build_blocks(build_timeline(events), self.tz)
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._show_blocks, summary.id, blocks)
+        finally:
+            batches.close()
+        if not worker.is_cancelled:
+            self.call_from_thread(self._show_blocks, summary.id, blocks.add(timeline.finish()), first=not shown)
 
-    def _show_blocks(self, session_id: str, blocks: list) -> None:
+    def _wait_for_paint(self, timeout: float = 0.5) -> None:
+        """Block this worker until the screen has been drawn, so that reading more never delays a paint."""
+        painted = threading.Event()
+        self.call_from_thread(self.call_after_refresh, painted.set)
+        painted.wait(timeout)
+
+    def _show_blocks(self, session_id: str, blocks: list[Block], *, first: bool, complete: bool = True) -> None:
         if session_id != self._shown_id:
             return
         self.displayed_session_id = session_id
-        if blocks:
-            self.timeline.show_blocks(blocks)
+        if not first:
+            self.timeline.append_blocks(blocks, complete=complete)
+        elif blocks:
+            self.timeline.show_blocks(blocks, complete=complete)
         else:
             self.timeline.show_placeholder(Text("This session has no events yet.", justify="center"))
 

@@ -5,14 +5,15 @@ Counts and previews come from SQL so that listing sessions never loads events.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Row, func, select, text
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.models import StorageEvent, StorageSession
-from dasshh_history.data.session import SESSION_RECENT_FIRST
+from dasshh_history.data.session import EVENT_ORDER, SESSION_RECENT_FIRST
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +44,17 @@ _SUMMARY_COLUMNS = (
 
 # Where a session stands in the newest-first order (SESSION_RECENT_FIRST):
 # how many sessions come before it.  It compares stored values, as ORDER BY
-# does, so a date that does not parse still has a place.
+# does, so a date that does not parse still has a place; each count is a range
+# of the updated_at index.
 _RANK = text(
     """
-    SELECT count(*) FROM sessions AS s, (SELECT updated_at AS u, rowid AS r FROM sessions WHERE id = :id) AS t
-    WHERE s.updated_at > t.u
-       OR (s.updated_at = t.u AND s.rowid > t.r)
-       OR (t.u IS NULL AND (s.updated_at IS NOT NULL OR s.rowid > t.r))
+    SELECT (SELECT count(*) FROM sessions WHERE updated_at > t.u)
+         + (SELECT count(*) FROM sessions WHERE updated_at = t.u AND rowid > t.r)
+         + CASE WHEN t.u IS NULL
+                THEN (SELECT count(*) FROM sessions WHERE updated_at IS NOT NULL)
+                   + (SELECT count(*) FROM sessions WHERE updated_at IS NULL AND rowid > t.r)
+                ELSE 0 END
+    FROM (SELECT updated_at AS u, rowid AS r FROM sessions WHERE id = :id) AS t
     """
 )
 
@@ -71,11 +76,30 @@ class HistoryReader:
         with self.db_client.get_db() as db:
             return [SessionSummary(*row) for row in db.execute(stmt)]
 
+    def iter_event_batches(self, *, session_id: str, first: int = 100, size: int = 1000) -> Iterator[Sequence[Row]]:
+        """A session's events in the order of ``get_events``, in batches: ``first`` rows, then ``size`` at a time.
+
+        Rows (with ``id``, ``invocation_id``, ``created_at`` and ``content``,
+        decoded as the models decode them) stream from one read, so the first
+        batch arrives before the rest is read.  Close the iterator to stop early.
+        """
+        table = StorageEvent.__table__
+        stmt = (
+            select(table.c.id, table.c.invocation_id, table.c.created_at, table.c.content)
+            .where(table.c.session_id == session_id)
+            .order_by(*EVENT_ORDER)
+        )
+        with self.db_client.get_db() as db:
+            # Through the Core connection: the ORM Session would read every row before the first batch.
+            result = db.connection().execute(stmt)
+            batch = result.fetchmany(first)
+            while batch:
+                yield batch
+                batch = result.fetchmany(size)
+
     def rank(self, *, session_id: str) -> int | None:
         """The index of a session in :meth:`list_summaries` order, or None if it does not exist."""
         with self.db_client.get_db() as db:
-            if db.scalar(select(StorageSession.id).where(StorageSession.id == session_id)) is None:
-                return None
             return db.scalar(_RANK, {"id": session_id})
 
     def get_summary(self, *, session_id: str) -> SessionSummary | None:

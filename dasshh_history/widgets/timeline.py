@@ -53,6 +53,8 @@ class Timeline(ScrollView, can_focus=True):
         self._cache: dict[int, list[Strip]] = {}
         self._render_width = 0
         self._placeholder: RenderableType | None = None
+        self._reading = False  # more blocks of this session are on their way
+        self._follow_end = False  # End was pressed while loading: stay on the last block
 
     # -- content ---------------------------------------------------------------
 
@@ -64,19 +66,42 @@ class Timeline(ScrollView, can_focus=True):
     def expanded(self) -> frozenset[int]:
         return frozenset(self._expanded)
 
-    def show_blocks(self, blocks: list[Block]) -> None:
-        """Replace the content; the cursor goes to the first selectable block."""
+    @property
+    def complete(self) -> bool:
+        """False while the session's later blocks are still being read."""
+        return not self._reading
+
+    def show_blocks(self, blocks: list[Block], *, complete: bool = True) -> None:
+        """Replace the content; the cursor goes to the first selectable block.
+
+        With ``complete=False`` more blocks follow through :meth:`append_blocks`.
+        """
         self._placeholder = None
-        self._blocks = blocks
+        self._blocks = list(blocks)
         self._expanded = set()
+        self._reading = not complete
+        self._follow_end = False
         self._reset_layout()
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.cursor = self._next_selectable(-1, 1)
+
+    def append_blocks(self, blocks: list[Block], *, complete: bool) -> None:
+        """Add the next blocks of the session being shown."""
+        self._blocks.extend(blocks)
+        self._heights.extend(block.estimate_height(self._render_width, False) for block in blocks)
+        self._reading = not complete
+        self._update_offsets()
+        if self.cursor < 0:
+            self.cursor = self._next_selectable(-1, 1)
+        if self._follow_end:
+            self.action_last()
+        self.refresh()
 
     def show_placeholder(self, renderable: RenderableType) -> None:
         """Show a message instead of blocks (empty states)."""
         self._blocks = []
         self._expanded = set()
+        self._reading = self._follow_end = False
         self._placeholder = renderable
         self._reset_layout()
         self.cursor = -1
@@ -224,18 +249,27 @@ class Timeline(ScrollView, can_focus=True):
             self.scroll_to(y=top_line + height - view, animate=False, immediate=True)
 
     def action_cursor_down(self) -> None:
+        self._follow_end = False
         self.cursor = self._next_selectable(self.cursor, 1)
 
     def action_cursor_up(self) -> None:
+        self._follow_end = False
         self.cursor = self._next_selectable(self.cursor, -1)
 
     def action_first(self) -> None:
+        self._follow_end = False
         self.cursor = self._next_selectable(-1, 1)
         self.scroll_home(animate=False, immediate=True)
 
     def action_last(self) -> None:
-        last = self._next_selectable(len(self._blocks), -1)
-        self.cursor = last
+        """Go to the last block; while the session is still loading, keep going there as blocks arrive."""
+        self._follow_end = self._reading
+        # Render the blocks that fill the last screen, so that the end is the real one, not an estimate.
+        view, index = self.scrollable_content_region.height, len(self._blocks)
+        while view > 0 and index > 0:
+            index -= 1
+            view -= len(self._strips(index))
+        self.cursor = self._next_selectable(len(self._blocks), -1)
         self.scroll_end(animate=False, immediate=True)
 
     def action_page_down(self) -> None:

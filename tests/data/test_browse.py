@@ -59,3 +59,30 @@ def test_rank_is_the_index_in_the_list(tmp_path: Path):
         assert reader.rank(session_id="missing") is None
     finally:
         client.dispose()
+
+
+def test_event_batches_stream_in_get_events_order(tmp_path: Path):
+    from dasshh_history.data.session import SessionService
+    from dasshh_history.demo import DEMO_NOW, write_large_history
+
+    path = write_large_history(tmp_path / "big.db", sessions=2, big_session_events=250, big_result_bytes=2_000,
+                               now=DEMO_NOW)
+    client = DBClient(db_path=path)
+    try:
+        reader, service = HistoryReader(client), SessionService(client)
+        big = service.get_recent_session()
+        batches = list(reader.iter_event_batches(session_id=big.id, first=10, size=100))
+        assert [len(b) for b in batches] == [10, 100, 100, 40]
+        streamed = [row for batch in batches for row in batch]
+        stored = service.get_events(session_id=big.id)
+        assert [(r.id, r.invocation_id, r.created_at, r.content) for r in streamed] == [
+            (e.id, e.invocation_id, e.created_at, e.content) for e in stored
+        ]
+        # Stopping early leaves nothing open: a write goes through at once.
+        batches = reader.iter_event_batches(session_id=big.id, first=10)
+        next(batches)
+        batches.close()
+        service.update_session(session_id=big.id, detail="renamed")
+        assert service.get_session(session_id=big.id).detail == "renamed"
+    finally:
+        client.dispose()

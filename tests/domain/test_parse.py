@@ -198,3 +198,38 @@ def test_any_content_gives_entries_and_never_raises(contents):
     for entry in entries:
         for text in (getattr(entry, "text", ""), getattr(entry, "raw", ""), getattr(entry, "pretty", "")):
             assert isinstance(text, str)
+
+
+def _demo_rows() -> list[Row]:
+    """A session of several invocations with calls whose results come later."""
+    rows = []
+    for q in range(6):
+        inv = f"inv{q}"
+        rows += [
+            Row({"role": "user", "content": f"question {q}"}, id=f"u{q}", invocation_id=inv),
+            Row({"role": "assistant", "tool_calls": [call(f"c{q}", "run", '{"n": 1}')]}, id=f"a{q}", invocation_id=inv),
+            Row({"role": "tool", "tool_call_id": f"c{q}", "name": "run", "content": '{"ok": true}'}, id=f"t{q}",
+                invocation_id=inv),
+            Row({"role": "tool", "tool_call_id": f"c{max(q - 1, 0)}", "name": "run", "content": "late"}, id=f"l{q}",
+                invocation_id=inv),
+            Row({"role": "assistant", "content": f"answer {q}"}, id=f"r{q}", invocation_id=inv),
+        ]
+    return rows
+
+
+@given(st.lists(st.integers(min_value=0, max_value=30), max_size=6))
+def test_batches_build_the_same_timeline_as_one_pass(cuts):
+    from dasshh_history.domain.parse import TimelineBuilder
+
+    rows = _demo_rows()
+    points = sorted({0, len(rows), *(c % (len(rows) + 1) for c in cuts)})
+    builder = TimelineBuilder()
+    built = []
+    for start, end in zip(points, points[1:]):
+        built += builder.add(rows[start:end])
+    built += builder.finish()
+    assert built == build_timeline(rows)
+    assert len(built) == 6
+    # A result that answers a call of an earlier batch is still tied to it.
+    late = [e for inv in built for e in inv.entries if isinstance(e, ToolResult) and e.content_raw == "late"]
+    assert all(e.call_index is not None for e in late)

@@ -292,3 +292,65 @@ async def test_a_long_list_reads_only_the_rows_it_shows(tmp_path, make_app):
         assert session_list.highlighted == index
         assert session_list.current.id == expected[index + 1]
         assert db_rows(path, "SELECT count(*) FROM sessions WHERE id = ?", expected[index]) == [(0,)]
+
+
+async def test_a_long_session_streams_in_completely_and_in_order(tmp_path, make_app):
+    from dasshh_history.demo import DEMO_NOW, write_large_history
+    from dasshh_history.domain.parse import build_timeline
+    from dasshh_history.widgets.blocks import build_blocks
+
+    path = write_large_history(tmp_path / "long.db", sessions=3, big_session_events=1_200, big_result_bytes=20_000,
+                               now=DEMO_NOW)
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        timeline = app.timeline
+        expected = build_blocks(build_timeline(app.service.get_events(session_id=app.displayed_session_id)), None)
+        assert timeline.complete
+        assert len(expected) > 1_200
+        assert [type(b) for b in timeline.blocks] == [type(b) for b in expected]
+        assert [getattr(b, "entry", None) for b in timeline.blocks] == [getattr(b, "entry", None) for b in expected]
+        await pilot.press("enter", "end")
+        last = max(i for i, b in enumerate(timeline.blocks) if b.selectable)
+        assert timeline.cursor == last
+        assert timeline.scroll_y == timeline.max_scroll_y > 0
+
+
+async def test_end_while_a_session_is_read_follows_it_to_its_last_block():
+    from textual.app import App
+
+    from dasshh_history.domain.parse import build_timeline
+    from dasshh_history.widgets.blocks import build_blocks
+    from dasshh_history.widgets.timeline import Timeline
+
+    rows = [
+        type("Row", (), {"id": f"e{i}", "invocation_id": f"i{i // 2}", "created_at": None,
+                         "content": {"role": "user" if i % 2 == 0 else "assistant", "content": f"message {i}"}})()
+        for i in range(200)
+    ]
+    blocks = build_blocks(build_timeline(rows), None)
+
+    class One(App[None]):
+        def compose(self):
+            yield Timeline()
+
+    app = One()
+    async with app.run_test(size=(80, 24)) as pilot:
+        timeline = app.query_one(Timeline)
+        timeline.show_blocks(blocks[:30], complete=False)
+        timeline.focus()
+        await pilot.press("end")
+        assert timeline.cursor == 29 and not timeline.complete
+        timeline.append_blocks(blocks[30:100], complete=False)
+        await pilot.pause()
+        assert timeline.cursor == 98  # block 99 heads an invocation: not selectable
+        timeline.append_blocks(blocks[100:], complete=True)
+        await pilot.pause()
+        assert timeline.cursor == len(blocks) - 1
+        assert timeline.scroll_y == timeline.max_scroll_y > 0
+        # Moving away stops the following.
+        timeline.show_blocks(blocks[:30], complete=False)
+        await pilot.press("end", "up")
+        timeline.append_blocks(blocks[30:], complete=True)
+        await pilot.pause()
+        assert timeline.cursor == 28
