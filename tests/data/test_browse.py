@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from dbutil import DASSHH_SCHEMA
 
 from dasshh_history.data.browse import HistoryReader
@@ -32,33 +34,29 @@ def build(path: Path) -> None:
     conn.close()
 
 
-def test_windows_cover_the_list_in_order(tmp_path: Path):
+@pytest.fixture
+def reader(tmp_path: Path) -> Iterator[HistoryReader]:
     build(tmp_path / "h.db")
     client = DBClient(db_path=tmp_path / "h.db")
-    try:
-        reader = HistoryReader(client)
-        everything = reader.list_summaries()
-        assert reader.count_sessions() == len(everything) == 7
-        windows = [s for offset in range(0, 7, 3) for s in reader.list_summaries(offset=offset, limit=3)]
-        assert [s.id for s in windows] == [s.id for s in everything]
-        # Text sorts above dates; ties go to the later insert; NULLs last.
-        assert [s.id for s in everything] == ["e", "c", "b", "a", "f", "g", "d"]
-        counts = {s.id: s.event_count for s in everything}
-        assert counts == {"a": 3, "b": 0, "c": 2, "d": 0, "e": 0, "f": 0, "g": 0}
-    finally:
-        client.dispose()
+    yield HistoryReader(client)
+    client.dispose()
 
 
-def test_rank_is_the_index_in_the_list(tmp_path: Path):
-    build(tmp_path / "h.db")
-    client = DBClient(db_path=tmp_path / "h.db")
-    try:
-        reader = HistoryReader(client)
-        for index, summary in enumerate(reader.list_summaries()):
-            assert reader.rank(session_id=summary.id) == index, summary.id
-        assert reader.rank(session_id="missing") is None
-    finally:
-        client.dispose()
+def test_windows_cover_the_list_in_order(reader: HistoryReader):
+    everything = reader.list_summaries()
+    assert reader.count_sessions() == len(everything) == 7
+    windows = [s for offset in range(0, 7, 3) for s in reader.list_summaries(offset=offset, limit=3)]
+    assert [s.id for s in windows] == [s.id for s in everything]
+    # Text sorts above dates; ties go to the later insert; NULLs last.
+    assert [s.id for s in everything] == ["e", "c", "b", "a", "f", "g", "d"]
+    counts = {s.id: s.event_count for s in everything}
+    assert counts == {"a": 3, "b": 0, "c": 2, "d": 0, "e": 0, "f": 0, "g": 0}
+
+
+def test_rank_is_the_index_in_the_list(reader: HistoryReader):
+    for index, summary in enumerate(reader.list_summaries()):
+        assert reader.rank(session_id=summary.id) == index, summary.id
+    assert reader.rank(session_id="missing") is None
 
 
 def test_event_batches_stream_in_get_events_order(tmp_path: Path):
