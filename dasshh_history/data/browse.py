@@ -101,9 +101,3 @@ class HistoryReader:
         """The index of a session in :meth:`list_summaries` order, or None if it does not exist."""
         with self.db_client.get_db() as db:
             return db.scalar(_RANK, {"id": session_id})
-
-    def get_summary(self, *, session_id: str) -> SessionSummary | None:
-        stmt = select(*_SUMMARY_COLUMNS).where(StorageSession.id == session_id)
-        with self.db_client.get_db() as db:
-            row = db.execute(stmt).first()
-        return SessionSummary(*row) if row else None
