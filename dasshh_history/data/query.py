@@ -1,0 +1,127 @@
+"""What the user typed into the search box, made safe.
+
+Words are ANDed, "quoted phrases" match as phrases, case is ignored, and the
+last word is matched as a prefix while it is still being typed.  Every term is
+passed to FTS5 as a quoted string, so no character typed can be read as query
+syntax; the same terms give the pattern that highlights matches on screen.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# FTS5's unicode61 tokenizer keeps letters, numbers and private-use characters
+# together and splits on everything else (underscore included).
+_TOKEN = re.compile(r"[^\W_]+")
+#: The longest prefix the search index holds (its ``prefix`` option).
+SEEK_PREFIX = 3
+#: Characters of context shown around a match in the session list.
+SNIPPET_WIDTH = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or a phrase: its tokens, and whether the last one is a prefix."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+    def fts(self) -> str:
+        quoted = '"' + " ".join(self.tokens) + '"'
+        return quoted + "*" if self.prefix else quoted
+
+    def regex(self) -> str:
+        body = r"[\W_]+".join(re.escape(token) for token in self.tokens)
+        return r"(?<![^\W_])" + body + ("" if self.prefix else r"(?![^\W_])")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A parsed search; empty when nothing searchable was typed."""
+
+    text: str
+    terms: tuple[Term, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> SearchQuery:
+        terms: list[Term] = []
+        chunks = _split(text)
+        for index, (chunk, closed) in enumerate(chunks):
+            tokens = tuple(token.lower() for token in _TOKEN.findall(chunk))
+            if not tokens:
+                continue
+            typing = index == len(chunks) - 1 and not closed and not text[-1:].isspace()
+            # A word with punctuation inside ("foo.bar", "tool_call") is a phrase of its tokens.
+            terms.append(Term(tokens, prefix=typing))
+        return cls(text=text, terms=tuple(dict.fromkeys(terms)))
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    def matches(self, text: str) -> bool:
+        """Whether every term occurs in ``text`` (as the index would find it, diacritics aside)."""
+        return all(re.search(term.regex(), text, re.IGNORECASE) for term in self.terms)
+
+    def seekable(self) -> SearchQuery:
+        """The query with long prefixes cut to :data:`SEEK_PREFIX` characters.
+
+        FTS5 can seek through a prefix only as long as its prefix index;
+        the shorter query finds a superset, to be checked with :meth:`matches`.
+        """
+        terms = tuple(
+            Term((*term.tokens[:-1], term.tokens[-1][:SEEK_PREFIX]), prefix=True)
+            if term.prefix and len(term.tokens[-1]) > SEEK_PREFIX
+            else term
+            for term in self.terms
+        )
+        return SearchQuery(text=self.text, terms=terms)
+
+    def fts(self) -> str:
+        """The FTS5 MATCH expression (implicit AND of quoted strings)."""
+        return " ".join(term.fts() for term in self.terms)
+
+    def pattern(self) -> re.Pattern[str] | None:
+        """A case-insensitive pattern that finds any term in displayed text."""
+        if not self.terms:
+            return None
+        return re.compile("|".join(term.regex() for term in self.terms), re.IGNORECASE)
+
+    def snippet(self, text: str, *, width: int = SNIPPET_WIDTH) -> str:
+        """About ``width`` characters of ``text`` on one line, starting a little before its first match."""
+        pattern = self.pattern()
+        found = pattern.search(text) if pattern else None
+        start = found.start() if found else 0
+        low, high = max(0, start - 2 * width), start + 4 * width
+        window = " ".join(text[low:high].split())
+        found = pattern.search(window) if pattern else None
+        cut = max(0, min((found.start() if found else 0) - width // 4, len(window) - width))
+        if cut > 0 and (space := window.find(" ", cut, cut + width // 4)) >= 0:
+            cut = space + 1  # start at a word
+        line = window[cut:cut + width]
+        head = "…" if cut > 0 or low > 0 else ""
+        tail = "…" if cut + width < len(window) or high < len(text) else ""
+        return head + line + tail
+
+
+def _split(text: str) -> list[tuple[str, bool]]:
+    """Chunks of the query: (text, closed) — a phrase is closed by its quote; an unmatched quote runs to the end."""
+    chunks: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+        elif text[i] == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                chunks.append((text[i + 1:], False))
+                break
+            chunks.append((text[i + 1:end], True))
+            i = end + 1
+        else:
+            end = i
+            while end < len(text) and not text[end].isspace() and text[end] != '"':
+                end += 1
+            chunks.append((text[i:end], False))
+            i = end
+    return chunks

@@ -1,0 +1,77 @@
+"""The search box's text to a safe FTS5 query and a highlight pattern."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dasshh_history.data.query import SearchQuery, Term
+
+
+def test_words_are_anded_and_the_last_one_is_a_prefix_while_typing():
+    query = SearchQuery.parse("Nginx conf")
+    assert query.terms == (Term(("nginx",)), Term(("conf",), prefix=True))
+    assert query.fts() == '"nginx" "conf"*'
+
+
+def test_a_trailing_space_ends_the_prefix():
+    assert SearchQuery.parse("nginx conf ").fts() == '"nginx" "conf"'
+
+
+def test_quoted_phrases_and_an_unclosed_quote():
+    assert SearchQuery.parse('"rate limit" error').fts() == '"rate limit" "error"*'
+    assert SearchQuery.parse('error "rate lim').fts() == '"error" "rate lim"*'
+    assert SearchQuery.parse('"rate limit"').fts() == '"rate limit"'
+
+
+def test_punctuation_inside_a_word_makes_a_phrase_and_lone_punctuation_is_dropped():
+    assert SearchQuery.parse("tool_call ").fts() == '"tool call"'
+    assert SearchQuery.parse("*** ( ) - ").fts() == ""
+    assert not SearchQuery.parse("  ---  ")
+
+
+def test_fts_keywords_are_plain_words():
+    assert SearchQuery.parse("NOT AND OR NEAR ").fts() == '"not" "and" "or" "near"'
+
+
+def test_pattern_finds_terms_case_insensitively_and_respects_word_starts():
+    pattern = SearchQuery.parse("nginx conf").pattern()
+    assert pattern is not None
+    text = "Show the NGINX configuration; reconfigure nginx."
+    assert [m.group() for m in pattern.finditer(text)] == ["NGINX", "conf", "nginx"]
+
+
+def test_matches_needs_every_term():
+    query = SearchQuery.parse("disk full ")
+    assert query.matches("My disk is almost FULL")
+    assert not query.matches("My disk is fine")
+
+
+def test_seekable_cuts_long_prefixes_only():
+    query = SearchQuery.parse("nginx configur")
+    assert query.seekable().fts() == '"nginx" "con"*'
+    assert SearchQuery.parse("nginx co").seekable().fts() == '"nginx" "co"*'
+
+
+def test_snippet_starts_near_the_first_match_on_one_line():
+    text = "intro " * 100 + "the\nfirewall   blocks port 443 " + "outro " * 100
+    snippet = SearchQuery.parse("firewall").snippet(text, width=60)
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert "the firewall blocks port 443" in snippet
+    assert "\n" not in snippet
+    assert SearchQuery.parse("short").snippet("a short text") == "a short text"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_text_gives_a_query_fts5_accepts(text: str):
+    query = SearchQuery.parse(text)
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')")
+    conn.execute("INSERT INTO t VALUES ('some text')")
+    if query:
+        conn.execute("SELECT count(*) FROM t WHERE t MATCH ?", (query.fts(),)).fetchone()
+        assert query.pattern() is not None
+    query.snippet(text)

@@ -1,0 +1,237 @@
+"""The full-text index: what it finds, in which order, and how it keeps in step with other writers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dasshh_history.data import trash
+from dasshh_history.data.client import DBClient
+from dasshh_history.data.query import SearchQuery
+from dasshh_history.data.search import SearchIndex, default_cache_path, searchable_text
+
+from dbutil import dasshh_database, digest, rows
+
+
+def event(eid: str, sid: str, when: str, content: object, inv: str = "inv") -> tuple:
+    return (eid, inv, sid, when, json.dumps(content))
+
+
+SESSIONS = [
+    ("s-old", "Fix the flaky test", "2025-01-01 10:00:00", "2025-01-01 10:05:00"),
+    ("s-new", "Nginx config", "2025-02-01 10:00:00", "2025-02-01 10:05:00"),
+    ("s-mid", "Disk space", "2025-01-15 10:00:00", "2025-01-15 10:05:00"),
+]
+EVENTS = [
+    event("e1", "s-old", "2025-01-01 10:00:00", {"role": "user", "content": "Why does test_parser fail on CI?"}),
+    event("e2", "s-old", "2025-01-01 10:00:00", {
+        "role": "assistant", "content": None,
+        "tool_calls": [{"id": "c1", "type": "function", "index": 0,
+                        "function": {"name": "run_shell_command", "arguments": '{"command": "pytest -x tests/flaky"}'}}],
+    }),
+    event("e3", "s-old", "2025-01-01 10:00:00", {
+        "role": "tool", "tool_call_id": "c1", "name": "run_shell_command",
+        "content": json.dumps({"exit_code": 1, "stdout": "FAILED test_timezone\nAssertionError"}, indent=2),
+    }),
+    event("e4", "s-new", "2025-02-01 10:00:00", {"role": "user", "content": "Show the nginx location for /api"}),
+    event("e5", "s-new", "2025-02-01 10:00:00", {"role": "assistant", "content": "Use a **location** block; the firewall is fine."}),
+    event("e6", "s-mid", "2025-01-15 10:00:00", {"role": "user", "content": "The firewall blocks port 443"}),
+]
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    return dasshh_database(tmp_path / "history.db", SESSIONS, EVENTS)
+
+
+@pytest.fixture
+def index(history: Path, tmp_path: Path) -> Iterator[SearchIndex]:
+    client = DBClient(db_path=history)
+    index = SearchIndex(client, path=tmp_path / "cache" / "search.db")
+    index.sync()
+    yield index
+    index.close()
+    client.dispose()
+
+
+def found(index: SearchIndex, text: str) -> list[str]:
+    return index.search(SearchQuery.parse(text)).session_ids
+
+
+def test_finds_titles_messages_tool_arguments_and_results(index: SearchIndex):
+    assert found(index, "flaky test ") == ["s-old"]  # title (and arguments)
+    assert found(index, "test_parser ") == ["s-old"]  # user message
+    assert found(index, "pytest ") == ["s-old"]  # tool arguments (JSON inside a string)
+    assert found(index, "AssertionError ") == ["s-old"]  # tool result, after a "\n" escape
+    assert found(index, "exit_code ") == ["s-old"]  # keys of a tool result
+    assert found(index, "location ") == ["s-new"]
+
+
+def test_newest_first_words_anded_phrases_and_case(index: SearchIndex):
+    assert found(index, "FIREWALL ") == ["s-new", "s-mid"]
+    assert found(index, "firewall port ") == ["s-mid"]
+    assert found(index, '"blocks port"') == ["s-mid"]
+    assert found(index, '"port blocks"') == []
+    assert found(index, "fire") == ["s-new", "s-mid"]  # the word being typed is a prefix
+
+
+def test_words_may_match_in_different_events_of_a_session(index: SearchIndex):
+    assert found(index, "pytest timezone ") == ["s-old"]  # tool arguments + tool result
+    assert found(index, "disk firewall ") == ["s-mid"]  # title + user message
+    assert found(index, "nginx port ") == []  # in two different sessions
+
+
+def test_structure_is_not_searchable(index: SearchIndex):
+    assert found(index, "user ") == []
+    assert found(index, "assistant ") == []
+    assert found(index, "function ") == []
+
+
+@pytest.mark.parametrize("text", ['"', "*", "NEAR(", "a OR", ")(", "^", "-x", "col:val", "\\", "'"])
+def test_hostile_queries_never_raise(index: SearchIndex, text: str):
+    assert isinstance(found(index, text), list)
+
+
+def test_snippets_show_the_first_matching_event_or_the_title(index: SearchIndex):
+    result = index.search(SearchQuery.parse("firewall "))
+    snippets = index.snippets(result, result.session_ids)
+    assert snippets == {
+        "s-new": "Use a **location** block; the firewall is fine.",
+        "s-mid": "The firewall blocks port 443",
+    }
+    result = index.search(SearchQuery.parse("nginx config "))
+    assert index.snippets(result, ["s-new"]) == {"s-new": "Nginx config"}  # only the title has both words
+
+
+def test_the_history_is_never_written(history: Path, tmp_path: Path):
+    before = digest(history)
+    client = DBClient(db_path=history)  # creates the browser's indexes the first time
+    client.dispose()
+    before = digest(history)
+    client = DBClient(db_path=history)
+    index = SearchIndex(client, path=tmp_path / "search.db")
+    index.sync()
+    found(index, "firewall")
+    index.close()
+    client.dispose()
+    assert digest(history) == before
+
+
+def test_keeps_in_step_with_another_writer(index: SearchIndex, history: Path):
+    conn = sqlite3.connect(history)
+    with conn:
+        conn.execute("INSERT INTO sessions VALUES ('s-4', 'Kubernetes pods', '2025-03-01 10:00:00', '2025-03-01 10:00:00')")
+        conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                     event("e7", "s-4", "2025-03-01 10:00:00", {"role": "user", "content": "restart the firewall"}))
+        conn.execute("UPDATE sessions SET detail = 'Renamed session', updated_at = '2025-03-02 00:00:00' WHERE id = 's-old'")
+        conn.execute("DELETE FROM events WHERE session_id = 's-mid'")
+        conn.execute("DELETE FROM sessions WHERE id = 's-mid'")
+    conn.close()
+    result = index.sync()
+    assert (result.added, result.titles) == (1, 3)  # s-4 new, s-old renamed, s-mid gone with its events
+    assert found(index, "firewall ") == ["s-4", "s-new"]
+    assert found(index, "kubernetes ") == ["s-4"]
+    assert found(index, "renamed ") == ["s-old"]
+    assert found(index, "flaky test ") == ["s-old"]  # still in its tool call
+    assert found(index, "fix ") == []  # the old title is gone
+    assert not index.sync()  # nothing more to do
+
+
+def test_a_reused_rowid_is_not_taken_for_the_old_event(index: SearchIndex, history: Path):
+    conn = sqlite3.connect(history)
+    with conn:
+        conn.execute("DELETE FROM events WHERE id = 'e6'")  # the last rowid
+        conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                     event("e8", "s-mid", "2025-01-15 10:00:00", {"role": "user", "content": "quota exceeded"}))
+    assert rows(history, "SELECT rowid FROM events WHERE id = 'e8'") == [(6,)]
+    conn.close()
+    index.sync()
+    assert found(index, "port ") == []
+    assert found(index, "quota ") == ["s-mid"]
+
+
+def test_an_undone_delete_is_searchable_again(index: SearchIndex):
+    client = index.client
+    deleted = trash.delete_session(client, session_id="s-mid")
+    assert deleted is not None
+    index.sync()
+    assert found(index, "firewall ") == ["s-new"]
+    trash.restore(client, deleted)
+    index.sync()
+    assert found(index, "firewall ") == ["s-new", "s-mid"]
+
+
+def test_progress_is_reported_while_building(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("dasshh_history.data.search.CHUNK", 2)
+    client = DBClient(db_path=history)
+    index = SearchIndex(client, path=tmp_path / "search.db")
+    seen: list[tuple[int, int]] = []
+    index.sync(lambda done, total: seen.append((done, total)))
+    assert seen == [(2, 6), (4, 6), (6, 6)]
+    index.close()
+    client.dispose()
+
+
+def test_a_stopped_build_resumes(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("dasshh_history.data.search.CHUNK", 2)
+    client = DBClient(db_path=history)
+    index = SearchIndex(client, path=tmp_path / "search.db")
+    calls = iter([False, True])
+    assert index.sync(should_stop=lambda: next(calls, True)).added == 2
+    assert index.indexed_events() == 2
+    assert index.sync().added == 4
+    assert found(index, "firewall ") == ["s-new", "s-mid"]
+    index.close()
+    client.dispose()
+
+
+def test_an_unwritable_cache_falls_back_to_memory(history: Path, tmp_path: Path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    client = DBClient(db_path=history)
+    index = SearchIndex(client, path=blocker / "search.db")
+    index.sync()
+    assert str(index.path) == ":memory:"
+    assert found(index, "firewall ") == ["s-new", "s-mid"]
+    index.close()
+    client.dispose()
+
+
+def test_an_index_of_another_layout_is_rebuilt(history: Path, tmp_path: Path):
+    cache = tmp_path / "search.db"
+    conn = sqlite3.connect(cache)
+    conn.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('schema', 'old');")
+    conn.close()
+    client = DBClient(db_path=history)
+    index = SearchIndex(client, path=cache)
+    index.sync()
+    assert found(index, "firewall ") == ["s-new", "s-mid"]
+    index.close()
+    client.dispose()
+
+
+def test_default_cache_path_is_per_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    one, two = default_cache_path(tmp_path / "a.db"), default_cache_path(tmp_path / "b.db")
+    assert one.parent == tmp_path / "cache" / "dasshh-history"
+    assert one != two
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('{"role": "user", "content": "hello"}', "hello"),
+        ('{"role": "user", "content": [{"type": "text", "text": "part one"}]}', "part one"),
+        ("not json at all", "not json at all"),
+        (b"\xff\xfebinary", "\ufffd\ufffdbinary"),
+        (None, ""),
+        ("[" * 5000 + "]" * 5000, "[" * 5000 + "]" * 5000),  # too deep to parse: indexed as text
+    ],
+    ids=["message", "parts", "not-json", "binary", "null", "too-deep"],
+)
+def test_searchable_text_of_any_stored_value(raw: object, expected: str):
+    assert searchable_text(raw) == expected
