@@ -25,6 +25,8 @@ class SessionSummary:
     created_at: datetime | None
     updated_at: datetime | None
     event_count: int
+    #: Text around the first search match, when the list shows search results.
+    snippet: str | None = None
 
 
 _EVENT_COUNT = (
@@ -58,6 +60,8 @@ _RANK = text(
     """
 )
 
+_SIGNATURE = text("SELECT count(*), max(rowid) FROM events WHERE session_id = :id")
+
 
 class HistoryReader:
     """Session summaries for the list pane, newest first."""
@@ -75,6 +79,17 @@ class HistoryReader:
             stmt = stmt.limit(limit)
         with self.db_client.get_db() as db:
             return [SessionSummary(*row) for row in db.execute(stmt)]
+
+    def list_summaries_by_ids(self, session_ids: Sequence[str]) -> list[SessionSummary]:
+        """The summaries of these sessions, in the order given (missing ones left out)."""
+        if not session_ids:
+            return []
+        with self.db_client.get_db() as db:
+            found = {
+                row.id: SessionSummary(*row)
+                for row in db.execute(select(*_SUMMARY_COLUMNS).where(StorageSession.id.in_(list(session_ids))))
+            }
+        return [found[session_id] for session_id in session_ids if session_id in found]
 
     def iter_event_batches(self, *, session_id: str, first: int = 100, size: int = 1000) -> Iterator[Sequence[Row]]:
         """A session's events in the order of ``get_events``, in batches: ``first`` rows, then ``size`` at a time.
@@ -101,3 +116,22 @@ class HistoryReader:
         """The index of a session in :meth:`list_summaries` order, or None if it does not exist."""
         with self.db_client.get_db() as db:
             return db.scalar(_RANK, {"id": session_id})
+
+    def get_summary(self, *, session_id: str) -> SessionSummary | None:
+        """One session's summary (as :meth:`list_summaries` gives it), or None if it does not exist."""
+        stmt = select(*_SUMMARY_COLUMNS).where(StorageSession.id == session_id)
+        with self.db_client.get_db() as db:
+            row = db.execute(stmt).first()
+        return SessionSummary(*row) if row else None
+
+    def session_signature(self, *, session_id: str) -> tuple[int, int | None]:
+        """(number of events, largest event rowid) of a session; ``(0, None)`` when it has none.
+
+        Read from the ``(session_id, created_at)`` index alone, so it is cheap
+        for any session size.  It changes when events are added or removed;
+        events are never updated in place, so an equal signature means the
+        same events (unless the newest one was deleted and its rowid reused).
+        """
+        with self.db_client.get_db() as db:
+            count, last = db.execute(_SIGNATURE, {"id": session_id}).one()
+            return int(count), last

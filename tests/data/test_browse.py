@@ -84,3 +84,28 @@ def test_event_batches_stream_in_get_events_order(tmp_path: Path):
         assert service.get_session(session_id=big.id).detail == "renamed"
     finally:
         client.dispose()
+
+
+def test_get_summary_is_the_listed_summary(reader: HistoryReader):
+    for summary in reader.list_summaries():
+        assert reader.get_summary(session_id=summary.id) == summary
+    assert reader.get_summary(session_id="missing") is None
+
+
+def test_session_signature_counts_and_tracks_the_newest_event(reader: HistoryReader):
+    from sqlalchemy import text
+
+    from dasshh_history.data.session import SessionService
+
+    assert reader.session_signature(session_id="a") == (3, 3)
+    assert reader.session_signature(session_id="c") == (2, 5)
+    assert reader.session_signature(session_id="b") == (0, None)
+    assert reader.session_signature(session_id="missing") == (0, None)
+    service = SessionService(reader.db_client)
+    service.add_event(invocation_id="i", session_id="a", content={"role": "user", "content": "more"})
+    assert reader.session_signature(session_id="a") == (4, 6)
+    with reader.db_client.get_db() as db:
+        db.execute(text("DELETE FROM events WHERE id = 'e0'"))
+        db.commit()
+    assert reader.session_signature(session_id="a") == (3, 6)
+    assert reader.session_signature(session_id="c") == (2, 5)
