@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
+from pathlib import Path
 
 from rich.align import Align
 from rich.console import Group, RenderableType
@@ -14,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -23,7 +26,13 @@ from textual.worker import get_current_worker
 from dasshh_history.data.browse import HistoryReader, SessionSummary
 from dasshh_history.data.client import DatabaseUnavailableError, DBClient
 from dasshh_history.data.models import utcnow
+from dasshh_history.data.query import SearchQuery
+from dasshh_history.data.search import SearchIndex, SearchResult
 from dasshh_history.data.session import SessionNotFoundError, SessionService
+from dasshh_history import exporting
+from dasshh_history.data import trash
+from dasshh_history.data.trash import DeletedSession, RestoreError
+from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.domain.parse import TimelineBuilder
 from dasshh_history.domain.text import format_timestamp, one_line
 from dasshh_history.keys import help_sections
@@ -31,7 +40,8 @@ from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
 from dasshh_history.screens.help import HelpScreen
 from dasshh_history.screens.rename import RenameScreen
 from dasshh_history.widgets.blocks import Block, BlockBuilder
-from dasshh_history.widgets.session_list import PAGE_SIZE, SessionList
+from dasshh_history.widgets.search_bar import SearchBar, SearchInput
+from dasshh_history.widgets.session_list import PAGE_SIZE, ROW_HEIGHT, SessionList, Source
 from dasshh_history.widgets.timeline import Timeline
 
 EMPTY_STATE = (
@@ -47,6 +57,11 @@ def empty_state() -> RenderableType:
     text.stylize("bold", 0, len("No history yet."))
     text.highlight_regex(r"dasshh-history --demo|~/\.dasshh/db/dasshh\.db", "bold")
     return Padding(Group(*(Align.center(line) if line.plain else Text() for line in text.split("\n"))), (4, 2, 0, 2))
+
+
+def no_match(text: str) -> RenderableType:
+    message = Text.assemble("No session matches ", (f"“{one_line(text, 80)}”", "bold"), ".\n\nEsc clears the search.")
+    return Padding(Align.center(message), (4, 2, 0, 2))
 
 
 #: What a worker catches from the data layer; anything else is a bug and should surface.
@@ -73,13 +88,23 @@ class HistoryApp(App[None]):
     TITLE = "dasshh-history"
 
     BINDINGS = [
+        Binding("slash", "search", "Search", key_display="/"),
         Binding("r", "rename", "Rename"),
         Binding("d,delete", "delete", "Delete", key_display="d"),
+        Binding("u", "undo", "Undo delete"),
+        Binding("e", "export", "Export"),
+        Binding("c", "copy", "Copy"),
         Binding("tab", "app.focus_next", "Switch pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "previous_match", "Previous match", show=False),
+        Binding("escape", "clear_search", "Clear search", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
+
+    #: Seconds between checks for changes written by others.
+    REFRESH_INTERVAL = 1.0
 
     def __init__(
         self,
@@ -87,21 +112,33 @@ class HistoryApp(App[None]):
         *,
         clock: Callable[[], datetime] = utcnow,
         tz: tzinfo | None = None,
+        search_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.client = client
         self.service = SessionService(client)
         self.reader = HistoryReader(client)
+        self.watcher = ChangeWatcher(client)
         self.clock = clock
         self.tz = tz
+        self._search_path = search_path  # where the search index lives (None: the user's cache directory)
+        self._index: SearchIndex | None = None
+        self._index_lock = threading.Lock()
+        self._indexing = False
+        self.query = SearchQuery.parse("")  # the search typed ("": every session)
+        self.listed_query = self.query  # the search whose results the list shows
         self._shown_id: str | None = None  # the session whose timeline is shown or loading
+        self._shown_signature: tuple[int, int | None] | None = None  # its (events, last rowid) when read
         self.displayed_session_id: str | None = None  # the session whose events the timeline shows
+        self._deleted: list[DeletedSession] = []  # deletes of this run, the last one last (u undoes it)
 
     # -- layout ----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield SessionList(self._read_page, clock=self.clock, tz=self.tz, id="sessions")
+            with Vertical(id="left"):
+                yield SearchBar(id="search")
+                yield SessionList(self._read_page, clock=self.clock, tz=self.tz, id="sessions")
             yield Timeline(id="timeline")
         yield Footer()
 
@@ -113,37 +150,93 @@ class HistoryApp(App[None]):
     def timeline(self) -> Timeline:
         return self.query_one(Timeline)
 
+    @property
+    def search_bar(self) -> SearchBar:
+        return self.query_one(SearchBar)
+
     def on_mount(self) -> None:
         self.session_list.border_title = "Sessions"
         self.timeline.border_title = "Timeline"
         self.session_list.focus()
-        self.load_sessions(prefer_recent=True)
+        self.load_sessions(prefer_recent=True, prime_watcher=True)
+        self.set_interval(self.REFRESH_INTERVAL, self.check_for_changes)
+
+    def on_unmount(self) -> None:
+        self.watcher.close()
+        if self._index is not None:
+            self._index.close()
 
     # -- loading ---------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="sessions")
     def load_sessions(
-        self, *, highlight_id: str | None = None, prefer_recent: bool = False, keep_index: int = 0
+        self,
+        *,
+        highlight_id: str | None = None,
+        prefer_recent: bool = False,
+        keep_index: int = 0,
+        keep_scroll: bool = False,
+        prime_watcher: bool = False,
     ) -> None:
-        """Count the sessions and read the page under the highlight, off the UI thread.
+        """Count the sessions (or run the search) and read the page under the highlight, off the UI thread.
 
         The highlight goes to ``highlight_id`` (the recent session with
-        ``prefer_recent``) when it exists, else stays at ``keep_index``.
+        ``prefer_recent``) when it is listed, else stays at ``keep_index``.
+        With ``keep_scroll`` the highlighted row stays where it is on screen.
         """
+        worker = get_current_worker()
+        query = self.query
         try:
-            total = self.reader.count_sessions()
-            if prefer_recent:
-                recent = self.service.get_recent_session()
-                highlight_id = recent.id if recent else None
-            index = self.reader.rank(session_id=highlight_id) if highlight_id else None
-            index = min(keep_index, total - 1) if index is None else index
-            page = max(index, 0) // PAGE_SIZE
-            pages = {page: self.reader.list_summaries(offset=page * PAGE_SIZE, limit=PAGE_SIZE)}
+            if prime_watcher:
+                self.watcher.changed()  # from here on, changes by others are noticed
+            if query:
+                index = self._search_index()
+                result = index.search(query, cancelled=lambda: worker.is_cancelled)
+                if worker.is_cancelled:
+                    return
+                source = self._search_source(result)
+                total = len(result.session_ids)
+                at = result.session_ids.index(highlight_id) if highlight_id in result.session_ids else None
+            else:
+                result, source = None, self._read_page
+                total = self.reader.count_sessions()
+                if prefer_recent:
+                    recent = self.service.get_recent_session()
+                    highlight_id = recent.id if recent else None
+                at = self.reader.rank(session_id=highlight_id) if highlight_id else None
+            at = min(keep_index, total - 1) if at is None else at
+            page = max(at, 0) // PAGE_SIZE
+            rows = source(page * PAGE_SIZE, PAGE_SIZE)
         except DB_ERRORS as exc:
             self.call_from_thread(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
             return
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self.session_list.reset, total, pages, index)
+        if not worker.is_cancelled and rows is not None:
+            self.call_from_thread(self._list_loaded, query, result, total, {page: rows}, at, source, keep_scroll)
+
+    def _list_loaded(
+        self,
+        query: SearchQuery,
+        result: SearchResult | None,
+        total: int,
+        pages: dict[int, list[SessionSummary]],
+        index: int,
+        source: Source,
+        keep_scroll: bool,
+    ) -> None:
+        if query != self.query:
+            return  # typed on meanwhile
+        sessions = self.session_list
+        scroll_y = None
+        if keep_scroll and sessions.highlighted is not None and sessions.scroll_y > 0:
+            scroll_y = max(0, round(sessions.scroll_y) + (index - sessions.highlighted) * ROW_HEIGHT)
+        sessions.reset(total, pages, index, source=source, pattern=query.pattern(), scroll_y=scroll_y)
+        self.listed_query = query
+        if result is None:
+            sessions.border_title = f"Sessions ({total:,})"
+        else:
+            sessions.border_title = f"Search ({total:,})"
+            self._show_search_status()
+        self.call_after_refresh(self.timeline.set_search, query.pattern())  # the list first
 
     def _read_page(self, offset: int, limit: int) -> list[SessionSummary] | None:
         """The session list's source of rows (called in its worker threads)."""
@@ -153,38 +246,216 @@ class HistoryApp(App[None]):
             self.call_from_thread(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
             return None
 
+    def _search_source(self, result: SearchResult) -> Source:
+        """Rows for the list from a search: the matching sessions, each with the text around its first match."""
+
+        def read(offset: int, limit: int) -> list[SessionSummary] | None:
+            ids = result.session_ids[offset:offset + limit]
+            try:
+                summaries = {s.id: s for s in self.reader.list_summaries_by_ids(ids)}
+                snippets = self._search_index().snippets(result, ids)
+            except DB_ERRORS as exc:
+                self.call_from_thread(self.say, f"Could not search: {describe_error(exc)}", severity="error")
+                return None
+            # A session deleted since the search keeps its row, so that rows do not shift under the cursor.
+            return [
+                dataclasses.replace(summaries[sid], snippet=snippets.get(sid, ""))
+                if sid in summaries
+                else SessionSummary(sid, "(deleted)", None, None, 0, snippet="")
+                for sid in ids
+            ]
+
+        return read
+
+    # -- search ------------------------------------------------------------------
+
+    def _search_index(self) -> SearchIndex:
+        """The search index, opened on first use (in a worker thread)."""
+        with self._index_lock:
+            if self._index is None:
+                self._index = SearchIndex(self.client, path=self._search_path)
+            return self._index
+
+    def action_search(self) -> None:
+        bar = self.search_bar
+        bar.display = True
+        bar.input.focus()
+        self._show_search_status()
+        self.build_index()
+
+    @work(thread=True, exclusive=True, group="index")
+    def build_index(self) -> None:
+        """Bring the search index in step with the history, showing progress; then search again."""
+        worker = get_current_worker()
+        self._indexing = True
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] > 0.25:
+                last[0] = now
+                self.call_from_thread(self._show_search_status, (done, total))
+
+        try:
+            changed = self._search_index().sync(progress, should_stop=lambda: worker.is_cancelled)
+        except DB_ERRORS as exc:
+            self.call_from_thread(self.say, f"Could not index for search: {describe_error(exc)}", severity="error")
+            return
+        finally:
+            self._indexing = False
+        self.call_from_thread(self._index_synced, bool(changed))
+
+    def _index_synced(self, changed: bool) -> None:
+        self._show_search_status()
+        if changed and self.query:
+            self.load_sessions(highlight_id=self._current_id(), keep_index=self.session_list.highlighted or 0,
+                               keep_scroll=True)
+
+    def _show_search_status(self, progress: tuple[int, int] | None = None) -> None:
+        if not self.search_bar.display:
+            return
+        parts = []
+        if self.query:
+            total = self.session_list.total
+            parts.append(f"{total:,} session{'' if total == 1 else 's'} match" + ("es" if total == 1 else ""))
+        else:
+            parts.append("Words are ANDed; \"quote\" phrases · enter opens · esc clears")
+        if progress is not None:
+            done, total = progress
+            parts.append(f"indexing {done:,} of {total:,} events ({100 * done // max(total, 1)}%)")
+        elif self._indexing:
+            parts.append("indexing…")
+        self.search_bar.set_status(" · ".join(parts))
+
+    def on_input_changed(self, event: SearchInput.Changed) -> None:
+        if event.input.id != "search-input":
+            return
+        query = SearchQuery.parse(event.value)
+        if query == self.query:
+            return
+        self.query = query
+        self.load_sessions(highlight_id=None if query else self._current_id())
+
+    def on_input_submitted(self, event: SearchInput.Submitted) -> None:
+        if event.input.id == "search-input" and self.session_list.current is not None:
+            self.session_list.action_open()
+
+    def on_search_input_move(self, message: SearchInput.Move) -> None:
+        if message.step > 0:
+            self.session_list.action_cursor_down()
+        else:
+            self.session_list.action_cursor_up()
+
+    def on_search_input_closed(self, message: SearchInput.Closed) -> None:
+        self.action_clear_search()
+
+    def action_clear_search(self) -> None:
+        bar = self.search_bar
+        if not bar.display and not self.query:
+            return
+        current = self._current_id()
+        bar.input.value = ""
+        bar.display = False
+        self.session_list.focus()
+        self.query = SearchQuery.parse("")
+        self.load_sessions(highlight_id=current, keep_index=self.session_list.highlighted or 0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_search":
+            return self.search_bar.display or bool(self.query)
+        return True
+
+    def action_next_match(self) -> None:
+        self.timeline.focus()
+        self.timeline.action_next_match()
+
+    def action_previous_match(self) -> None:
+        self.timeline.focus()
+        self.timeline.action_previous_match()
+
+    def on_timeline_no_match(self, message: Timeline.NoMatch) -> None:
+        if self.query:
+            self.say("No match in this session (only its title matches).")
+        else:
+            self.say("Nothing to go to: press / to search.")
+
+    def _current_id(self) -> str | None:
+        current = self.session_list.current
+        return current.id if current is not None else None
+
+    # -- changes written by others -------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="watch")
+    def check_for_changes(self) -> None:
+        """Every second: if anything was committed since the last look, refresh what is shown."""
+        try:
+            if not self.watcher.changed():
+                return
+            shown = self.displayed_session_id
+            signature = self.reader.session_signature(session_id=shown) if shown else None
+        except DB_ERRORS as exc:
+            self.call_from_thread(self._watch_failed, exc)
+            return
+        self.call_from_thread(self._changed, shown, signature)
+
+    def _watch_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, DatabaseUnavailableError):
+            self.say(f"Live refresh stopped: {describe_error(exc)}", severity="error")
+            self.watcher.close()
+
+    def _changed(self, shown: str | None, signature: tuple[int, int | None] | None) -> None:
+        if self._index is not None:
+            self.build_index()  # searches again when the index changed
+        self.load_sessions(highlight_id=self._current_id(), keep_index=self.session_list.highlighted or 0,
+                           keep_scroll=True)
+        if shown is not None and shown == self.displayed_session_id and signature != self._shown_signature:
+            summary = self.session_list.current
+            if summary is not None and summary.id == shown:
+                self.load_timeline(summary, refresh=True)
+
     def on_session_list_highlighted(self, message: SessionList.Highlighted) -> None:
         summary = message.summary
         if summary is None:
             self._shown_id = self.displayed_session_id = None
-            self.timeline.border_title = "No sessions"
+            self.timeline.border_title = "No sessions" if not self.query else "No match"
             self.timeline.border_subtitle = ""
-            self.timeline.show_placeholder(empty_state())
+            self.timeline.show_placeholder(empty_state() if not self.query else no_match(self.query.text))
             return
-        if summary.id == self._shown_id:
-            return
-        self._shown_id = summary.id
         self.timeline.border_title = Content(one_line(summary.detail, 120))  # literal, never markup
         count = summary.event_count
         self.timeline.border_subtitle = (
             f"{count:,} message{'' if count == 1 else 's'} · started {format_timestamp(summary.created_at, self.tz)}"
         )
-        self.load_timeline(summary)
+        if summary.id != self._shown_id:
+            self._shown_id = summary.id
+            self.load_timeline(summary)
 
     @work(thread=True, exclusive=True, group="timeline")
-    def load_timeline(self, summary: SessionSummary) -> None:
-        """Read and parse a session's events off the UI thread, first batch first; stale loads stop."""
+    def load_timeline(self, summary: SessionSummary, *, refresh: bool = False) -> None:
+        """Read and parse a session's events off the UI thread, first batch first; stale loads stop.
+
+        With ``refresh`` (the session changed on disk) everything is read
+        first and then replaces what is shown, keeping the place in it.
+        """
         worker = get_current_worker()
         timeline = TimelineBuilder()
         blocks = BlockBuilder(self.tz)
         shown = False
-        batches = self.reader.iter_event_batches(session_id=summary.id)
+        read: list[Block] = []
+        try:
+            signature = self.reader.session_signature(session_id=summary.id)
+            batches = self.reader.iter_event_batches(session_id=summary.id)
+        except DB_ERRORS as exc:
+            self.call_from_thread(self.say, f"Could not read events: {describe_error(exc)}", severity="error")
+            return
         try:
             for batch in batches:
                 new = blocks.add(timeline.add(batch))
                 if worker.is_cancelled:
                     return
-                if new:
+                if refresh:
+                    read.extend(new)
+                elif new:
                     self.call_from_thread(self._show_blocks, summary.id, new, first=not shown, complete=False)
                     shown = True
                     self._wait_for_paint()
@@ -195,8 +466,14 @@ class HistoryApp(App[None]):
             return
         finally:
             batches.close()
-        if not worker.is_cancelled:
-            self.call_from_thread(self._show_blocks, summary.id, blocks.add(timeline.finish()), first=not shown)
+        if worker.is_cancelled:
+            return
+        self._shown_signature = signature
+        rest = blocks.add(timeline.finish())
+        if refresh:
+            self.call_from_thread(self._show_blocks, summary.id, read + rest, first=True, keep_place=True)
+        else:
+            self.call_from_thread(self._show_blocks, summary.id, rest, first=not shown)
 
     def _wait_for_paint(self, timeout: float = 0.5) -> None:
         """Block this worker until the screen has been drawn, so that reading more never delays a paint."""
@@ -204,19 +481,23 @@ class HistoryApp(App[None]):
         self.call_from_thread(self.call_after_refresh, painted.set)
         painted.wait(timeout)
 
-    def _show_blocks(self, session_id: str, blocks: list[Block], *, first: bool, complete: bool = True) -> None:
+    def _show_blocks(
+        self, session_id: str, blocks: list[Block], *, first: bool, complete: bool = True, keep_place: bool = False
+    ) -> None:
         if session_id != self._shown_id:
             return
         self.displayed_session_id = session_id
         if not first:
             self.timeline.append_blocks(blocks, complete=complete)
         elif blocks:
-            self.timeline.show_blocks(blocks, complete=complete)
+            self.timeline.show_blocks(blocks, complete=complete, keep_place=keep_place)
         else:
             self.timeline.show_placeholder(Text("This session has no events yet.", justify="center"))
 
     def on_session_list_opened(self, message: SessionList.Opened) -> None:
         self.timeline.focus()
+        if self.query:
+            self.timeline.set_search(self.query.pattern(), seek=True)
 
     def on_timeline_back_requested(self, message: Timeline.BackRequested) -> None:
         self.session_list.focus()
@@ -264,14 +545,88 @@ class HistoryApp(App[None]):
 
     @work(thread=True, group="write")
     def delete_session(self, summary: SessionSummary, index: int) -> None:
-        """Delete a session; the highlight stays at its place, on the next one (or the last)."""
+        """Delete a session, keeping what it held for undo; the highlight stays at its place."""
         try:
-            self.service.delete_session(session_id=summary.id)
+            deleted = trash.delete_session(self.client, session_id=summary.id)
         except DB_ERRORS as exc:
             self.call_from_thread(self.say, f"Delete failed: {describe_error(exc)}", severity="error")
             return
-        self.call_from_thread(self.say, f"Deleted “{one_line(summary.detail, 60)}”")
+        if deleted is None:
+            self.call_from_thread(self.say, "That session no longer exists.", severity="warning")
+        else:
+            self._deleted.append(deleted)
+            self.call_from_thread(self.say, f"Deleted “{one_line(summary.detail, 60)}” · press u to undo")
         self.call_from_thread(self.load_sessions, keep_index=index)
+
+    def action_undo(self) -> None:
+        if not self._deleted:
+            self.say("Nothing to undo: no session was deleted in this run.", severity="warning")
+            return
+        self.undo_delete(self._deleted[-1])
+
+    @work(thread=True, exclusive=True, group="write")
+    def undo_delete(self, deleted: DeletedSession) -> None:
+        """Write the last deleted session back, exactly as it was stored, and highlight it."""
+        try:
+            trash.restore(self.client, deleted)
+        except (RestoreError, *DB_ERRORS) as exc:
+            reason = str(exc) if isinstance(exc, RestoreError) else describe_error(exc)
+            self.call_from_thread(self.say, f"Undo failed: {reason}", severity="error")
+            return
+        if self._deleted and self._deleted[-1] is deleted:
+            self._deleted.pop()
+        count = deleted.event_count
+        self.call_from_thread(
+            self.say, f"Restored “{one_line(deleted.title, 60)}” with {count:,} message{'' if count == 1 else 's'}"
+        )
+        self.call_from_thread(self.load_sessions, highlight_id=deleted.session_id)
+
+    # -- export and copy -------------------------------------------------------------
+
+    def action_export(self) -> None:
+        summary = self.session_list.current
+        if summary is None:
+            self.say("No session to export.", severity="warning")
+            return
+        self.export_session(summary)
+
+    @work(thread=True, group="export")
+    def export_session(self, summary: SessionSummary) -> None:
+        """Write the session as Markdown to a new file in the current directory."""
+        try:
+            path = exporting.export_to_directory(self.client, summary.id, Path.cwd(), tz=self.tz)
+        except OSError as exc:
+            self.call_from_thread(self.say, f"Export failed: {exc.strerror or exc}", severity="error")
+            return
+        except DB_ERRORS as exc:
+            self.call_from_thread(self.say, f"Export failed: {describe_error(exc)}", severity="error")
+            return
+        if path is None:
+            self.call_from_thread(self.say, "That session no longer exists.", severity="warning")
+        else:
+            self.call_from_thread(self.say, f"Exported to {path}")
+
+    def action_copy(self) -> None:
+        summary = self.session_list.current
+        if summary is None:
+            self.say("No session to copy.", severity="warning")
+            return
+        self.copy_session(summary)
+
+    @work(thread=True, group="export")
+    def copy_session(self, summary: SessionSummary) -> None:
+        """Put the session, as Markdown, on the clipboard (through the terminal)."""
+        try:
+            text = exporting.export_session(self.client, summary.id, "md", tz=self.tz)
+        except DB_ERRORS as exc:
+            self.call_from_thread(self.say, f"Copy failed: {describe_error(exc)}", severity="error")
+            return
+        if text is None:
+            self.call_from_thread(self.say, "That session no longer exists.", severity="warning")
+            return
+        self.call_from_thread(self.copy_to_clipboard, text)
+        lines = text.count("\n") + 1
+        self.call_from_thread(self.say, f"Copied “{one_line(summary.detail, 60)}” as Markdown ({lines:,} lines)")
 
     def say(self, message: str, *, severity: str = "information") -> None:
         """Notify without interpreting markup: messages may quote stored titles."""
@@ -284,6 +639,10 @@ class HistoryApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Rename session", "Rename the highlighted session (r)", self.action_rename)
         yield SystemCommand("Delete session", "Delete the highlighted session and its events (d)", self.action_delete)
+        yield SystemCommand("Export session", "Write the session as Markdown to a new file here (e)", self.action_export)
+        yield SystemCommand("Copy session", "Copy the session as Markdown to the clipboard (c)", self.action_copy)
+        yield SystemCommand("Undo delete", "Bring back the last session deleted in this run (u)", self.action_undo)
+        yield SystemCommand("Search", "Search every session's titles, messages and tools (/)", self.action_search)
         yield SystemCommand("Keys", "Show every key (?)", self.action_help)
         yield SystemCommand("Focus sessions", "Move focus to the session list", self.session_list.focus)
         yield SystemCommand("Focus timeline", "Move focus to the timeline", self.timeline.focus)

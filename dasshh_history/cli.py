@@ -1,37 +1,96 @@
-"""Command line: ``dasshh-history [--db PATH] [--demo]``."""
+"""Command line: ``dasshh-history [--db PATH] [--demo] [list ... | export ...]``.
+
+Without a command the app opens. ``list`` and ``export`` are for scripts:
+they print to stdout, never change a row, and do not import Textual.
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import os
+import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from dasshh_history import __version__
-from dasshh_history.data.client import DEFAULT_DB_PATH, DatabaseOpenError, DBClient
+from dasshh_history.data import client as client_module
+from dasshh_history.data.client import DEFAULT_DB_PATH, DatabaseOpenError, DatabaseUnavailableError, DBClient
+
+if TYPE_CHECKING:
+    from dasshh_history.data.browse import SessionSummary
 
 PROG = "dasshh-history"
+#: The narrowest the title column of ``list`` gets, whatever the terminal width.
+MIN_TITLE_WIDTH = 20
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Browse, search and manage the chat history of the dasshh terminal assistant.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _add_source_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """``--db`` / ``--demo``; a command's copies leave the values given before the command alone."""
+    extra: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--db",
         metavar="PATH",
         type=Path,
         help=f"the SQLite database to open (default: {DEFAULT_DB_PATH})",
+        **extra,
     )
     source.add_argument(
         "--demo",
         action="store_true",
         help="open a generated sample history in a temporary database (nothing is written to ~/.dasshh)",
+        **extra,
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        usage="%(prog)s [-h] [--version] [--db PATH | --demo] [COMMAND ...]",
+        description="Browse, search and manage the chat history of the dasshh terminal assistant.",
+        epilog="Without a command the browser opens. 'COMMAND --help' describes a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_source_options(parser, defaults=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands for scripts")
+
+    listing = commands.add_parser(
+        "list", help="print the sessions, newest first", description="Print the sessions, newest first."
+    )
+    _add_source_options(listing, defaults=False)
+    listing.add_argument(
+        "--json", action="store_true",
+        help="a JSON array of {id, detail, created_at, updated_at, event_count} (times in UTC)",
+    )
+    listing.add_argument("--limit", metavar="N", type=_non_negative, help="print at most N sessions")
+
+    export = commands.add_parser(
+        "export",
+        help="print one session as Markdown or JSON",
+        description="Print one session as Markdown (readable) or JSON (every event's content as stored).",
+    )
+    _add_source_options(export, defaults=False)
+    export.add_argument("session_id", metavar="SESSION_ID", help="the session's id, as 'list' prints it")
+    export.add_argument("--format", choices=("md", "json"), default="md", help="the output format (default: md)")
+    export.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of stdout")
     return parser
 
 
@@ -40,34 +99,175 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return " ".join(str(orig if orig is not None else exc).split())[:300]
+
+
 def open_client(path: Path | None) -> DBClient:
     return DBClient(db_path=path) if path is not None else DBClient()
 
 
-def run_app(client: DBClient) -> None:
+def run_app(client: DBClient, search_path: Path | None = None) -> None:
     from dasshh_history.app import HistoryApp
 
-    HistoryApp(client).run()
+    HistoryApp(client, search_path=search_path).run()
 
 
-def browse(path: Path | None) -> int:
-    """Open the database at *path* (the default one when None) in the app; the exit status."""
+def browse(path: Path | None, *, search_path: Path | None = None) -> int:
+    """Open the database at *path* (the default one when None) in the app; the exit status.
+
+    The search index goes to ``search_path`` (default: the user's cache directory).
+    """
     try:
         client = open_client(path)
     except DatabaseOpenError as exc:
         return _fail(str(exc))
     try:
-        run_app(client)
+        run_app(client, search_path)
     finally:
         client.dispose()
     return 0
 
 
+# -- list ----------------------------------------------------------------------
+
+
+def _stdout(**settings: str) -> IO[str]:
+    """``sys.stdout``, reconfigured when it can be (``encoding="utf-8"``, ``errors="replace"``)."""
+    try:
+        sys.stdout.reconfigure(**settings)  # type: ignore[union-attr]
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        pass
+    return sys.stdout
+
+
+def _table_lines(summaries: list[SessionSummary], width: int) -> list[str]:
+    """An aligned table: id, local update time, event count, the title on one line cut to fit ``width``."""
+    from dasshh_history.domain.text import format_timestamp, one_line, sanitize
+
+    cells = [
+        (" ".join(sanitize(str(s.id)).split()), format_timestamp(s.updated_at, None), f"{s.event_count:,}",
+         None if s.detail is None else str(s.detail))
+        for s in summaries
+    ]
+    id_width = max([2, *(len(c[0]) for c in cells)])
+    time_width = max([7, *(len(c[1]) for c in cells)])
+    count_width = max([6, *(len(c[2]) for c in cells)])
+    title_width = max(MIN_TITLE_WIDTH, width - id_width - time_width - count_width - 6)
+    lines = [f"{'ID':<{id_width}}  {'UPDATED':<{time_width}}  {'EVENTS':>{count_width}}  TITLE"]
+    lines.extend(
+        f"{sid:<{id_width}}  {when:<{time_width}}  {count:>{count_width}}  {one_line(title, title_width)}"
+        for sid, when, count, title in cells
+    )
+    return lines
+
+
+def cmd_list(client: DBClient, args: argparse.Namespace) -> int:
+    """``list``: the sessions newest first, as a table or (``--json``) a JSON array."""
+    from dasshh_history.data.browse import HistoryReader
+    from dasshh_history.domain.export import iso_utc
+
+    summaries = HistoryReader(client).list_summaries(limit=args.limit)
+    if args.json:
+        records = [
+            {"id": s.id, "detail": s.detail, "created_at": iso_utc(s.created_at),
+             "updated_at": iso_utc(s.updated_at), "event_count": s.event_count}
+            for s in summaries
+        ]
+        # Machine-readable output is UTF-8 whatever the locale says; the table is for the terminal.
+        _stdout(encoding="utf-8").write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    width = shutil.get_terminal_size((100, 24)).columns
+    _stdout(errors="replace").write("".join(line + "\n" for line in _table_lines(summaries, width)))
+    return 0
+
+
+# -- export --------------------------------------------------------------------
+
+
+def _same_file(a: Path, b: Path | None) -> bool:
+    try:
+        return b is not None and a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def cmd_export(client: DBClient, args: argparse.Namespace) -> int:
+    """``export``: one session as Markdown or JSON, to stdout or (``-o``) a file."""
+    from dasshh_history.exporting import iter_export
+
+    output: Path | None = args.output
+    if output is not None and _same_file(output, client.db_path):
+        return _fail(f"refusing to write the export over the database {output}")
+    pieces = iter_export(client, args.session_id, args.format)
+    if pieces is None:
+        return _fail(f"no session with id {args.session_id!r}")
+    with closing(pieces):
+        first = next(pieces, "")  # read before the output file is opened or truncated
+        if output is None:
+            stream = _stdout(encoding="utf-8")
+            stream.write(first)
+            for piece in pieces:
+                stream.write(piece)
+            return 0
+        try:
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                stream.write(first)
+                for piece in pieces:
+                    stream.write(piece)
+        except OSError as exc:
+            return _fail(f"cannot write {output}: {exc.strerror or exc}")
+        except BaseException:
+            output.unlink(missing_ok=True)  # no half-written export
+            raise
+    return 0
+
+
+COMMANDS: dict[str, Callable[[DBClient, argparse.Namespace], int]] = {
+    "list": cmd_list,
+    "export": cmd_export,
+}
+
+
+def run_command(path: Path | None, args: argparse.Namespace) -> int:
+    """Run ``list`` or ``export`` on the database at *path* (the default one when None)."""
+    db_path = path.expanduser() if path is not None else client_module.DEFAULT_DB_PATH
+    if not db_path.exists():
+        return _fail(f"cannot open {db_path}: no such file")  # a read must not create a database
+    try:
+        client = open_client(path)
+    except DatabaseOpenError as exc:
+        return _fail(str(exc))
+    try:
+        status = COMMANDS[args.command](client, args)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, and keep the final flush from failing too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except DatabaseUnavailableError as exc:
+        return _fail(str(exc))
+    except SQLAlchemyError as exc:
+        return _fail(f"cannot read {db_path}: {_one_line(exc)}")
+    finally:
+        client.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.db is not None and args.demo:
+        parser.error("argument --demo: not allowed with argument --db")
+
     if args.demo:
         from dasshh_history.demo import write_demo
 
         with tempfile.TemporaryDirectory(prefix="dasshh-history-demo-") as tmp:
-            return browse(write_demo(Path(tmp) / "demo.db"))
-    return browse(args.db)
+            demo = write_demo(Path(tmp) / "demo.db")
+            if args.command is None:  # the demo's search index stays in the demo's directory too
+                return browse(demo, search_path=Path(tmp) / "demo.search.db")
+            return run_command(demo, args)
+    return browse(args.db) if args.command is None else run_command(args.db, args)

@@ -10,6 +10,8 @@ KEY_NAMES = {
     "down": "↓",
     "up": "↑",
     "question_mark": "?",
+    "slash": "/",
+    "escape": "esc",
     "delete": "del",
     "pagedown": "pgdn",
     "pageup": "pgup",

@@ -1,12 +1,15 @@
-"""The command line: options, the demo database, one-line errors for unusable files."""
+"""The command line: options, the demo database, one-line errors for unusable files, list and export."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from exportutil import SESSION, TITLE, digest, expected_events, rows, varied_history, without_errors
 
 from dasshh_history import __version__, cli
 from dasshh_history.data import client as client_module
@@ -65,9 +68,9 @@ def opened(monkeypatch) -> list[dict]:
     """Replace the TUI by a recorder of what it would have shown."""
     seen: list[dict] = []
 
-    def fake_run_app(client) -> None:
+    def fake_run_app(client, search_path=None) -> None:
         service = SessionService(client)
-        seen.append({"path": client.db_path, "sessions": service.list_sessions()})
+        seen.append({"path": client.db_path, "sessions": service.list_sessions(), "search_path": search_path})
 
     monkeypatch.setattr(cli, "run_app", fake_run_app)
     return seen
@@ -80,6 +83,7 @@ def test_demo_opens_a_temporary_sample_history(opened, monkeypatch, tmp_path: Pa
     (shown,) = opened
     assert len(shown["sessions"]) == 12
     assert not shown["path"].exists(), "the demo database is removed afterwards"
+    assert shown["search_path"].parent == shown["path"].parent, "its search index too"
     assert not home_db.exists() and not home_db.parent.exists(), "nothing written to ~/.dasshh"
 
 
@@ -104,3 +108,162 @@ def test_tilde_in_db_path_is_expanded(opened, monkeypatch, tmp_path: Path):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cli.main(["--db", "~/x/history.db"]) == 0
     assert opened[0]["path"] == tmp_path / "x" / "history.db"
+
+
+# -- list and export -------------------------------------------------------------
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    return varied_history(tmp_path / "history.db")
+
+
+def stored_rows(path: Path) -> list[list[tuple]]:
+    return [rows(path, f"SELECT rowid, * FROM {table} ORDER BY rowid") for table in ("sessions", "events")]
+
+
+def test_list_prints_a_table_newest_first(history: Path):
+    result = run("--db", str(history), "list")
+    assert result.returncode == 0, result.stderr
+    header, *lines = result.stdout.splitlines()
+    assert header.split() == ["ID", "UPDATED", "EVENTS", "TITLE"]
+    # An unparseable updated_at sorts first, as in the app's list.
+    assert [line.split()[0] for line in lines] == ["s-empty", SESSION, "s-other"]
+    assert lines[0].split()[1:] == ["unknown", "time", "0", "(untitled)"]
+    assert lines[2].split()[3:] == ["1", "Other"]
+    title_column = header.index("TITLE")
+    assert lines[1][title_column:] == " ".join(TITLE.split())[: len(lines[1]) - title_column - 1] + "…"
+    assert len({line.index(line.split()[1]) for line in lines}) == 1, "columns are aligned"
+
+
+def test_list_json_and_limit(history: Path, capsys):
+    assert cli.main(["--db", str(history), "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed[1] == {
+        "id": SESSION, "detail": TITLE, "created_at": "2026-03-01T09:59:00+00:00",
+        "updated_at": "2026-03-01T11:00:00+00:00", "event_count": len(expected_events(history, SESSION)),
+    }
+    assert listed[0] == {"id": "s-empty", "detail": None, "created_at": None, "updated_at": None, "event_count": 0}
+    assert cli.main(["list", "--limit", "1", "--json", "--db", str(history)]) == 0
+    assert [s["id"] for s in json.loads(capsys.readouterr().out)] == ["s-empty"]
+    assert cli.main(["--db", str(history), "list", "--json", "--limit", "0"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert cli.main(["--db", str(history), "list", "--limit", "0"]) == 0
+    assert capsys.readouterr().out.split() == ["ID", "UPDATED", "EVENTS", "TITLE"]
+
+
+@pytest.mark.parametrize("limit", ["-1", "two", ""])
+def test_list_limit_must_be_a_whole_number(history: Path, limit: str):
+    result = run("--db", str(history), "list", "--limit", limit)
+    assert result.returncode == 2
+    assert "--limit" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_list_on_the_demo_and_options_after_the_command(capsys):
+    assert cli.main(["--demo", "list", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 12
+    assert cli.main(["list", "--demo", "--json", "--limit", "3"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+
+
+def test_db_and_demo_are_exclusive_around_the_command(history: Path):
+    for args in (["--db", str(history), "list", "--demo"], ["list", "--db", str(history), "--demo"]):
+        result = run(*args)
+        assert result.returncode == 2
+        assert "not allowed with" in result.stderr
+
+
+def test_export_json_via_the_command_gives_back_the_stored_contents(history: Path):
+    result = run("--db", str(history), "export", SESSION, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert without_errors(document["events"]) == expected_events(history, SESSION)
+    assert (document["id"], document["detail"]) == (SESSION, TITLE)
+
+
+def test_export_markdown_to_stdout_and_to_a_file(history: Path, tmp_path: Path, capsys):
+    result = run("export", SESSION, "--db", str(history))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# Fix the flaky test: é 漢字 \\[b\\]x\\[/b\\] second line\n\n- Session: `s-varied`\n")
+    assert "### You" in result.stdout and "\x1b" not in result.stdout
+    out = tmp_path / "out.json"
+    out.write_text("old contents, replaced")
+    assert cli.main(["--db", str(history), "export", SESSION, "--format", "json", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    assert without_errors(json.loads(out.read_text(encoding="utf-8"))["events"]) == expected_events(history, SESSION)
+    assert cli.main(["--db", str(history), "export", "s-other", "--output", str(tmp_path / "o.md")]) == 0
+    assert (tmp_path / "o.md").read_text(encoding="utf-8").startswith("# Other\n")
+
+
+@pytest.mark.parametrize("extra", [[], ["--format", "json"], ["-o", "out.md"]])
+def test_export_of_an_unknown_id_is_a_one_line_error(history: Path, tmp_path: Path, extra: list[str]):
+    (tmp_path / "out.md").write_text("keep me")
+    result = subprocess.run(
+        [sys.executable, "-m", "dasshh_history", "--db", str(history), "export", "no such\nid", *extra],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == "dasshh-history: no session with id 'no such\\nid'\n"
+    assert (tmp_path / "out.md").read_text() == "keep me"
+
+
+def test_export_refuses_to_write_over_the_database(history: Path):
+    before = stored_rows(history)
+    result = run("--db", str(history), "export", SESSION, "-o", str(history))
+    assert result.returncode == 1
+    assert result.stderr == f"dasshh-history: refusing to write the export over the database {history}\n"
+    assert stored_rows(history) == before
+
+
+def test_list_and_export_never_change_the_database(history: Path, capsys):
+    before = stored_rows(history)
+    assert run("--db", str(history), "list").returncode == 0  # the first open adds the app's indexes
+    opened = digest(history)
+    for args in (["list", "--json"], ["export", SESSION], ["export", SESSION, "--format", "json"], ["export", "nope"]):
+        cli.main(["--db", str(history), *args])
+    assert run("--db", str(history), "export", SESSION, "--format", "json").returncode == 0
+    assert digest(history) == opened
+    assert stored_rows(history) == before
+
+
+@pytest.mark.parametrize("command", ["list", "export"])
+def test_a_missing_or_unusable_file_is_a_one_line_error(tmp_path: Path, command: str):
+    missing = tmp_path / "nope" / "history.db"
+    text = tmp_path / "notes.db"
+    text.write_text("just notes\n")
+    for path, reason in ((missing, "no such file"), (text, "not an SQLite database")):
+        result = run("--db", str(path), command, *(["some-id"] if command == "export" else []))
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert result.stderr == f"dasshh-history: cannot open {path}: {reason}\n"
+    assert not missing.parent.exists(), "a read never creates a database"
+    assert text.read_text() == "just notes\n"
+
+
+@pytest.mark.parametrize("args", [["list"], ["list", "--json"], ["export", "BIG", "--format", "json"]])
+def test_a_closed_pipe_stops_quietly(tmp_path: Path, args: list[str]):
+    from dasshh_history.demo import write_large_history
+
+    path = write_large_history(tmp_path / "big.db", sessions=3000, big_session_events=40, big_result_bytes=100_000)
+    if "BIG" in args:
+        args = [a if a != "BIG" else rows(path, "SELECT id FROM sessions WHERE detail LIKE 'Large%'")[0][0] for a in args]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dasshh_history", "--db", str(path), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    assert process.stdout.read(10)
+    process.stdout.close()  # like `| head -c 10`
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert stderr == ""
+
+
+def test_command_help():
+    for command, options in (("list", ["--json", "--limit N", "--db PATH", "--demo"]),
+                             ("export", ["SESSION_ID", "--format {md,json}", "-o FILE", "--db PATH"])):
+        result = run(command, "--help")
+        assert result.returncode == 0
+        for option in options:
+            assert option in result.stdout, (command, option)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 _TOKEN = re.compile(r"[^\W_]+")
 #: The longest prefix the search index holds (its ``prefix`` option).
 SEEK_PREFIX = 3
-#: Characters of context shown around a match in the session list.
+#: Characters of context shown around a match in the session list, and at most how many before it.
 SNIPPET_WIDTH = 120
+SNIPPET_LEAD = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +96,9 @@ class SearchQuery:
         low, high = max(0, start - 2 * width), start + 4 * width
         window = " ".join(text[low:high].split())
         found = pattern.search(window) if pattern else None
-        cut = max(0, min((found.start() if found else 0) - width // 4, len(window) - width))
-        if cut > 0 and (space := window.find(" ", cut, cut + width // 4)) >= 0:
+        lead = min(width // 4, SNIPPET_LEAD)
+        cut = max(0, min((found.start() if found else 0) - lead, len(window) - width))
+        if cut > 0 and (space := window.find(" ", cut, cut + lead)) >= 0:
             cut = space + 1  # start at a word
         line = window[cut:cut + width]
         head = "…" if cut > 0 or low > 0 else ""

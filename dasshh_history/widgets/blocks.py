@@ -88,6 +88,11 @@ class Block:
     expandable = False
     kind = "block"
 
+    @property
+    def search_text(self) -> str:
+        """The text a search looks through to tell whether this block matches."""
+        return ""
+
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         raise NotImplementedError
 
@@ -122,6 +127,10 @@ class UserBlock(EntryBlock):
     kind = "user"
     entry: UserMessage
 
+    @property
+    def search_text(self) -> str:
+        return self.entry.text
+
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         title = Text("● You", style=f"bold {theme.user}")
         return _panel(Text(sanitize(self.entry.text)), title, theme.user, selected=selected)
@@ -133,6 +142,10 @@ class UserBlock(EntryBlock):
 class ReplyBlock(EntryBlock):
     kind = "assistant"
     entry: AssistantReply
+
+    @property
+    def search_text(self) -> str:
+        return self.entry.text
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         text = sanitize(self.entry.text)
@@ -158,6 +171,10 @@ class ToolCallBlock(EntryBlock):
 
     def _text(self) -> str:
         return sanitize(self.entry.pretty if self.entry.arguments_valid else self.entry.arguments_raw)
+
+    @property
+    def search_text(self) -> str:
+        return f"{self.entry.name}\n{self.entry.arguments_raw}"
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         entry = self.entry
@@ -195,6 +212,10 @@ class ToolResultBlock(EntryBlock):
     @cached_property
     def _lines(self) -> list[str]:
         return self._full.split("\n")
+
+    @property
+    def search_text(self) -> str:
+        return f"{self.entry.name or ''}\n{self.entry.content_raw}"
 
     @property
     def expandable(self) -> bool:  # type: ignore[override]
@@ -236,6 +257,10 @@ class ToolResultBlock(EntryBlock):
 class RawBlock(EntryBlock):
     kind = "raw"
     entry: RawEntry
+
+    @property
+    def search_text(self) -> str:
+        return f"{self.entry.role or ''}\n{self.entry.raw}"
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         role = sanitize(self.entry.role) if self.entry.role else "unknown"

@@ -9,6 +9,7 @@ session.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
@@ -61,6 +62,7 @@ class SessionList(ScrollView, can_focus=True):
         "session-list--meta",
         "session-list--cursor",
         "session-list--placeholder",
+        "session-list--match",
     }
 
     cursor: reactive[int] = reactive(-1, init=False)
@@ -96,6 +98,7 @@ class SessionList(ScrollView, can_focus=True):
         self._pending: set[int] = set()
         self._generation = 0
         self._announce = False  # the cursor's row was not loaded when it moved there
+        self._pattern: re.Pattern[str] | None = None  # search matches to highlight
 
     # -- content -------------------------------------------------------------------
 
@@ -136,16 +139,34 @@ class SessionList(ScrollView, can_focus=True):
     def current(self) -> SessionSummary | None:
         return self.summary_at(self.cursor)
 
-    def reset(self, total: int, pages: dict[int, list[SessionSummary]], cursor: int | None) -> None:
-        """Replace the content: ``total`` rows, some pages already read, the highlight on ``cursor``."""
+    def reset(
+        self,
+        total: int,
+        pages: dict[int, list[SessionSummary]],
+        cursor: int | None,
+        *,
+        source: Source | None = None,
+        pattern: re.Pattern[str] | None = None,
+        scroll_y: int | None = None,
+    ) -> None:
+        """Replace the content: ``total`` rows, some pages already read, the highlight on ``cursor``.
+
+        ``source`` replaces where later pages come from (search results, or
+        every session again); ``pattern`` marks matches in titles and snippets;
+        ``scroll_y`` keeps the view where it was (the cursor is still kept in view).
+        """
         self._generation += 1
         self._total = total
         self._pages = dict(pages)
         self._pending.clear()
-        self.border_title = f"Sessions ({total:,})"
+        if source is not None:
+            self._source = source
+        self._pattern = pattern
         self.virtual_size = Size(self.scrollable_content_region.width, total * ROW_HEIGHT)
         index = -1 if cursor is None or total == 0 else max(0, min(cursor, total - 1))
         self.set_reactive(SessionList.cursor, index)
+        if scroll_y is not None:
+            self.scroll_to(y=scroll_y, animate=False, immediate=True)
         self._scroll_to_cursor()
         self._highlight_changed()
         self.refresh()
@@ -203,20 +224,32 @@ class SessionList(ScrollView, can_focus=True):
         if summary is None:
             self._want(index // PAGE_SIZE)
             plain, component = ("…" if part == 0 else ""), "session-list--placeholder"
-        elif part == 0:
-            plain, component = one_line(summary.detail, TITLE_LIMIT), "session-list--title"
         else:
-            plain, component = session_meta(summary, now=self._clock(), tz=self._tz), "session-list--meta"
+            plain, component = self._line(summary, part)
         style = base + self.get_component_rich_style(component)
         padding = base
         if index == self.cursor:
             cursor = self.get_component_rich_style("session-list--cursor")
             style, padding = style + cursor, padding + cursor
-        text = Text(plain)
+        text = Text(plain, end="")
         text.truncate(max(0, width - 2), overflow="ellipsis")
-        return Strip([Segment(" ", padding), Segment(text.plain, style), Segment(" ", padding)]).adjust_cell_length(
-            width, padding
-        )
+        if self._pattern is not None:
+            text.highlight_regex(self._pattern, self.get_component_rich_style("session-list--match", partial=True))
+        segments = [
+            Segment(" ", padding),
+            *Segment.apply_style(text.render(self.app.console), style),
+            Segment(" ", padding),
+        ]
+        return Strip(segments).adjust_cell_length(width, padding)
+
+    def _line(self, summary: SessionSummary, part: int) -> tuple[str, str]:
+        """The text of one line of a row, and its component class."""
+        if part == 0:
+            return one_line(summary.detail, TITLE_LIMIT), "session-list--title"
+        if summary.snippet is not None:
+            when = format_when(summary.updated_at, now=self._clock(), tz=self._tz)
+            return f"{when} · {one_line(summary.snippet, TITLE_LIMIT)}", "session-list--meta"
+        return session_meta(summary, now=self._clock(), tz=self._tz), "session-list--meta"
 
     def _scroll_to_cursor(self) -> None:
         if self.cursor < 0:
@@ -287,4 +320,4 @@ class SessionList(ScrollView, can_focus=True):
         summary = self.summary_at(index)
         if summary is None:
             return "…"
-        return f"{one_line(summary.detail, TITLE_LIMIT)}\n{session_meta(summary, now=self._clock(), tz=self._tz)}"
+        return f"{self._line(summary, 0)[0]}\n{self._line(summary, 1)[0]}"

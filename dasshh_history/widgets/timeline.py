@@ -7,6 +7,7 @@ thousands of events, or a result of megabytes, opens as fast as a short one.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from itertools import accumulate
 
@@ -36,13 +37,20 @@ class Timeline(ScrollView, can_focus=True):
         Binding("pagedown,space", "page_down", "Page down", show=False),
         Binding("pageup,b", "page_up", "Page up", show=False),
         Binding("enter,o", "toggle", "Expand/collapse", key_display="enter"),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "previous_match", "Previous match", show=False),
         Binding("escape", "back", "Sessions", show=False),
     ]
+
+    COMPONENT_CLASSES = {"timeline--match"}
 
     cursor: reactive[int] = reactive(-1, init=False, always_update=True)
 
     class BackRequested(Message):
         """The user wants to return to the session list."""
+
+    class NoMatch(Message):
+        """n / N found no block matching the search in this session."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -55,6 +63,8 @@ class Timeline(ScrollView, can_focus=True):
         self._placeholder: RenderableType | None = None
         self._reading = False  # more blocks of this session are on their way
         self._follow_end = False  # End was pressed while loading: stay on the last block
+        self._pattern: re.Pattern[str] | None = None  # search matches to highlight
+        self._seek_match = False  # go to the first match as soon as it is loaded
 
     # -- content ---------------------------------------------------------------
 
@@ -71,22 +81,39 @@ class Timeline(ScrollView, can_focus=True):
         """False while the session's later blocks are still being read."""
         return not self._reading
 
-    def show_blocks(self, blocks: list[Block], *, complete: bool = True) -> None:
+    def show_blocks(self, blocks: list[Block], *, complete: bool = True, keep_place: bool = False) -> None:
         """Replace the content; the cursor goes to the first selectable block.
 
         With ``complete=False`` more blocks follow through :meth:`append_blocks`.
+        With ``keep_place`` (the same session, read again) the cursor, the
+        expanded blocks and the scroll position stay; if the cursor was on the
+        last block it moves to the new last one, so new messages come into view.
         """
+        at_end = self.cursor >= 0 and self._next_selectable(self.cursor, 1) == self.cursor
+        cursor, expanded, scroll_y = self.cursor, self._expanded, self.scroll_y
         self._placeholder = None
         self._blocks = list(blocks)
         self._expanded = set()
         self._reading = not complete
         self._follow_end = False
+        if keep_place and self._blocks:
+            self._expanded = {index for index in expanded if index < len(self._blocks)}
+            self._reset_layout()
+            if at_end:
+                self.action_last()
+                return
+            self.scroll_to(y=scroll_y, animate=False, immediate=True)
+            self.set_reactive(Timeline.cursor, min(cursor, len(self._blocks) - 1))
+            self.refresh()
+            return
         self._reset_layout()
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.cursor = self._next_selectable(-1, 1)
+        self._find_pending_match(0)
 
     def append_blocks(self, blocks: list[Block], *, complete: bool) -> None:
         """Add the next blocks of the session being shown."""
+        start = len(self._blocks)
         self._blocks.extend(blocks)
         self._heights.extend(block.estimate_height(self._render_width, False) for block in blocks)
         self._reading = not complete
@@ -95,6 +122,7 @@ class Timeline(ScrollView, can_focus=True):
             self.cursor = self._next_selectable(-1, 1)
         if self._follow_end:
             self.action_last()
+        self._find_pending_match(start)
         self.refresh()
 
     def show_placeholder(self, renderable: RenderableType) -> None:
@@ -194,7 +222,12 @@ class Timeline(ScrollView, can_focus=True):
         if found is None:
             return Strip.blank(width, style)
         strips, row = found
-        strip = strips[row].crop_extend(scroll_x, scroll_x + width, style)
+        strip = strips[row]
+        if self._pattern is not None and self._placeholder is None:
+            # Highlighted as drawn, so that a new search does not render the blocks again.
+            match = self.get_component_rich_style("timeline--match", partial=True)
+            strip = Strip(_highlight(list(strip), self._pattern, match), strip.cell_length)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, style)
         return Strip(Segment.apply_style(strip, style), strip.cell_length).apply_offsets(scroll_x, scroll_y + y)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -203,6 +236,59 @@ class Timeline(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._reset_layout())
+
+    # -- search matches --------------------------------------------------------------
+
+    def set_search(self, pattern: re.Pattern[str] | None, *, seek: bool = False) -> None:
+        """Highlight what ``pattern`` finds; with ``seek``, go to the first matching block (once it is loaded)."""
+        self._pattern = pattern
+        self._seek_match = seek and pattern is not None
+        self._find_pending_match(0)
+        self.refresh()
+
+    def is_match(self, index: int) -> bool:
+        pattern = self._pattern
+        return pattern is not None and 0 <= index < len(self._blocks) and bool(
+            pattern.search(self._blocks[index].search_text)
+        )
+
+    def _find_pending_match(self, start: int) -> None:
+        if not self._seek_match:
+            return
+        found = next((i for i in range(start, len(self._blocks)) if self.is_match(i)), None)
+        if found is not None:
+            self._seek_match = False
+            self._go_to_match(found)
+        elif not self._reading and self._blocks:
+            self._seek_match = False  # only the title matched
+
+    def _go_to_match(self, index: int) -> None:
+        self._follow_end = False
+        block = self._blocks[index]
+        if block.expandable and index not in self._expanded:
+            self._expanded.add(index)  # the match may be in the hidden part
+            self._invalidate(index)
+        self.cursor = index
+        self.scroll_to_block(index, top=True)
+
+    def _step_match(self, step: int) -> None:
+        count = len(self._blocks)
+        if self._pattern is None or not count:
+            self.post_message(self.NoMatch())
+            return
+        start = self.cursor if self.cursor >= 0 else (-1 if step > 0 else count)
+        for offset in range(1, count + 1):
+            index = (start + step * offset) % count
+            if self.is_match(index):
+                self._go_to_match(index)
+                return
+        self.post_message(self.NoMatch())
+
+    def action_next_match(self) -> None:
+        self._step_match(1)
+
+    def action_previous_match(self) -> None:
+        self._step_match(-1)
 
     # -- cursor --------------------------------------------------------------------
 
@@ -299,3 +385,26 @@ class Timeline(ScrollView, can_focus=True):
         if 0 <= index < len(self._blocks) and self._blocks[index].selectable:
             self.cursor = index
             self.toggle(index)
+
+
+def _highlight(line: list[Segment], pattern: re.Pattern[str], style: Style) -> list[Segment]:
+    """A rendered line with what ``pattern`` finds restyled (matches within one line only)."""
+    text = "".join(segment.text for segment in line)
+    spans = [match.span() for match in pattern.finditer(text) if match.end() > match.start()]
+    if not spans:
+        return line
+    result: list[Segment] = []
+    position = 0
+    for segment in line:
+        seg_text, seg_style, control = segment
+        if control:
+            result.append(segment)
+            continue
+        end = position + len(seg_text)
+        cuts = sorted({position, end, *(p for span in spans for p in span if position < p < end)})
+        for low, high in zip(cuts, cuts[1:]):
+            piece = seg_text[low - position:high - position]
+            inside = any(a <= low and high <= b for a, b in spans)
+            result.append(Segment(piece, (seg_style + style) if inside and seg_style else style if inside else seg_style))
+        position = end
+    return result

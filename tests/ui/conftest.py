@@ -24,7 +24,7 @@ def make_app() -> Iterator:
     def make(path: Path) -> HistoryApp:
         client = DBClient(db_path=path)
         clients.append(client)
-        return HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC)
+        return HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC, search_path=path.with_suffix(".search.db"))
 
     yield make
     for client in clients:

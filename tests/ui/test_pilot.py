@@ -354,3 +354,69 @@ async def test_end_while_a_session_is_read_follows_it_to_its_last_block():
         timeline.append_blocks(blocks[30:], complete=True)
         await pilot.pause()
         assert timeline.cursor == 28
+
+
+async def test_u_undoes_the_last_delete_with_every_byte_back(demo_db, make_app):
+    def snapshot() -> tuple[list[tuple], list[tuple]]:
+        return (
+            db_rows(demo_db, "SELECT rowid, * FROM sessions ORDER BY rowid"),
+            db_rows(demo_db, "SELECT rowid, *, typeof(content) FROM events ORDER BY rowid"),
+        )
+
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        before = snapshot()
+        await pilot.press("j", "j")
+        await settle(pilot)
+        victim = app.session_list.current
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("y")  # confirm
+        await settle(pilot)
+        assert db_rows(demo_db, "SELECT count(*) FROM sessions WHERE id = ?", victim.id) == [(0,)]
+        assert any("press u to undo" in str(n.message) for n in app._notifications)
+        await pilot.press("u")
+        await settle(pilot)
+        assert snapshot() == before
+        assert app.session_list.current.id == victim.id
+        await pilot.press("u")  # nothing more to undo
+        await settle(pilot)
+        assert snapshot() == before
+        assert any("Nothing to undo" in str(n.message) for n in app._notifications)
+
+
+async def test_e_exports_markdown_to_a_new_file_in_the_current_directory(demo_db, make_app, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        current = app.session_list.current
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("e")  # a second export never overwrites the first
+        await settle(pilot)
+    files = sorted(out.iterdir(), key=lambda p: len(p.name))
+    assert len(files) == 2, files
+    first, second = files
+    assert first.name.endswith("-clean-the-pip-cache-only-please.md") and second.name == first.stem + "-2.md"
+    assert first.read_text() == second.read_text()
+    text = first.read_text()
+    assert current.detail in text
+    assert text.count("### You") == 2 and "```json" in text  # both questions, tool calls as fenced JSON
+    assert any(f"Exported to {first}" == str(n.message) for n in app._notifications)
+
+
+async def test_c_copies_the_session_as_markdown(demo_db, make_app):
+    from dasshh_history.exporting import export_session
+
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        expected = export_session(app.client, app.session_list.current.id, "md", tz=app.tz)
+        assert app.clipboard == expected
+        assert any(str(n.message).startswith("Copied “") for n in app._notifications)

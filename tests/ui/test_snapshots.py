@@ -171,3 +171,23 @@ def test_markup_and_escapes_shown_literally(snap_compare, tmp_path: Path, make_a
         conn.execute("UPDATE sessions SET created_at = '2026-03-14 12:00:00.000000', updated_at = '2026-03-14 12:00:00.000000'")
         conn.execute("UPDATE events SET created_at = '2026-03-14 12:00:00.000000'")
     assert snap_compare(make_app(path), terminal_size=(100, 20), run_before=settle)
+
+
+def test_search_results_and_highlighted_matches(snap_compare, demo_db, make_app):
+    async def search(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"pip cache")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_db), terminal_size=SIZE, run_before=search)
+
+
+def test_search_with_no_match(snap_compare, demo_db, make_app):
+    async def search(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"kubernetes")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_db), terminal_size=SIZE, run_before=search)

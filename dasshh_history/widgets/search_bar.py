@@ -1,0 +1,50 @@
+"""The search box above the session list, and the line that says what it found."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+
+class SearchInput(Input):
+    """The query; Escape closes the search, Down and Up move the list's highlight."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Clear search", show=False),
+        Binding("down", "move(1)", "Next result", show=False),
+        Binding("up", "move(-1)", "Previous result", show=False),
+    ]
+
+    class Closed(Message):
+        """Escape: clear the search and show every session again."""
+
+    class Move(Message):
+        """Move the session list's highlight while typing."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
+    def action_close(self) -> None:
+        self.post_message(self.Closed())
+
+    def action_move(self, step: int) -> None:
+        self.post_message(self.Move(step))
+
+
+class SearchBar(Vertical):
+    """A query box and a status line ("12 sessions match", "indexing 40%…"); hidden until ``/``."""
+
+    def compose(self) -> ComposeResult:
+        yield SearchInput(placeholder="Search titles, messages, tools…", id="search-input", select_on_focus=False)
+        yield Static("", id="search-status", markup=False)
+
+    @property
+    def input(self) -> SearchInput:
+        return self.query_one(SearchInput)
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#search-status", Static).update(text, layout=False)

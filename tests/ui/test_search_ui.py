@@ -1,0 +1,123 @@
+"""Search from the keyboard: `/`, typing, Enter, n / N, Escape."""
+
+from __future__ import annotations
+
+from uiutil import settle
+
+from dasshh_history.widgets.blocks import HeaderBlock
+
+
+async def type_text(pilot, text: str) -> None:
+    for char in text:
+        await pilot.press("space" if char == " " else char)
+    await settle(pilot)
+
+
+def titles(app) -> list[str]:
+    return [s.detail for s in app.session_list.summaries]
+
+
+async def test_slash_opens_the_search_and_typing_filters_the_list_with_snippets(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        everything = app.session_list.total
+        await pilot.press("slash")
+        await settle(pilot)
+        assert app.search_bar.display and app.focused is app.search_bar.input
+        await type_text(pilot, "nginx")
+        assert titles(app) == ["Show me the nginx config for the api location"]
+        assert app.session_list.border_title == "Search (1)"
+        assert app.session_list.highlighted == 0
+        row = app.session_list.row_text(0)
+        assert "nginx" in row.splitlines()[1].lower(), row  # the snippet line shows the match
+        assert app.query_one("#search-status").render().plain.startswith("1 session matches")
+        await type_text(pilot, " zzzz")
+        assert app.session_list.total == 0
+        for _ in range(5):
+            await pilot.press("backspace")
+        await settle(pilot)
+        assert app.session_list.total == 1
+        assert everything > 1
+
+
+async def test_any_characters_typed_are_safe(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, '"(*) NEAR( -a OR ^ \\ \'')
+        assert not [n for n in app._notifications if n.severity == "error"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.session_list.total == 12
+
+
+async def test_enter_opens_at_the_first_match_and_n_moves_between_matches(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "pip cache")
+        assert titles(app)[0] == "Clean the pip cache only, please."
+        await pilot.press("enter")
+        await settle(pilot)
+        timeline = app.timeline
+        assert app.focused is timeline
+        matches = [i for i, block in enumerate(timeline.blocks) if timeline.is_match(i)]
+        assert len(matches) >= 2
+        assert timeline.cursor == matches[0]
+        assert not isinstance(timeline.blocks[matches[0]], HeaderBlock)
+        await pilot.press("n")
+        assert timeline.cursor == matches[1]
+        await pilot.press("N")
+        assert timeline.cursor == matches[0]
+        await pilot.press("N")  # wraps around to the last match
+        assert timeline.cursor == matches[-1]
+
+
+async def test_matches_are_highlighted_in_the_timeline(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "pip")
+        await pilot.press("enter")
+        await settle(pilot)
+        timeline = app.timeline
+        match_style = timeline.get_component_rich_style("timeline--match", partial=True)
+        lines = [timeline.render_line(y) for y in range(timeline.scrollable_content_region.height)]
+        highlighted = [seg.text for strip in lines for seg in strip if seg.style and seg.style.bgcolor == match_style.bgcolor]
+        assert highlighted and all(text.lower() == "pip" for text in highlighted), highlighted
+
+
+async def test_escape_clears_the_search_and_keeps_the_session_highlighted(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "weather")
+        assert titles(app) == ["What's the weather in Lisbon tomorrow?"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not app.search_bar.display
+        assert app.session_list.total == 12
+        assert app.session_list.current.detail == "What's the weather in Lisbon tomorrow?"
+        assert app.focused is app.session_list
+        assert app.timeline.is_match(0) is False  # nothing is highlighted any more
+
+
+async def test_down_and_up_move_through_results_while_typing(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "the")
+        assert app.session_list.total > 2
+        await pilot.press("down")
+        await settle(pilot)
+        assert app.session_list.highlighted == 1
+        assert app.focused is app.search_bar.input
+        assert app.timeline.border_title  # the highlighted result's timeline is shown
+        await pilot.press("up")
+        assert app.session_list.highlighted == 0
