@@ -505,9 +505,8 @@ class HistoryApp(App[None]):
     # -- actions -----------------------------------------------------------------
 
     def action_rename(self) -> None:
-        summary = self.session_list.current
+        summary = self._current_or_warn("rename")
         if summary is None:
-            self.say("No session to rename.", severity="warning")
             return
 
         def done(title: str | None) -> None:
@@ -531,9 +530,8 @@ class HistoryApp(App[None]):
         self.call_from_thread(self.load_sessions, highlight_id=summary.id)
 
     def action_delete(self) -> None:
-        summary = self.session_list.current
+        summary = self._current_or_warn("delete")
         if summary is None:
-            self.say("No session to delete.", severity="warning")
             return
         index = self.session_list.highlighted or 0
 
@@ -584,9 +582,8 @@ class HistoryApp(App[None]):
     # -- export and copy -------------------------------------------------------------
 
     def action_export(self) -> None:
-        summary = self.session_list.current
+        summary = self._current_or_warn("export")
         if summary is None:
-            self.say("No session to export.", severity="warning")
             return
         self.export_session(summary)
 
@@ -607,9 +604,8 @@ class HistoryApp(App[None]):
             self.call_from_thread(self.say, f"Exported to {path}")
 
     def action_copy(self) -> None:
-        summary = self.session_list.current
+        summary = self._current_or_warn("copy")
         if summary is None:
-            self.say("No session to copy.", severity="warning")
             return
         self.copy_session(summary)
 
@@ -627,6 +623,13 @@ class HistoryApp(App[None]):
         self.call_from_thread(self.copy_to_clipboard, text)
         lines = text.count("\n") + 1
         self.call_from_thread(self.say, f"Copied “{one_line(summary.detail, 60)}” as Markdown ({lines:,} lines)")
+
+    def _current_or_warn(self, what: str) -> SessionSummary | None:
+        """The highlighted session, or None after saying there is none to ``what``."""
+        summary = self.session_list.current
+        if summary is None:
+            self.say(f"No session to {what}.", severity="warning")
+        return summary
 
     def say(self, message: str, *, severity: str = "information") -> None:
         """Notify without interpreting markup: messages may quote stored titles."""

@@ -361,7 +361,7 @@ class SearchIndex:
                 return SearchResult(query, [])
             try:
                 # Each term may match in another event (or the title): sessions that have them all.
-                per_term = f" INTERSECT ".join(
+                per_term = " INTERSECT ".join(
                     [f"SELECT rowid >> {SEQ_BITS} FROM fts WHERE fts MATCH ?"] * len(query.terms)
                 )
                 rows = self._conn.execute(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+
+from eventutil import T, Row, call
 
 from dasshh_history.data.browse import SessionSummary
 from dasshh_history.data.types import BrokenValue
@@ -27,22 +27,11 @@ from dasshh_history.domain.export import (
 from dasshh_history.domain.markdown import close_open_fence, escape_inline, fenced, inline_code
 from dasshh_history.domain.parse import build_timeline
 
-T = datetime(2026, 3, 1, 12, 0, 0)  # naive UTC, as stored
 SUMMARY = SessionSummary(id="s1", detail="Fix the flaky test", created_at=T, updated_at=T + timedelta(hours=1),
                          event_count=13)
 COMMONMARK = MarkdownIt("commonmark")
 
 
-@dataclass
-class Row:
-    content: Any
-    id: str = "e"
-    invocation_id: str | None = "inv"
-    created_at: datetime | None = T
-
-
-def call(call_id: str, name: str, arguments: Any) -> dict:
-    return {"id": call_id, "type": "function", "index": 0, "function": {"name": name, "arguments": arguments}}
 
 
 def tool(call_id: str, name: str, content: str) -> dict:

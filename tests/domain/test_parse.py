@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eventutil import T, Row, call
+
 from dasshh_history.data.types import BrokenValue
 from dasshh_history.domain.entries import AssistantReply, RawEntry, ToolCall, ToolResult, UserMessage
 from dasshh_history.domain.parse import build_timeline, entries_from_event
 
-T = datetime(2026, 3, 1, 12, 0, 0)
 
 
-@dataclass
-class Row:
-    content: Any
-    id: str = "e"
-    invocation_id: str | None = "inv"
-    created_at: datetime | None = T
-
-
-def call(call_id: str, name: str, arguments: Any) -> dict:
-    return {"id": call_id, "type": "function", "index": 0, "function": {"name": name, "arguments": arguments}}
 
 
 def one(content: Any):
