@@ -284,8 +284,12 @@ class HistoryApp(App[None]):
         self.build_index()
 
     @work(thread=True, exclusive=True, group="index")
-    def build_index(self) -> None:
-        """Bring the search index in step with the history, showing progress; then search again."""
+    def build_index(self, *, reload: bool = False) -> None:
+        """Bring the search index in step with the history, showing progress; then search again.
+
+        The search runs again when the index changed, or always with ``reload``
+        (the history changed in a way the index may not show, such as a new order).
+        """
         worker = get_current_worker()
         self._indexing = True
         last = [0.0]
@@ -303,13 +307,12 @@ class HistoryApp(App[None]):
             return
         finally:
             self._indexing = False
-        self.call_from_thread(self._index_synced, bool(changed))
+        self.call_from_thread(self._index_synced, bool(changed) or reload)
 
     def _index_synced(self, changed: bool) -> None:
         self._show_search_status()
         if changed and self.query:
-            self.load_sessions(highlight_id=self._current_id(), keep_index=self.session_list.highlighted or 0,
-                               keep_scroll=True)
+            self._reload_list()
 
     def _show_search_status(self, progress: tuple[int, int] | None = None) -> None:
         if not self.search_bar.display:
@@ -317,7 +320,7 @@ class HistoryApp(App[None]):
         parts = []
         if self.query:
             total = self.session_list.total
-            parts.append(f"{total:,} session{'' if total == 1 else 's'} match" + ("es" if total == 1 else ""))
+            parts.append("1 session matches" if total == 1 else f"{total:,} sessions match")
         else:
             parts.append("Words are ANDed; \"quote\" phrases · enter opens · esc clears")
         if progress is not None:
@@ -379,6 +382,11 @@ class HistoryApp(App[None]):
         else:
             self.say("Nothing to go to: press / to search.")
 
+    def _reload_list(self) -> None:
+        """Read the list again, keeping the highlighted session highlighted and at its place on screen."""
+        self.load_sessions(highlight_id=self._current_id(), keep_index=self.session_list.highlighted or 0,
+                           keep_scroll=True)
+
     def _current_id(self) -> str | None:
         current = self.session_list.current
         return current.id if current is not None else None
@@ -404,10 +412,12 @@ class HistoryApp(App[None]):
             self.watcher.close()
 
     def _changed(self, shown: str | None, signature: tuple[int, int | None] | None) -> None:
-        if self._index is not None:
-            self.build_index()  # searches again when the index changed
-        self.load_sessions(highlight_id=self._current_id(), keep_index=self.session_list.highlighted or 0,
-                           keep_scroll=True)
+        if self.query:
+            self.build_index(reload=True)  # the search runs again once the index holds the new rows
+        else:
+            if self._index is not None:
+                self.build_index()  # kept in step for the next search
+            self._reload_list()
         if shown is not None and shown == self.displayed_session_id and signature != self._shown_signature:
             summary = self.session_list.current
             if summary is not None and summary.id == shown:

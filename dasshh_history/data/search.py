@@ -179,8 +179,8 @@ class SearchIndex:
         """
         self.client.check_file()
         titles = self._sync_sessions()
-        removed, missing = self._reconcile_events()
-        added = self._index_events(progress, should_stop, missing)
+        removed, missing, total = self._reconcile_events()
+        added = self._index_events(progress, should_stop, missing, total)
         return SyncResult(added=added, removed=removed, titles=titles)
 
     def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
@@ -252,10 +252,11 @@ class SearchIndex:
         self._conn.execute("DELETE FROM docs WHERE doc BETWEEN ? AND ?", (low, high))
         self._conn.execute("DELETE FROM titles WHERE session_id = ?", (session_id,))
 
-    def _reconcile_events(self) -> tuple[int, list[int]]:
+    def _reconcile_events(self) -> tuple[int, list[int], int]:
         """Drop documents of events that are gone; find old events not indexed (restored by an undo).
 
         Skipped, after two counts and a lookup, when the indexed events are all still there.
+        Returns how many documents were dropped, the rowids to index, and the events in the history.
         """
         with self._lock:
             conn = self._conn
@@ -269,7 +270,7 @@ class SearchIndex:
                 {"r": last},
             ).fetchone()
             if total - new == indexed and same_last:
-                return 0, []
+                return 0, [], total
             stale = conn.execute(
                 "SELECT doc FROM docs WHERE NOT EXISTS "
                 "(SELECT 1 FROM hist.events e WHERE e.rowid = docs.event_rowid AND e.id IS docs.event_id)"
@@ -287,17 +288,19 @@ class SearchIndex:
                 "(SELECT 1 FROM docs WHERE docs.event_rowid = e.rowid)",
                 (last,),
             ).fetchall()
-            return len(stale), [rowid for (rowid,) in missing]
+            return len(stale), [rowid for (rowid,) in missing], total
 
     _EVENTS = (
         "SELECT e.rowid, e.id, s.rowid, e.content FROM hist.events e "
         "LEFT JOIN hist.sessions s ON s.id = e.session_id "
     )
 
-    def _index_events(self, progress: Progress | None, should_stop: Callable[[], bool], missing: list[int]) -> int:
+    def _index_events(
+        self, progress: Progress | None, should_stop: Callable[[], bool], missing: list[int], total: int
+    ) -> int:
+        """Index the ``missing`` rowids, then every event after the last indexed one; ``total`` is for progress."""
         with self._lock:
             last, done = self._conn.execute("SELECT coalesce(max(event_rowid), 0), count(*) FROM docs").fetchone()
-            (total,) = self._conn.execute("SELECT count(*) FROM hist.events").fetchone()
         added = 0
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start:start + CHUNK]

@@ -403,8 +403,9 @@ def _highlight(line: list[Segment], pattern: re.Pattern[str], style: Style) -> l
         end = position + len(seg_text)
         cuts = sorted({position, end, *(p for span in spans for p in span if position < p < end)})
         for low, high in zip(cuts, cuts[1:]):
-            piece = seg_text[low - position:high - position]
-            inside = any(a <= low and high <= b for a, b in spans)
-            result.append(Segment(piece, (seg_style + style) if inside and seg_style else style if inside else seg_style))
+            piece_style = seg_style
+            if any(a <= low and high <= b for a, b in spans):
+                piece_style = seg_style + style if seg_style else style
+            result.append(Segment(seg_text[low - position:high - position], piece_style))
         position = end
     return result
