@@ -61,8 +61,17 @@ async def help_screen(pilot) -> None:
     await settle(pilot)
 
 
+async def search(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("slash", *"pip cache")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "main": startup,
+    "search": search,
     "tool-results": tool_results,
     "rename": rename,
     "delete": delete,
@@ -72,7 +81,7 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
 
 async def shoot(db: Path, name: str, steps: Callable[..., Awaitable[None]]) -> None:
     client = DBClient(db_path=db)
-    app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC)
+    app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC, search_path=db.with_suffix(".search.db"))
     async with app.run_test(size=SIZE) as pilot:
         await steps(pilot)
         app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
