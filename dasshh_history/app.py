@@ -155,10 +155,11 @@ class HistoryApp(App[None]):
         return self.query_one(SearchBar)
 
     def on_mount(self) -> None:
+        self._ui_thread = threading.get_ident()
         self.session_list.border_title = "Sessions"
         self.timeline.border_title = "Timeline"
         self.session_list.focus()
-        self.load_sessions(prefer_recent=True, prime_watcher=True)
+        self._first_load()
         self.set_interval(self.REFRESH_INTERVAL, self.check_for_changes)
 
     def on_unmount(self) -> None:
@@ -168,50 +169,81 @@ class HistoryApp(App[None]):
 
     # -- loading ---------------------------------------------------------------
 
+    def _first_load(self) -> None:
+        """Read the first page right here, before the first layout: nothing can be drawn without it.
+
+        Read in a worker, these queries compete with the first layout for the
+        GIL and take several times as long.  They take milliseconds, and a
+        writer's lock is waited out as in any read.
+        """
+        try:
+            self.watcher.changed()  # from here on, changes by others are noticed
+            read = self._read_list(self.query, prefer_recent=True)
+        except DB_ERRORS as exc:
+            self.say(f"Could not read sessions: {describe_error(exc)}", severity="error")
+            return
+        if read is not None:
+            self._list_loaded(self.query, *read, keep_scroll=False)
+
     @work(thread=True, exclusive=True, group="sessions")
     def load_sessions(
         self,
         *,
         highlight_id: str | None = None,
-        prefer_recent: bool = False,
         keep_index: int = 0,
         keep_scroll: bool = False,
-        prime_watcher: bool = False,
     ) -> None:
         """Count the sessions (or run the search) and read the page under the highlight, off the UI thread.
 
-        The highlight goes to ``highlight_id`` (the recent session with
-        ``prefer_recent``) when it is listed, else stays at ``keep_index``.
-        With ``keep_scroll`` the highlighted row stays where it is on screen.
+        The highlight goes to ``highlight_id`` when it is listed, else stays
+        at ``keep_index``.  With ``keep_scroll`` the highlighted row stays
+        where it is on screen.
         """
         worker = get_current_worker()
         query = self.query
         try:
-            if prime_watcher:
-                self.watcher.changed()  # from here on, changes by others are noticed
-            if query:
-                index = self._search_index()
-                result = index.search(query, cancelled=lambda: worker.is_cancelled)
-                if worker.is_cancelled:
-                    return
-                source = self._search_source(result)
-                total = len(result.session_ids)
-                at = result.session_ids.index(highlight_id) if highlight_id in result.session_ids else None
-            else:
-                result, source = None, self._read_page
-                total = self.reader.count_sessions()
-                if prefer_recent:
-                    recent = self.service.get_recent_session()
-                    highlight_id = recent.id if recent else None
-                at = self.reader.rank(session_id=highlight_id) if highlight_id else None
-            at = min(keep_index, total - 1) if at is None else at
-            page = max(at, 0) // PAGE_SIZE
-            rows = source(page * PAGE_SIZE, PAGE_SIZE)
+            read = self._read_list(
+                query, highlight_id=highlight_id, keep_index=keep_index, cancelled=lambda: worker.is_cancelled
+            )
         except DB_ERRORS as exc:
-            self.call_from_thread(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
+            self._ui(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
             return
-        if not worker.is_cancelled and rows is not None:
-            self.call_from_thread(self._list_loaded, query, result, total, {page: rows}, at, source, keep_scroll)
+        if not worker.is_cancelled and read is not None:
+            self._ui(self._list_loaded, query, *read, keep_scroll=keep_scroll)
+
+    def _read_list(
+        self,
+        query: SearchQuery,
+        *,
+        highlight_id: str | None = None,
+        prefer_recent: bool = False,
+        keep_index: int = 0,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> tuple[SearchResult | None, int, dict[int, list[SessionSummary]], int, Source] | None:
+        """What the list shows for ``query``: (search result, total, {page: rows}, highlighted index, source).
+
+        The highlight goes to ``highlight_id`` (the recent session with
+        ``prefer_recent``) when it is listed, else to ``keep_index``.  None
+        when ``cancelled`` or when the page could not be read.
+        """
+        if query:
+            result = self._search_index().search(query, cancelled=cancelled)
+            if cancelled():
+                return None
+            source = self._search_source(result)
+            total = len(result.session_ids)
+            at = result.session_ids.index(highlight_id) if highlight_id in result.session_ids else None
+        else:
+            result, source = None, self._read_page
+            total = self.reader.count_sessions()
+            if prefer_recent:
+                recent = self.service.get_recent_session()
+                highlight_id = recent.id if recent else None
+            at = self.reader.rank(session_id=highlight_id) if highlight_id else None
+        at = min(keep_index, total - 1) if at is None else at
+        page = max(at, 0) // PAGE_SIZE
+        rows = source(page * PAGE_SIZE, PAGE_SIZE)
+        return None if rows is None else (result, total, {page: rows}, at, source)
 
     def _list_loaded(
         self,
@@ -243,7 +275,7 @@ class HistoryApp(App[None]):
         try:
             return self.reader.list_summaries(offset=offset, limit=limit)
         except DB_ERRORS as exc:
-            self.call_from_thread(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
+            self._ui(self.say, f"Could not read sessions: {describe_error(exc)}", severity="error")
             return None
 
     def _search_source(self, result: SearchResult) -> Source:
@@ -255,7 +287,7 @@ class HistoryApp(App[None]):
                 summaries = {s.id: s for s in self.reader.list_summaries_by_ids(ids)}
                 snippets = self._search_index().snippets(result, ids)
             except DB_ERRORS as exc:
-                self.call_from_thread(self.say, f"Could not search: {describe_error(exc)}", severity="error")
+                self._ui(self.say, f"Could not search: {describe_error(exc)}", severity="error")
                 return None
             # A session deleted since the search keeps its row, so that rows do not shift under the cursor.
             return [
@@ -298,16 +330,16 @@ class HistoryApp(App[None]):
             now = time.monotonic()
             if now - last[0] > 0.25:
                 last[0] = now
-                self.call_from_thread(self._show_search_status, (done, total))
+                self._ui(self._show_search_status, (done, total))
 
         try:
             changed = self._search_index().sync(progress, should_stop=lambda: worker.is_cancelled)
         except DB_ERRORS as exc:
-            self.call_from_thread(self.say, f"Could not index for search: {describe_error(exc)}", severity="error")
+            self._ui(self.say, f"Could not index for search: {describe_error(exc)}", severity="error")
             return
         finally:
             self._indexing = False
-        self.call_from_thread(self._index_synced, bool(changed) or reload)
+        self._ui(self._index_synced, bool(changed) or reload)
 
     def _index_synced(self, changed: bool) -> None:
         self._show_search_status()
@@ -402,9 +434,9 @@ class HistoryApp(App[None]):
             shown = self.displayed_session_id
             signature = self.reader.session_signature(session_id=shown) if shown else None
         except DB_ERRORS as exc:
-            self.call_from_thread(self._watch_failed, exc)
+            self._ui(self._watch_failed, exc)
             return
-        self.call_from_thread(self._changed, shown, signature)
+        self._ui(self._changed, shown, signature)
 
     def _watch_failed(self, exc: BaseException) -> None:
         if isinstance(exc, DatabaseUnavailableError):
@@ -456,7 +488,7 @@ class HistoryApp(App[None]):
             signature = self.reader.session_signature(session_id=summary.id)
             batches = self.reader.iter_event_batches(session_id=summary.id)
         except DB_ERRORS as exc:
-            self.call_from_thread(self.say, f"Could not read events: {describe_error(exc)}", severity="error")
+            self._ui(self.say, f"Could not read events: {describe_error(exc)}", severity="error")
             return
         try:
             for batch in batches:
@@ -466,13 +498,13 @@ class HistoryApp(App[None]):
                 if refresh:
                     read.extend(new)
                 elif new:
-                    self.call_from_thread(self._show_blocks, summary.id, new, first=not shown, complete=False)
+                    self._ui(self._show_blocks, summary.id, new, first=not shown, complete=False)
                     shown = True
                     self._wait_for_paint()
         except DB_ERRORS as exc:
-            self.call_from_thread(self.say, f"Could not read events: {describe_error(exc)}", severity="error")
+            self._ui(self.say, f"Could not read events: {describe_error(exc)}", severity="error")
             if shown:  # what was read stays; the timeline stops waiting for more
-                self.call_from_thread(self._show_blocks, summary.id, [], first=False)
+                self._ui(self._show_blocks, summary.id, [], first=False)
             return
         finally:
             batches.close()
@@ -481,14 +513,14 @@ class HistoryApp(App[None]):
         self._shown_signature = signature
         rest = blocks.add(timeline.finish())
         if refresh:
-            self.call_from_thread(self._show_blocks, summary.id, read + rest, first=True, keep_place=True)
+            self._ui(self._show_blocks, summary.id, read + rest, first=True, keep_place=True)
         else:
-            self.call_from_thread(self._show_blocks, summary.id, rest, first=not shown)
+            self._ui(self._show_blocks, summary.id, rest, first=not shown)
 
     def _wait_for_paint(self, timeout: float = 0.5) -> None:
         """Block this worker until the screen has been drawn, so that reading more never delays a paint."""
         painted = threading.Event()
-        self.call_from_thread(self.call_after_refresh, painted.set)
+        self._ui(self.call_after_refresh, painted.set)
         painted.wait(timeout)
 
     def _show_blocks(
@@ -530,14 +562,14 @@ class HistoryApp(App[None]):
         try:
             self.service.update_session(session_id=summary.id, detail=title)
         except SessionNotFoundError:
-            self.call_from_thread(self.say, "That session no longer exists.", severity="warning")
+            self._ui(self.say, "That session no longer exists.", severity="warning")
         except DB_ERRORS as exc:
-            self.call_from_thread(self.say, f"Rename failed: {describe_error(exc)}", severity="error")
+            self._ui(self.say, f"Rename failed: {describe_error(exc)}", severity="error")
             return
         else:
-            self.call_from_thread(self.say, f"Renamed to “{one_line(title, 60)}”")
+            self._ui(self.say, f"Renamed to “{one_line(title, 60)}”")
         self._shown_id = None  # the title in the timeline border changes too
-        self.call_from_thread(self.load_sessions, highlight_id=summary.id)
+        self._ui(self.load_sessions, highlight_id=summary.id)
 
     def action_delete(self) -> None:
         summary = self._current_or_warn("delete")
@@ -557,14 +589,14 @@ class HistoryApp(App[None]):
         try:
             deleted = trash.delete_session(self.client, session_id=summary.id)
         except DB_ERRORS as exc:
-            self.call_from_thread(self.say, f"Delete failed: {describe_error(exc)}", severity="error")
+            self._ui(self.say, f"Delete failed: {describe_error(exc)}", severity="error")
             return
         if deleted is None:
-            self.call_from_thread(self.say, "That session no longer exists.", severity="warning")
+            self._ui(self.say, "That session no longer exists.", severity="warning")
         else:
             self._deleted.append(deleted)
-            self.call_from_thread(self.say, f"Deleted “{one_line(summary.detail, 60)}” · press u to undo")
-        self.call_from_thread(self.load_sessions, keep_index=index)
+            self._ui(self.say, f"Deleted “{one_line(summary.detail, 60)}” · press u to undo")
+        self._ui(self.load_sessions, keep_index=index)
 
     def action_undo(self) -> None:
         if not self._deleted:
@@ -579,15 +611,15 @@ class HistoryApp(App[None]):
             trash.restore(self.client, deleted)
         except (RestoreError, *DB_ERRORS) as exc:
             reason = str(exc) if isinstance(exc, RestoreError) else describe_error(exc)
-            self.call_from_thread(self.say, f"Undo failed: {reason}", severity="error")
+            self._ui(self.say, f"Undo failed: {reason}", severity="error")
             return
         if self._deleted and self._deleted[-1] is deleted:
             self._deleted.pop()
         count = deleted.event_count
-        self.call_from_thread(
+        self._ui(
             self.say, f"Restored “{one_line(deleted.title, 60)}” with {count:,} message{'' if count == 1 else 's'}"
         )
-        self.call_from_thread(self.load_sessions, highlight_id=deleted.session_id)
+        self._ui(self.load_sessions, highlight_id=deleted.session_id)
 
     # -- export and copy -------------------------------------------------------------
 
@@ -603,15 +635,15 @@ class HistoryApp(App[None]):
         try:
             path = exporting.export_to_directory(self.client, summary.id, Path.cwd(), tz=self.tz)
         except OSError as exc:
-            self.call_from_thread(self.say, f"Export failed: {exc.strerror or exc}", severity="error")
+            self._ui(self.say, f"Export failed: {exc.strerror or exc}", severity="error")
             return
         except DB_ERRORS as exc:
-            self.call_from_thread(self.say, f"Export failed: {describe_error(exc)}", severity="error")
+            self._ui(self.say, f"Export failed: {describe_error(exc)}", severity="error")
             return
         if path is None:
-            self.call_from_thread(self.say, "That session no longer exists.", severity="warning")
+            self._ui(self.say, "That session no longer exists.", severity="warning")
         else:
-            self.call_from_thread(self.say, f"Exported to {path}")
+            self._ui(self.say, f"Exported to {path}")
 
     def action_copy(self) -> None:
         summary = self._current_or_warn("copy")
@@ -625,14 +657,14 @@ class HistoryApp(App[None]):
         try:
             text = exporting.export_session(self.client, summary.id, "md", tz=self.tz)
         except DB_ERRORS as exc:
-            self.call_from_thread(self.say, f"Copy failed: {describe_error(exc)}", severity="error")
+            self._ui(self.say, f"Copy failed: {describe_error(exc)}", severity="error")
             return
         if text is None:
-            self.call_from_thread(self.say, "That session no longer exists.", severity="warning")
+            self._ui(self.say, "That session no longer exists.", severity="warning")
             return
-        self.call_from_thread(self.copy_to_clipboard, text)
+        self._ui(self.copy_to_clipboard, text)
         lines = text.count("\n") + 1
-        self.call_from_thread(self.say, f"Copied “{one_line(summary.detail, 60)}” as Markdown ({lines:,} lines)")
+        self._ui(self.say, f"Copied “{one_line(summary.detail, 60)}” as Markdown ({lines:,} lines)")
 
     def _current_or_warn(self, what: str) -> SessionSummary | None:
         """The highlighted session, or None after saying there is none to ``what``."""
@@ -640,6 +672,27 @@ class HistoryApp(App[None]):
         if summary is None:
             self.say(f"No session to {what}.", severity="warning")
         return summary
+
+    def _ui(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Run ``callback`` on the UI thread and wait for it: from a worker, or at once on the UI thread.
+
+        Dropped once the app is shutting down, when the widgets it would touch are gone.
+        """
+
+        def run() -> None:
+            if self.is_running:
+                callback(*args, **kwargs)
+
+        if not self.is_running:
+            return
+        if threading.get_ident() == self._ui_thread:
+            run()
+            return
+        try:
+            self.call_from_thread(run)
+        except RuntimeError:
+            if self.is_running:
+                raise  # the callback's own error
 
     def say(self, message: str, *, severity: str = "information") -> None:
         """Notify without interpreting markup: messages may quote stored titles."""

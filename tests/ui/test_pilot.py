@@ -420,3 +420,32 @@ async def test_c_copies_the_session_as_markdown(demo_db, make_app):
         expected = export_session(app.client, app.session_list.current.id, "md", tz=app.tz)
         assert app.clipboard == expected
         assert any(str(n.message).startswith("Copied “") for n in app._notifications)
+
+
+async def test_the_list_is_filled_before_the_first_frame(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)):
+        # No pause: the first page is read in on_mount, not in a worker.
+        assert app.session_list.total == len(session_ids_newest_first(demo_db))
+        assert app.session_list.current.id == session_ids_newest_first(demo_db)[0]
+
+
+async def test_a_worker_finishing_after_the_app_closed_changes_nothing(demo_db, make_app):
+    import threading
+
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+    called: list[str] = []
+    errors: list[BaseException] = []
+
+    def late_worker() -> None:  # a timeline load whose last batch arrives after the app closed
+        try:
+            app._ui(called.append, "late")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    thread = threading.Thread(target=late_worker)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive() and called == [] and errors == []
