@@ -8,13 +8,17 @@ the index in step with it: new events are indexed by rowid, events and sessions
 removed by anyone are dropped, changed titles are indexed again.
 
 One document per event (the text of its message, tool arguments and tool
-results) and one per session title.  Each document also carries its session id
-as a token, so the first match inside one session is a cheap intersection.
+results) and one per session title, in ``fts``: phrases and snippets come from
+there.  The same text is indexed again per session, without positions, in
+``words``: which sessions hold a word is one short posting list there, where
+``fts`` would list every event (150,000 of them for "h" in 300,000 events).
 """
 
 from __future__ import annotations
 
 import hashlib
+from itertools import chain, groupby
+from operator import itemgetter
 import json
 import os
 import sqlite3
@@ -24,14 +28,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, DBClient
-from dasshh_history.data.query import SearchQuery
+from dasshh_history.data.query import SearchQuery, Term
 
 #: Bump when the index layout or the extracted text changes: the cache is rebuilt.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 #: Events read and indexed per transaction while building.
 CHUNK = 2000
 #: The most text indexed for one event.
 MAX_TEXT = 1_000_000
+#: The most text in one ``words`` document (a session's text is split over several when longer).
+SEGMENT_TEXT = 4_000_000
+#: ``words`` is rebuilt once this many of its documents are stale, and they are over a quarter of it.
+STALE_SEGMENTS = 1000
+#: Term results kept for the next keystrokes ("how f" reuses what "how" found).
+TERM_CACHE = 16
 #: Keys whose values say what a message is, not what it says.
 _STRUCTURAL_KEYS = frozenset({"role", "id", "type", "tool_call_id", "index"})
 
@@ -40,6 +50,11 @@ _STRUCTURAL_KEYS = frozenset({"role", "id", "type", "tool_call_id", "index"})
 # the order they were indexed.  So matching sessions come straight out of the
 # FTS posting lists, and one session's matches are a rowid range.
 SEQ_BITS = 20
+SEQ_MASK = (1 << SEQ_BITS) - 1
+# ``words`` holds a session's text in segments, numbered the same way (its
+# session's rowid, shifted, plus a counter).  Its table is contentless, so a
+# segment is never deleted: ``segs`` marks it dead (a rename, a deleted
+# session, an event gone) and searches skip it, until the table is rebuilt.
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS docs (doc INTEGER PRIMARY KEY, event_rowid INTEGER NOT NULL, event_id TEXT);
@@ -47,6 +62,11 @@ CREATE INDEX IF NOT EXISTS docs_event ON docs (event_rowid);
 CREATE TABLE IF NOT EXISTS titles (session_id TEXT PRIMARY KEY, session_rowid INTEGER NOT NULL, detail TEXT);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     body, kind UNINDEXED, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
+);
+CREATE TABLE IF NOT EXISTS segs (seg INTEGER PRIMARY KEY, title INTEGER NOT NULL, dead INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS segs_dead ON segs (seg) WHERE dead;
+CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
+    body, content = '', detail = none, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
 );
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
@@ -136,6 +156,12 @@ class SearchIndex:
         self.path = Path(path) if path is not None else default_cache_path(client.db_path)
         self._lock = threading.Lock()
         self._conn = self._open()
+        # Answers kept between keystrokes, each valid while its database's data_version holds
+        # (it changes when another connection commits; this connection's own writes clear them).
+        self._term_sessions: dict[str, frozenset[int]] = {}  # FTS expression -> rowids of matching sessions
+        self._term_version: int | None = None
+        self._order: list[tuple[int, str]] = []  # (rowid, id) of every session, in list order
+        self._order_version: int | None = None
 
     def _open(self) -> sqlite3.Connection:
         conn = None
@@ -181,6 +207,11 @@ class SearchIndex:
         titles = self._sync_sessions()
         removed, missing, total = self._reconcile_events()
         added = self._index_events(progress, should_stop, missing, total)
+        with self._lock:
+            dead, segments = self._conn.execute("SELECT count(*) FILTER (WHERE dead), count(*) FROM segs").fetchone()
+            if dead > STALE_SEGMENTS and dead * 4 > segments:
+                self._write(self._rebuild_words)
+            self._session_order()  # read now, so that the first keystroke does not wait for it
         return SyncResult(added=added, removed=removed, titles=titles)
 
     def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
@@ -192,6 +223,8 @@ class SearchIndex:
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
+        finally:
+            self._term_sessions.clear()
 
     def _sync_sessions(self) -> int:
         """Index new and renamed titles; forget sessions that are gone (or came back as another row)."""
@@ -236,6 +269,8 @@ class SearchIndex:
                     conn.execute("DELETE FROM fts WHERE rowid = ?", (base,))
                     text = detail[:MAX_TEXT] if isinstance(detail, str) else ""
                     conn.execute("INSERT INTO fts (rowid, body, kind) VALUES (?, ?, 0)", (base, text))
+                    conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ? AND title", (base, base | SEQ_MASK))
+                    self._add_segments(conn, session_rowid, [text], title=True)
                     conn.execute("INSERT OR REPLACE INTO titles VALUES (?, ?, ?)", (session_id, session_rowid, detail))
                     if isinstance(updated_at, str) and (newest is None or updated_at > newest):
                         newest = updated_at
@@ -247,10 +282,53 @@ class SearchIndex:
 
     def _forget_session(self, session_id: str, session_rowid: int) -> None:
         """Drop a session's title and every document in its rowid range."""
-        low, high = session_rowid << SEQ_BITS, ((session_rowid + 1) << SEQ_BITS) - 1
+        low, high = session_rowid << SEQ_BITS, (session_rowid << SEQ_BITS) | SEQ_MASK
         self._conn.execute("DELETE FROM fts WHERE rowid BETWEEN ? AND ?", (low, high))
         self._conn.execute("DELETE FROM docs WHERE doc BETWEEN ? AND ?", (low, high))
         self._conn.execute("DELETE FROM titles WHERE session_id = ?", (session_id,))
+        self._conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ?", (low, high))
+
+    # ``words`` (the caller holds the lock and is inside a transaction)
+
+    def _add_segments(self, conn: sqlite3.Connection, session_rowid: int, texts: Iterable[str], *, title: bool) -> None:
+        """Index ``texts`` of one session in ``words``: one segment, or several when they are long."""
+        base = session_rowid << SEQ_BITS
+        (top,) = conn.execute("SELECT max(seg) FROM segs WHERE seg BETWEEN ? AND ?", (base, base | SEQ_MASK)).fetchone()
+        seg = base if top is None else top + 1
+        parts: list[str] = []
+        size = 0
+        for text in [*texts, None]:
+            if text is not None:
+                parts.append(text)
+                size += len(text)
+            if parts and (text is None or size > SEGMENT_TEXT):
+                if seg > base | SEQ_MASK:  # a million segments for one session: start afresh
+                    self._rebuild_words(conn)
+                    return
+                conn.execute("INSERT INTO segs (seg, title) VALUES (?, ?)", (seg, int(title)))
+                conn.execute("INSERT INTO words (rowid, body) VALUES (?, ?)", (seg, "\n".join(parts)))
+                seg, parts, size = seg + 1, [], 0
+
+    def _reindex_events(self, conn: sqlite3.Connection, session_rowid: int) -> None:
+        """Replace a session's event segments with one made from the events indexed now (some were dropped)."""
+        base = session_rowid << SEQ_BITS
+        conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ? AND NOT title", (base, base | SEQ_MASK))
+        bodies = conn.execute("SELECT body FROM fts WHERE rowid BETWEEN ? AND ? ORDER BY rowid", (base + 1, base | SEQ_MASK))
+        self._add_segments(conn, session_rowid, (body for (body,) in bodies), title=False)
+
+    def _rebuild_words(self, conn: sqlite3.Connection) -> None:
+        """Index every session in ``words`` again from ``fts``, leaving out the dead segments."""
+        conn.execute("INSERT INTO words (words) VALUES ('delete-all')")
+        conn.execute("DELETE FROM segs")
+        rows = conn.execute(f"SELECT rowid >> {SEQ_BITS}, rowid & {SEQ_MASK}, body FROM fts ORDER BY rowid")
+        for session_rowid, group in groupby(rows, key=itemgetter(0)):
+            first = next(group)
+            if first[1] == 0:  # the title comes first
+                self._add_segments(conn, session_rowid, [first[2]], title=True)
+                group = iter(group)
+            else:
+                group = chain([first], group)
+            self._add_segments(conn, session_rowid, (body for _, _, body in group), title=False)
 
     def _reconcile_events(self) -> tuple[int, list[int], int]:
         """Drop documents of events that are gone; find old events not indexed (restored by an undo).
@@ -281,6 +359,8 @@ class SearchIndex:
                     chunk = stale[start:start + 500]
                     conn.executemany("DELETE FROM fts WHERE rowid = ?", chunk)
                     conn.executemany("DELETE FROM docs WHERE doc = ?", chunk)
+                for session_rowid in sorted({doc >> SEQ_BITS for (doc,) in stale if doc > 0}):
+                    self._reindex_events(conn, session_rowid)
 
             self._write(drop)
             missing = conn.execute(
@@ -326,6 +406,7 @@ class SearchIndex:
 
             def insert(conn: sqlite3.Connection) -> None:
                 next_seq: dict[int, int] = {}
+                texts: dict[int, list[str]] = {}  # per session, for ``words``
                 for event_rowid, event_id, session_rowid, content in rows:
                     if session_rowid is None:  # no such session: remembered, so it is not read again, not searchable
                         conn.execute("INSERT INTO docs VALUES (?, ?, ?)", (-event_rowid, event_rowid, event_id))
@@ -342,9 +423,11 @@ class SearchIndex:
                         continue  # over a million events in one session: the rest is not searchable
                     next_seq[session_rowid] = seq + 1
                     conn.execute("INSERT INTO docs VALUES (?, ?, ?)", (base + seq, event_rowid, event_id))
-                    conn.execute(
-                        "INSERT INTO fts (rowid, body, kind) VALUES (?, ?, 1)", (base + seq, searchable_text(content))
-                    )
+                    text = searchable_text(content)
+                    conn.execute("INSERT INTO fts (rowid, body, kind) VALUES (?, ?, 1)", (base + seq, text))
+                    texts.setdefault(session_rowid, []).append(text)
+                for session_rowid, session_texts in texts.items():
+                    self._add_segments(conn, session_rowid, session_texts, title=False)
 
             self._write(insert)
             return len(rows)
@@ -354,29 +437,83 @@ class SearchIndex:
     def search(self, query: SearchQuery, *, cancelled: Callable[[], bool] = lambda: False) -> SearchResult:
         """The sessions whose title or events match, newest first (as the session list orders them).
 
-        ``cancelled`` is asked once the index is free: a search overtaken by
-        newer keystrokes while it waited returns nothing instead of running.
+        Each term may match in another event of the session (or in its
+        title).  The sessions each term matches are kept for the next
+        keystrokes, and the list order is kept until the history changes, so
+        typing on costs one new term.  ``cancelled`` is asked between terms:
+        a search overtaken by newer keystrokes stops and returns nothing.
         """
         if not query:
             return SearchResult(query, [])
         with self._lock:
+            found: list[frozenset[int]] = []
+            for term in query.terms:
+                if cancelled():
+                    return SearchResult(query, [])
+                found.append(self._sessions_matching(term))
+            found.sort(key=len)
+            matched = found[0].intersection(*found[1:]) if len(found) > 1 else found[0]
             if cancelled():
                 return SearchResult(query, [])
-            try:
-                # Each term may match in another event (or the title): sessions that have them all.
-                per_term = " INTERSECT ".join(
-                    [f"SELECT rowid >> {SEQ_BITS} FROM fts WHERE fts MATCH ?"] * len(query.terms)
+            listed = [session_id for rowid, session_id in self._session_order() if rowid in matched]
+        return SearchResult(query, listed)
+
+    def _sessions_matching(self, term: Term) -> frozenset[int]:
+        """Rowids of the sessions with a document matching one term (the caller holds the lock).
+
+        A word is looked up in ``words``; a phrase needs the positions ``fts`` keeps.
+        """
+        (version,) = self._conn.execute("PRAGMA main.data_version").fetchone()
+        if version != self._term_version:  # another process wrote this cache file
+            self._term_sessions.clear()
+            self._term_version = version
+        expression = term.fts()
+        sessions = self._term_sessions.get(expression)
+        if sessions is None:
+            # One row holding every rowid: a single step of SQLite, which runs without the GIL.
+            # Row by row, each of tens of thousands of steps would hand the GIL back and forth
+            # with the UI thread, and take several times as long.
+            if len(term.tokens) == 1:  # one column, no positions: no column filter either
+                alive = " AND rowid NOT IN (SELECT seg FROM segs WHERE dead)" if self._has_dead_segments() else ""
+                sql = (
+                    f"SELECT group_concat(session) FROM (SELECT DISTINCT rowid >> {SEQ_BITS} AS session"
+                    f" FROM words WHERE words MATCH ?{alive})"
                 )
-                rows = self._conn.execute(
-                    f"SELECT s.id FROM hist.sessions s WHERE s.rowid IN ({per_term})"
-                    " ORDER BY s.updated_at DESC, s.rowid DESC",
-                    [_match_fts(term.fts()) for term in query.terms],
-                ).fetchall()
+                match = expression
+            else:
+                sql = (
+                    f"SELECT group_concat(session) FROM (SELECT DISTINCT rowid >> {SEQ_BITS} AS session"
+                    " FROM fts WHERE fts MATCH ?)"
+                )
+                match = _match_fts(expression)
+            try:
+                (joined,) = self._conn.execute(sql, (match,)).fetchone()
             except sqlite3.OperationalError as exc:
                 if "fts5" not in str(exc) and "syntax" not in str(exc):
                     raise
-                rows = []  # never reaches the user; the query builder should not let this happen
-        return SearchResult(query, [session_id for (session_id,) in rows])
+                joined = None  # never reaches the user; the query builder should not let this happen
+            sessions = frozenset(map(int, joined.split(","))) if joined else frozenset()
+            if len(self._term_sessions) >= TERM_CACHE:
+                del self._term_sessions[next(iter(self._term_sessions))]
+            self._term_sessions[expression] = sessions
+        return sessions
+
+    def _has_dead_segments(self) -> bool:
+        return self._conn.execute("SELECT EXISTS (SELECT 1 FROM segs WHERE dead)").fetchone()[0] == 1
+
+    def _session_order(self) -> list[tuple[int, str]]:
+        """(rowid, id) of every session in the history, in list order; read again once it changed."""
+        (version,) = self._conn.execute("PRAGMA hist.data_version").fetchone()
+        if version != self._order_version or not self._order:
+            self._order = [
+                (rowid, session_id)
+                for rowid, session_id in self._conn.execute(
+                    "SELECT rowid, id FROM hist.sessions ORDER BY updated_at DESC, rowid DESC"
+                )
+                if isinstance(session_id, str)
+            ]
+            self._order_version = version
+        return self._order
 
     def snippets(self, result: SearchResult, session_ids: Iterable[str]) -> dict[str, str]:
         """For each session, the text around its first match: in its first event with every term,
@@ -398,16 +535,15 @@ class SearchIndex:
                     continue
                 base = row[0] << SEQ_BITS
                 try:
+                    # The title (seq 0) and the first events with any term, in one seek.
                     candidates = self._conn.execute(
-                        "SELECT body FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT 20",
-                        (seek, base + 1, base + (1 << SEQ_BITS) - 1),
+                        "SELECT rowid, body FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT 21",
+                        (seek, base, base + (1 << SEQ_BITS) - 1),
                     ).fetchall()
-                    title = self._conn.execute("SELECT body FROM fts WHERE rowid = ?", (base,)).fetchone()
                 except sqlite3.OperationalError:
                     continue
-                texts = [body for (body,) in candidates if isinstance(body, str)]
-                if title and isinstance(title[0], str):
-                    texts.append(title[0])
+                title = [body for rowid, body in candidates if rowid == base and isinstance(body, str)]
+                texts = [body for rowid, body in candidates if rowid != base and isinstance(body, str)] + title
                 text = next((body for body in texts if query.matches(body)), texts[0] if texts else None)
                 if text is not None:
                     found[session_id] = query.snippet(text)

@@ -165,6 +165,63 @@ def test_an_undone_delete_is_searchable_again(index: SearchIndex):
     assert found(index, "firewall ") == ["s-new", "s-mid"]
 
 
+def change_history(history: Path) -> None:
+    """Another writer: a new session mentioning the firewall, s-old renamed and s-mid deleted."""
+    conn = sqlite3.connect(history)
+    with conn:
+        conn.execute("INSERT INTO sessions VALUES ('s-4', 'Kubernetes pods', '2025-03-01 10:00:00', '2025-03-01 10:00:00')")
+        conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                     event("e7", "s-4", "2025-03-01 10:00:00", {"role": "user", "content": "restart the firewall"}))
+        conn.execute("UPDATE sessions SET detail = 'Renamed session', updated_at = '2025-03-02 00:00:00' WHERE id = 's-old'")
+        conn.execute("DELETE FROM events WHERE session_id = 's-mid'")
+        conn.execute("DELETE FROM sessions WHERE id = 's-mid'")
+    conn.close()
+
+
+def test_stale_word_segments_are_skipped_then_rebuilt_away(
+    index: SearchIndex, history: Path, monkeypatch: pytest.MonkeyPatch
+):
+    change_history(history)
+    index.sync()
+    dead = rows(index.path, "SELECT count(*) FROM segs WHERE dead")[0][0]
+    assert dead == 3  # s-old's old title, s-mid's title and its events
+    assert found(index, "fix ") == [] and found(index, "disk ") == [] and found(index, "port ") == []
+    before = {text: found(index, text) for text in ["firewall ", "renamed ", "flaky ", "pytest ", "kube", "nginx "]}
+    monkeypatch.setattr("dasshh_history.data.search.STALE_SEGMENTS", 0)
+    index.sync()  # over the threshold now: ``words`` is made again from ``fts``
+    assert rows(index.path, "SELECT count(*) FROM segs WHERE dead") == [(0,)]
+    assert {text: found(index, text) for text in before} == before
+    assert before["firewall "] == ["s-4", "s-new"] and before["renamed "] == ["s-old"]
+
+
+def test_a_long_session_is_indexed_in_several_segments(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("dasshh_history.data.search.SEGMENT_TEXT", 10)
+    client = DBClient(db_path=history)
+    index = SearchIndex(client, path=tmp_path / "search.db")
+    index.sync()
+    assert rows(index.path, "SELECT count(*) FROM segs WHERE seg >> 20 = 1 AND NOT title") == [(3,)]  # s-old's events
+    assert found(index, "pytest timezone ") == ["s-old"]  # in two of them
+    index.close()
+    client.dispose()
+
+
+def test_kept_answers_follow_changes_made_by_other_connections(index: SearchIndex, history: Path, tmp_path: Path):
+    assert found(index, "firewall ") == ["s-new", "s-mid"]
+    assert found(index, "kubernetes ") == []
+    # The list order comes from the history: another writer makes s-mid the newest.
+    conn = sqlite3.connect(history)
+    with conn:
+        conn.execute("UPDATE sessions SET updated_at = '2025-09-01 00:00:00' WHERE id = 's-mid'")
+    conn.close()
+    assert found(index, "firewall ") == ["s-mid", "s-new"]
+    # Another process brings the same cache file up to date: this index's kept term answers are dropped.
+    change_history(history)
+    other = SearchIndex(index.client, path=index.path)
+    other.sync()
+    other.close()
+    assert found(index, "kubernetes ") == ["s-4"]
+
+
 def test_progress_is_reported_while_building(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("dasshh_history.data.search.CHUNK", 2)
     client = DBClient(db_path=history)

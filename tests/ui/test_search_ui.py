@@ -121,3 +121,33 @@ async def test_down_and_up_move_through_results_while_typing(demo_db, make_app):
         assert app.timeline.border_title  # the highlighted result's timeline is shown
         await pilot.press("up")
         assert app.session_list.highlighted == 0
+
+
+async def test_while_typing_the_timeline_waits_for_a_pause_and_enter_shows_it_at_once(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        first = app.displayed_session_id
+        await pilot.press("slash")
+        for char in "nginx":
+            await pilot.press(char)
+        while app.listed_query.text != "nginx":
+            await pilot.pause(0.01)
+        result = app.session_list.current.id
+        assert result != first
+        assert app.timeline_pending and app.displayed_session_id == first  # the list first
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert not app.timeline_pending and app.displayed_session_id == result
+        # Typing on and pressing Enter at once: no pause needed.
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
+        await settle(pilot)
+        for char in "nginx":
+            await pilot.press(char)
+        while app.listed_query.text != "nginx":
+            await pilot.pause(0.01)
+        await pilot.press("enter")
+        assert not app.timeline_pending
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.displayed_session_id == result and app.focused is app.timeline

@@ -9,6 +9,8 @@ SIZE = (120, 36)
 async def settle(pilot) -> None:
     """Wait until the app's workers are done and the screen has caught up."""
     for _ in range(3):
+        while getattr(pilot.app, "timeline_pending", False):  # the timeline follows once typing pauses
+            await pilot.pause(0.05)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
