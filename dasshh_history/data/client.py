@@ -204,7 +204,13 @@ class DBClient:
         self.engine.dispose()
 
 
+def decode_text(data: bytes) -> str:
+    """A TEXT value as str; bytes that are not UTF-8 (a foreign writer's) become U+FFFD instead of failing the read."""
+    return data.decode("utf-8", "replace")
+
+
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    dbapi_conn.text_factory = decode_text
     cursor = dbapi_conn.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, DBClient
+from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, DBClient, decode_text
 from dasshh_history.data.query import SearchQuery, Term
 
 #: Bump when the index layout or the extracted text changes: the cache is rebuilt.
@@ -38,6 +38,8 @@ CHUNK = 2000
 MAX_TEXT = 1_000_000
 #: The most text in one ``words`` document (a session's text is split over several when longer).
 SEGMENT_TEXT = 4_000_000
+#: After indexing this many events at once, both tables are merged into one b-tree segment each.
+OPTIMIZE_AFTER = 20_000
 #: ``words`` is rebuilt once this many of its documents are stale, and they are over a quarter of it.
 STALE_SEGMENTS = 1000
 #: Term results kept for the next keystrokes ("how f" reuses what "how" found).
@@ -182,6 +184,7 @@ class SearchIndex:
 
     def _connect(self, target: str) -> sqlite3.Connection:
         conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+        conn.text_factory = decode_text
         try:
             conn.executescript(_SCHEMA)
             history = f"{self.client.db_path.resolve().as_uri()}?mode=ro"  # type: ignore[union-attr]
@@ -211,6 +214,8 @@ class SearchIndex:
             dead, segments = self._conn.execute("SELECT count(*) FILTER (WHERE dead), count(*) FROM segs").fetchone()
             if dead > STALE_SEGMENTS and dead * 4 > segments:
                 self._write(self._rebuild_words)
+            elif added >= OPTIMIZE_AFTER:
+                self._write(_optimize)
             self._session_order()  # read now, so that the first keystroke does not wait for it
         return SyncResult(added=added, removed=removed, titles=titles)
 
@@ -257,19 +262,19 @@ class SearchIndex:
                 for session_id, session_rowid in gone:
                     self._forget_session(session_id, session_rowid)
                 newest = mark[0] if mark else None
-                for session_id, session_rowid, detail, updated_at, _new in changed:
+                for session_id, session_rowid, detail, updated_at, new in changed:
                     if not isinstance(session_id, str):
                         continue
-                    old = conn.execute(
-                        "SELECT session_rowid FROM titles WHERE session_id = ?", (session_id,)
-                    ).fetchone()
-                    if old is not None and old[0] != session_rowid:
-                        self._forget_session(session_id, old[0])
                     base = session_rowid << SEQ_BITS
-                    conn.execute("DELETE FROM fts WHERE rowid = ?", (base,))
+                    if not new:  # renamed, or back as another row: its old title goes
+                        old = conn.execute(
+                            "SELECT session_rowid FROM titles WHERE session_id = ?", (session_id,)
+                        ).fetchone()
+                        if old is not None and old[0] != session_rowid:
+                            self._forget_session(session_id, old[0])
+                        conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ? AND title", (base, base | SEQ_MASK))
                     text = detail[:MAX_TEXT] if isinstance(detail, str) else ""
-                    conn.execute("INSERT INTO fts (rowid, body, kind) VALUES (?, ?, 0)", (base, text))
-                    conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ? AND title", (base, base | SEQ_MASK))
+                    conn.execute("INSERT OR REPLACE INTO fts (rowid, body, kind) VALUES (?, ?, 0)", (base, text))
                     self._add_segments(conn, session_rowid, [text], title=True)
                     conn.execute("INSERT OR REPLACE INTO titles VALUES (?, ?, ?)", (session_id, session_rowid, detail))
                     if isinstance(updated_at, str) and (newest is None or updated_at > newest):
@@ -291,23 +296,36 @@ class SearchIndex:
     # ``words`` (the caller holds the lock and is inside a transaction)
 
     def _add_segments(self, conn: sqlite3.Connection, session_rowid: int, texts: Iterable[str], *, title: bool) -> None:
-        """Index ``texts`` of one session in ``words``: one segment, or several when they are long."""
+        """Index ``texts`` of one session in ``words``: one segment, or several when they are long.
+
+        Only which words occur matters there, so each whitespace-separated chunk is indexed once
+        (no token spans whitespace, so FTS reads the same words from the chunks as from the text).
+        """
         base = session_rowid << SEQ_BITS
         (top,) = conn.execute("SELECT max(seg) FROM segs WHERE seg BETWEEN ? AND ?", (base, base | SEQ_MASK)).fetchone()
         seg = base if top is None else top + 1
-        parts: list[str] = []
+        chunks: dict[str, None] = {}
         size = 0
-        for text in [*texts, None]:
-            if text is not None:
-                parts.append(text)
-                size += len(text)
-            if parts and (text is None or size > SEGMENT_TEXT):
-                if seg > base | SEQ_MASK:  # a million segments for one session: start afresh
-                    self._rebuild_words(conn)
-                    return
-                conn.execute("INSERT INTO segs (seg, title) VALUES (?, ?)", (seg, int(title)))
-                conn.execute("INSERT INTO words (rowid, body) VALUES (?, ?)", (seg, "\n".join(parts)))
-                seg, parts, size = seg + 1, [], 0
+
+        def flush() -> bool:
+            nonlocal seg, chunks, size
+            if seg > base | SEQ_MASK:  # a million segments for one session: start afresh
+                self._rebuild_words(conn)
+                return False
+            conn.execute("INSERT INTO segs (seg, title) VALUES (?, ?)", (seg, int(title)))
+            conn.execute("INSERT INTO words (rowid, body) VALUES (?, ?)", (seg, " ".join(chunks)))
+            seg, chunks, size = seg + 1, {}, 0
+            return True
+
+        for text in texts:
+            for chunk in text.split():
+                if chunk not in chunks:
+                    chunks[chunk] = None
+                    size += len(chunk) + 1
+            if size > SEGMENT_TEXT and not flush():
+                return
+        if chunks or title:
+            flush()
 
     def _reindex_events(self, conn: sqlite3.Connection, session_rowid: int) -> None:
         """Replace a session's event segments with one made from the events indexed now (some were dropped)."""
@@ -552,6 +570,12 @@ class SearchIndex:
     def indexed_events(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT count(*) FROM docs WHERE doc > 0").fetchone()[0]
+
+
+def _optimize(conn: sqlite3.Connection) -> None:
+    """Merge each FTS table into one b-tree segment: a build leaves many, which every query then reads."""
+    conn.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+    conn.execute("INSERT INTO words (words) VALUES ('optimize')")
 
 
 def _match_fts(expression: str) -> str:

@@ -180,6 +180,43 @@ def test_malformed_rows_do_not_hide_the_others(tmp_path: Path):
         client.dispose()
 
 
+def test_text_that_is_not_utf8_is_read_with_replacement_characters_everywhere(tmp_path: Path):
+    from dasshh_history.data.browse import HistoryReader
+    from dasshh_history.data.search import SearchIndex
+    from dasshh_history.data.query import SearchQuery
+
+    path = dasshh_database(tmp_path / "latin1.db", [("s1", "ok", T0, T0)], [
+        ("e1", "i", "s1", T0, json.dumps({"role": "user", "content": "before"})),
+    ])
+    with sqlite3.connect(path) as conn:  # Latin-1 bytes stored as TEXT, as a foreign writer might
+        conn.execute("INSERT INTO sessions VALUES ('s2', CAST(X'436166E9' AS TEXT), ?, ?)", (T0, T0))
+        content = json.dumps({"role": "user", "content": "caf\u00e9 au lait"}).replace("\\u00e9", "\xe9").encode("latin-1")
+        conn.execute("INSERT INTO events VALUES ('e2', 'i', 's2', ?, CAST(? AS TEXT))", (T0, content))
+        conn.execute("INSERT INTO events VALUES ('e3', 'i', 's2', ?, ?)", (T0, json.dumps({"role": "user", "content": "after"})))
+        assert conn.execute("SELECT typeof(content) FROM events WHERE id = 'e2'").fetchone() == ("text",)
+    DBClient(db_path=path).dispose()  # the first open adds the browser's indexes
+    before = digest(path)
+    client = DBClient(db_path=path)
+    try:
+        service = SessionService(client)
+        assert {s.id: s.detail for s in service.list_sessions()} == {"s1": "ok", "s2": "Caf\ufffd"}
+        events = service.get_events(session_id="s2")
+        assert [e.id for e in events] == ["e2", "e3"]
+        assert events[0].content == {"role": "user", "content": "caf\ufffd au lait"}
+        reader = HistoryReader(client)
+        assert [s.detail for s in reader.list_summaries()] == ["Caf\ufffd", "ok"]
+        batches = [row.id for batch in reader.iter_event_batches(session_id="s2") for row in batch]
+        assert batches == ["e2", "e3"]
+        index = SearchIndex(client, path=tmp_path / "search.db")
+        index.sync()
+        assert index.search(SearchQuery.parse("lait ")).session_ids == ["s2"]
+        assert index.search(SearchQuery.parse("after ")).session_ids == ["s2"]
+        index.close()
+    finally:
+        client.dispose()
+    assert digest(path) == before
+
+
 @pytest.mark.parametrize(
     ("make", "reason"),
     [

@@ -194,6 +194,20 @@ def test_stale_word_segments_are_skipped_then_rebuilt_away(
     assert before["firewall "] == ["s-4", "s-new"] and before["renamed "] == ["s-old"]
 
 
+def test_results_are_the_same_after_the_tables_are_optimized(history: Path, tmp_path: Path, monkeypatch):
+    client = DBClient(db_path=history)
+    plain = SearchIndex(client, path=tmp_path / "plain.db")
+    plain.sync()
+    monkeypatch.setattr("dasshh_history.data.search.OPTIMIZE_AFTER", 1)
+    optimized = SearchIndex(client, path=tmp_path / "optimized.db")
+    optimized.sync()
+    for text in ["firewall ", "fire", "f", '"blocks port"', "pytest timezone ", "nginx config "]:
+        assert found(optimized, text) == found(plain, text), text
+    plain.close()
+    optimized.close()
+    client.dispose()
+
+
 def test_a_long_session_is_indexed_in_several_segments(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("dasshh_history.data.search.SEGMENT_TEXT", 10)
     client = DBClient(db_path=history)
