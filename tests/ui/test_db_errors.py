@@ -93,3 +93,49 @@ async def test_removed_file_is_notified_and_nothing_is_written_to_it(demo_db, ma
         assert any("Rename failed: the database file was removed" in m for m in messages(app))
         assert app.is_running
     assert not demo_db.exists()
+
+
+async def test_a_writers_short_lock_is_waited_out_without_a_message(demo_db, make_app):
+    """dasshh committing while we rename, delete and undo: each waits for the lock, then succeeds."""
+    import threading
+
+    app = make_app(demo_db)
+    locker = sqlite3.connect(demo_db, isolation_level=None, check_same_thread=False)
+
+    def hold_lock(seconds: float) -> threading.Thread:
+        locked = threading.Event()
+
+        def run() -> None:
+            locker.execute("BEGIN EXCLUSIVE")
+            locked.set()
+            threading.Event().wait(seconds)
+            locker.execute("COMMIT")
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        locked.wait(5)
+        return thread
+
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            target = app.session_list.current.id
+            thread = hold_lock(0.5)
+            await rename(pilot, "renamed under a lock")
+            thread.join()
+            thread = hold_lock(0.5)
+            await pilot.press("d")
+            await settle(pilot)
+            await pilot.press("y")
+            await settle(pilot)
+            thread.join()
+            assert target not in [s[0] for s in sessions(demo_db)]
+            thread = hold_lock(0.5)
+            await pilot.press("u")
+            await settle(pilot)
+            thread.join()
+            assert not [m for m in messages(app) if "failed" in m or "locked" in m], messages(app)
+            assert app.is_running
+    finally:
+        locker.close()
+    assert (target, "renamed under a lock") in [(s[0], s[1]) for s in sessions(demo_db)]
