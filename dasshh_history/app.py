@@ -357,20 +357,26 @@ class HistoryApp(App[None]):
             self._reload_list()
 
     def _show_search_status(self, progress: tuple[int, int] | None = None) -> None:
+        """The line under the search box: matches, or how to search; first-build progress takes the lead."""
         if not self.search_bar.display:
             return
-        parts = []
-        if self.query:
-            total = self.session_list.total
-            parts.append("1 session matches" if total == 1 else f"{total:,} sessions match")
-        else:
-            parts.append("Words are ANDed; \"quote\" phrases · enter opens · esc clears")
+        building = ""
         if progress is not None:
             done, total = progress
-            parts.append(f"indexing {done:,} of {total:,} events ({100 * done // max(total, 1)}%)")
+            building = f"{100 * done // max(total, 1)}%"
         elif self._indexing:
-            parts.append("indexing…")
-        self.search_bar.set_status(" · ".join(parts))
+            building = "…"
+        if self.query:
+            total = self.session_list.total
+            status = "1 session matches" if total == 1 else f"{total:,} sessions match"
+            if building:
+                status += f" so far · indexing {building}"
+        elif progress is not None:
+            done, total = progress
+            status = f"Indexing {done:,} of {total:,} events ({building}); search away meanwhile"
+        else:
+            status = "Words are ANDed; \"quote\" phrases · enter opens · esc clears"
+        self.search_bar.set_status(status)
 
     def on_input_changed(self, event: SearchInput.Changed) -> None:
         if event.input.id != "search-input":
