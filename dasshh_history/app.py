@@ -378,11 +378,9 @@ class HistoryApp(App[None]):
             status = "Words are ANDed; \"quote\" phrases · enter opens · esc clears"
         self.search_bar.set_status(status)
 
-    def on_input_changed(self, event: SearchInput.Changed) -> None:
-        if event.input.id != "search-input":
-            return
+    def on_search_input_typed(self, message: SearchInput.Typed) -> None:
         self._last_keystroke = time.monotonic()
-        query = SearchQuery.parse(event.value)
+        query = SearchQuery.parse(message.value)
         if query == self.query:
             return
         self.query = query

@@ -28,6 +28,17 @@ class SearchInput(Input):
             super().__init__()
             self.step = step
 
+    class Typed(Message):
+        """The query changed.  Sent to the app directly rather than bubbled up through the containers
+        (as ``Input.Changed`` is, one hop per container): the search starts before the echo is drawn."""
+
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self.value = value
+
+    def watch_value(self, value: str) -> None:
+        self.app.post_message(self.Typed(value))
+
     def action_close(self) -> None:
         self.post_message(self.Closed())
 
