@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from dbutil import DASSHH_SCHEMA, dasshh_database, digest, rows
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 from dasshh_history.data import client as client_module
@@ -290,22 +291,21 @@ def test_parent_that_is_a_file_is_a_clear_error(tmp_path: Path):
     assert blocker.read_text() == "x"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_read_only_file_is_browsable(tmp_path: Path):
+def test_read_only_file_is_browsable(tmp_path: Path, make_read_only):
     sessions, events = _dasshh_rows()
     path = dasshh_database(tmp_path / "ro.db", sessions, events)
-    path.chmod(stat.S_IRUSR)
-    tmp_path.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    before = digest(path)
+    make_read_only(path, tmp_path)
+    client = DBClient(db_path=path)
     try:
-        client = DBClient(db_path=path)
-        try:
-            assert client.read_only
-            assert len(SessionService(client).get_events(session_id="s-old")) == 5
-        finally:
-            client.dispose()
+        assert client.read_only
+        service = SessionService(client)
+        assert len(service.get_events(session_id="s-old")) == 5
+        with pytest.raises(SQLAlchemyError):
+            service.update_session(session_id="s-old", detail="not allowed")
     finally:
-        tmp_path.chmod(stat.S_IRWXU)
-        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        client.dispose()
+    assert digest(path) == before
 
 
 def test_read_only_url_is_browsable_and_writes_fail(tmp_path: Path):

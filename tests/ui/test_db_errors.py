@@ -6,6 +6,7 @@ import sqlite3
 from datetime import UTC
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 from uiutil import settle
 
@@ -33,9 +34,15 @@ async def rename(pilot, title: str) -> None:
     await settle(pilot)
 
 
-async def test_read_only_database_browses_and_refuses_writes(demo_db):
+@pytest.mark.parametrize("how", ["file", "url"])
+async def test_read_only_database_browses_and_refuses_writes(demo_db, make_read_only, how):
     before = sessions(demo_db)
-    client = DBClient(url=f"sqlite:///file:{demo_db}?mode=ro&uri=true")
+    if how == "file":  # an unwritable file in an unwritable directory
+        DBClient(db_path=demo_db).dispose()  # the browser's indexes, while it still can
+        make_read_only(demo_db, demo_db.parent)
+        client = DBClient(db_path=demo_db)
+    else:
+        client = DBClient(url=f"sqlite:///file:{demo_db}?mode=ro&uri=true")
     app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
