@@ -137,7 +137,8 @@ class HistoryApp(App[None]):
         self.displayed_session_id: str | None = None  # the session whose events the timeline shows
         self._deleted: list[DeletedSession] = []  # deletes of this run, the last one last (u undoes it)
         self._pending_timeline: Timer | None = None  # a timeline to show once typing pauses
-        self._last_keystroke = 0.0  # when the search text last changed (time.monotonic)
+        self._last_keystroke = -TYPING_PAUSE  # when the search text last changed (time.monotonic)
+        self._ui_thread: int | None = None  # the thread the app runs in (set when mounted)
 
     # -- layout ----------------------------------------------------------------
 
@@ -475,7 +476,8 @@ class HistoryApp(App[None]):
         if self._pending_timeline is not None:
             self._pending_timeline.stop()
             self._pending_timeline = None
-        if summary is not None and summary.id != self._shown_id and self.focused is self.search_bar.input:
+        typing = time.monotonic() - self._last_keystroke < TYPING_PAUSE
+        if summary is not None and summary.id != self._shown_id and typing:
             # While a search is typed the list comes first: the timeline follows once typing pauses.
             self._pending_timeline = self.set_timer(TYPING_PAUSE, lambda: self._show_after_pause(summary))
             return

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from uiutil import settle
+from uiutil import plain_title, settle
 
+from dasshh_history.domain.text import one_line
 from dasshh_history.widgets.blocks import HeaderBlock
 
 
@@ -139,6 +140,15 @@ async def test_while_typing_the_timeline_waits_for_a_pause_and_enter_shows_it_at
         await pilot.pause(0.3)
         await settle(pilot)
         assert not app.timeline_pending and app.displayed_session_id == result
+        # Moving through the results with the arrows, once typing has paused: the timeline follows at once.
+        await pilot.press("backspace", "backspace", "backspace", "backspace")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert app.session_list.total > 1
+        await pilot.press("down")
+        await pilot.pause()  # well under the typing pause
+        assert not app.timeline_pending
+        assert plain_title(app.timeline) == one_line(app.session_list.current.detail, 120)
         # Typing on and pressing Enter at once: no pause needed.
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
         await settle(pilot)
