@@ -58,6 +58,22 @@ def index(history: Path, tmp_path: Path) -> Iterator[SearchIndex]:
     client.dispose()
 
 
+@pytest.fixture
+def make_index(history: Path, tmp_path: Path) -> Iterator:
+    """Indexes of the history in cache files of their own (not synced yet), closed after the test."""
+    client = DBClient(db_path=history)
+    made: list[SearchIndex] = []
+
+    def make(name: str = "search.db") -> SearchIndex:
+        made.append(SearchIndex(client, path=tmp_path / name))
+        return made[-1]
+
+    yield make
+    for index in made:
+        index.close()
+    client.dispose()
+
+
 def found(index: SearchIndex, text: str) -> list[str]:
     return index.search(SearchQuery.parse(text)).session_ids
 
@@ -121,7 +137,8 @@ def test_the_history_is_never_written(history: Path, tmp_path: Path):
     assert digest(history) == before
 
 
-def test_keeps_in_step_with_another_writer(index: SearchIndex, history: Path):
+def change_history(history: Path) -> None:
+    """Another writer: a new session mentioning the firewall, s-old renamed and s-mid deleted."""
     conn = sqlite3.connect(history)
     with conn:
         conn.execute("INSERT INTO sessions VALUES ('s-4', 'Kubernetes pods', '2025-03-01 10:00:00', '2025-03-01 10:00:00')")
@@ -131,6 +148,10 @@ def test_keeps_in_step_with_another_writer(index: SearchIndex, history: Path):
         conn.execute("DELETE FROM events WHERE session_id = 's-mid'")
         conn.execute("DELETE FROM sessions WHERE id = 's-mid'")
     conn.close()
+
+
+def test_keeps_in_step_with_another_writer(index: SearchIndex, history: Path):
+    change_history(history)
     result = index.sync()
     assert (result.added, result.titles) == (1, 3)  # s-4 new, s-old renamed, s-mid gone with its events
     assert found(index, "firewall ") == ["s-4", "s-new"]
@@ -165,19 +186,6 @@ def test_an_undone_delete_is_searchable_again(index: SearchIndex):
     assert found(index, "firewall ") == ["s-new", "s-mid"]
 
 
-def change_history(history: Path) -> None:
-    """Another writer: a new session mentioning the firewall, s-old renamed and s-mid deleted."""
-    conn = sqlite3.connect(history)
-    with conn:
-        conn.execute("INSERT INTO sessions VALUES ('s-4', 'Kubernetes pods', '2025-03-01 10:00:00', '2025-03-01 10:00:00')")
-        conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
-                     event("e7", "s-4", "2025-03-01 10:00:00", {"role": "user", "content": "restart the firewall"}))
-        conn.execute("UPDATE sessions SET detail = 'Renamed session', updated_at = '2025-03-02 00:00:00' WHERE id = 's-old'")
-        conn.execute("DELETE FROM events WHERE session_id = 's-mid'")
-        conn.execute("DELETE FROM sessions WHERE id = 's-mid'")
-    conn.close()
-
-
 def test_stale_word_segments_are_skipped_then_rebuilt_away(
     index: SearchIndex, history: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -194,29 +202,22 @@ def test_stale_word_segments_are_skipped_then_rebuilt_away(
     assert before["firewall "] == ["s-4", "s-new"] and before["renamed "] == ["s-old"]
 
 
-def test_results_are_the_same_after_the_tables_are_optimized(history: Path, tmp_path: Path, monkeypatch):
-    client = DBClient(db_path=history)
-    plain = SearchIndex(client, path=tmp_path / "plain.db")
+def test_results_are_the_same_after_the_tables_are_optimized(make_index, monkeypatch):
+    plain = make_index("plain.db")
     plain.sync()
     monkeypatch.setattr("dasshh_history.data.search.OPTIMIZE_AFTER", 1)
-    optimized = SearchIndex(client, path=tmp_path / "optimized.db")
+    optimized = make_index("optimized.db")
     optimized.sync()
     for text in ["firewall ", "fire", "f", '"blocks port"', "pytest timezone ", "nginx config "]:
         assert found(optimized, text) == found(plain, text), text
-    plain.close()
-    optimized.close()
-    client.dispose()
 
 
-def test_a_long_session_is_indexed_in_several_segments(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_long_session_is_indexed_in_several_segments(make_index, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("dasshh_history.data.search.SEGMENT_TEXT", 10)
-    client = DBClient(db_path=history)
-    index = SearchIndex(client, path=tmp_path / "search.db")
+    index = make_index()
     index.sync()
     assert rows(index.path, "SELECT count(*) FROM segs WHERE seg >> 20 = 1 AND NOT title") == [(3,)]  # s-old's events
     assert found(index, "pytest timezone ") == ["s-old"]  # in two of them
-    index.close()
-    client.dispose()
 
 
 def test_kept_answers_follow_changes_made_by_other_connections(index: SearchIndex, history: Path, tmp_path: Path):
@@ -236,28 +237,21 @@ def test_kept_answers_follow_changes_made_by_other_connections(index: SearchInde
     assert found(index, "kubernetes ") == ["s-4"]
 
 
-def test_progress_is_reported_while_building(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_progress_is_reported_while_building(make_index, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("dasshh_history.data.search.CHUNK", 2)
-    client = DBClient(db_path=history)
-    index = SearchIndex(client, path=tmp_path / "search.db")
     seen: list[tuple[int, int]] = []
-    index.sync(lambda done, total: seen.append((done, total)))
+    make_index().sync(lambda done, total: seen.append((done, total)))
     assert seen == [(2, 6), (4, 6), (6, 6)]
-    index.close()
-    client.dispose()
 
 
-def test_a_stopped_build_resumes(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_stopped_build_resumes(make_index, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("dasshh_history.data.search.CHUNK", 2)
-    client = DBClient(db_path=history)
-    index = SearchIndex(client, path=tmp_path / "search.db")
+    index = make_index()
     calls = iter([False, True])
     assert index.sync(should_stop=lambda: next(calls, True)).added == 2
     assert index.indexed_events() == 2
     assert index.sync().added == 4
     assert found(index, "firewall ") == ["s-new", "s-mid"]
-    index.close()
-    client.dispose()
 
 
 def test_an_unwritable_cache_falls_back_to_memory(history: Path, tmp_path: Path):
