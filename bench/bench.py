@@ -194,6 +194,7 @@ async def child_app(frames: Frames, db: str, interact: bool) -> dict:
         result["search_key_median"] = statistics.median(keys)
         result["search_key_max"] = max(keys)
         result["search_key_first"] = keys[0]
+        result["search_keys"] = keys
         result["search_matches"] = app.session_list.total
         return result
 
@@ -318,6 +319,8 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
     line(f"typing {SEARCH_TYPED!r}: key to filtered list, median", ms(key_median))
     line("  slowest key", ms(key_max))
     line("  first key (one letter: the most matches)", ms(median(interact, "search_key_first")))
+    per_key = [statistics.median(run["search_keys"][i] for run in interact) for i in range(len(SEARCH_TYPED))]
+    print("    each key: " + ", ".join(f"{char!r} {seconds * 1000:.0f}" for char, seconds in zip(SEARCH_TYPED, per_key)))
     line("  (target <= 100 ms per key)", "ok" if key_max <= 0.1 else "MISSED")
     rss_small, rss_large = median(small_runs, "rss_mb"), median(large_runs, "rss_mb")
     print("resident memory after start")

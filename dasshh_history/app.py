@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -69,8 +70,9 @@ def no_match(text: str) -> RenderableType:
 #: Seconds of no typing in the search box before the timeline follows the highlighted result.
 TYPING_PAUSE = 0.2
 
-#: What a worker catches from the data layer; anything else is a bug and should surface.
-DB_ERRORS = (SQLAlchemyError, DatabaseUnavailableError)
+#: What a worker catches from the data layer (the search index speaks sqlite3 directly); anything
+#: else is a bug and should surface.
+DB_ERRORS = (SQLAlchemyError, DatabaseUnavailableError, sqlite3.Error)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -130,6 +132,8 @@ class HistoryApp(App[None]):
         self._index: SearchIndex | None = None
         self._index_lock = threading.Lock()
         self._indexing = False
+        self._index_behind = False  # the last sync failed: the index misses changes already seen
+        self._index_error: str | None = None  # what the failing syncs said
         self.query = SearchQuery.parse("")  # the search typed ("": every session)
         self.listed_query = self.query  # the search whose results the list shows
         self._shown_id: str | None = None  # the session whose timeline is shown or loading
@@ -324,14 +328,16 @@ class HistoryApp(App[None]):
         bar.display = True
         bar.input.focus()
         self._show_search_status()
-        self.build_index()
+        self.build_index(warm=True)
 
     @work(thread=True, exclusive=True, group="index")
-    def build_index(self, *, reload: bool = False) -> None:
+    def build_index(self, *, reload: bool = False, warm: bool = False) -> None:
         """Bring the search index in step with the history, showing progress; then search again.
 
         The search runs again when the index changed, or always with ``reload``
         (the history changed in a way the index may not show, such as a new order).
+        With ``warm`` (the search box just opened) one-letter prefixes are then
+        looked up ahead, until something is typed.
         """
         worker = get_current_worker()
         self._indexing = True
@@ -346,11 +352,21 @@ class HistoryApp(App[None]):
         try:
             changed = self._search_index().sync(progress, should_stop=lambda: worker.is_cancelled)
         except DB_ERRORS as exc:
-            self._ui(self.say, f"Could not index for search: {describe_error(exc)}", severity="error")
+            self._index_behind = True  # tried again at the next check for changes
+            message = f"Could not index for search: {describe_error(exc)}"
+            if message != self._index_error:  # said once, not at every retry
+                self._index_error = message
+                self._ui(self.say, message, severity="error")
             return
         finally:
             self._indexing = False
+        self._index_error = None
         self._ui(self._index_synced, bool(changed) or reload)
+        if warm:
+            try:
+                self._search_index().warm(should_stop=lambda: worker.is_cancelled or bool(self.query))
+            except DB_ERRORS:
+                pass  # only a head start: the search itself reports what is wrong
 
     def _index_synced(self, changed: bool) -> None:
         self._show_search_status()
@@ -446,6 +462,9 @@ class HistoryApp(App[None]):
         """Every second: if anything was committed since the last look, refresh what is shown."""
         try:
             if not self.watcher.changed():
+                if self._index_behind:
+                    self._index_behind = False
+                    self._ui(self.build_index, reload=True)
                 return
             shown = self.displayed_session_id
             signature = self.reader.session_signature(session_id=shown) if shown else None

@@ -43,7 +43,10 @@ OPTIMIZE_AFTER = 20_000
 #: ``words`` is rebuilt once this many of its documents are stale, and they are over a quarter of it.
 STALE_SEGMENTS = 1000
 #: Term results kept for the next keystrokes ("how f" reuses what "how" found).
-TERM_CACHE = 16
+TERM_CACHE = 64
+#: One-letter prefixes looked up ahead when the search opens, commonest first word letters first:
+#: the first key typed matches the most sessions of all and would otherwise be the slowest.
+FIRST_KEYS = "tashwiobmfcldpnegryuvjkqzx0123456789"
 #: Keys whose values say what a message is, not what it says.
 _STRUCTURAL_KEYS = frozenset({"role", "id", "type", "tool_call_id", "index"})
 
@@ -160,7 +163,7 @@ class SearchIndex:
         self._conn = self._open()
         # Answers kept between keystrokes, each valid while its database's data_version holds
         # (it changes when another connection commits; this connection's own writes clear them).
-        self._term_sessions: dict[str, frozenset[int]] = {}  # FTS expression -> rowids of matching sessions
+        self._term_sessions: dict[str, bytes] = {}  # FTS expression -> the sessions it matches (a byte each)
         self._term_version: int | None = None
         self._order: list[tuple[int, str]] = []  # (rowid, id) of every session, in list order
         self._order_version: int | None = None
@@ -464,20 +467,33 @@ class SearchIndex:
         if not query:
             return SearchResult(query, [])
         with self._lock:
-            found: list[frozenset[int]] = []
+            matched: bytes | None = None
             for term in query.terms:
                 if cancelled():
                     return SearchResult(query, [])
-                found.append(self._sessions_matching(term))
-            found.sort(key=len)
-            matched = found[0].intersection(*found[1:]) if len(found) > 1 else found[0]
-            if cancelled():
+                marks = self._sessions_matching(term)
+                matched = marks if matched is None else _both(matched, marks)
+            if cancelled() or matched is None:
                 return SearchResult(query, [])
-            listed = [session_id for rowid, session_id in self._session_order() if rowid in matched]
+            end = len(matched)
+            listed = [session_id for rowid, session_id in self._session_order() if rowid < end and matched[rowid]]
         return SearchResult(query, listed)
 
-    def _sessions_matching(self, term: Term) -> frozenset[int]:
-        """Rowids of the sessions with a document matching one term (the caller holds the lock).
+    def warm(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
+        """Look up the sessions of every one-letter prefix ahead (see :data:`FIRST_KEYS`).
+
+        One letter at a time, so that a search typed meanwhile waits for one lookup at most.
+        """
+        for char in FIRST_KEYS:
+            if should_stop():
+                return
+            with self._lock:
+                self._sessions_matching(Term((char,), prefix=True))
+
+    def _sessions_matching(self, term: Term) -> bytes:
+        """The sessions with a document matching one term, as one byte per session rowid: 1 where it
+        matches (the caller holds the lock).  A few tens of kilobytes where a set of the rowids would
+        take megabytes.
 
         A word is looked up in ``words``; a phrase needs the positions ``fts`` keeps.
         """
@@ -510,7 +526,11 @@ class SearchIndex:
                 if "fts5" not in str(exc) and "syntax" not in str(exc):
                     raise
                 joined = None  # never reaches the user; the query builder should not let this happen
-            sessions = frozenset(map(int, joined.split(","))) if joined else frozenset()
+            rowids = [int(rowid) for rowid in joined.split(",")] if joined else []
+            marks = bytearray(max(rowids) + 1 if rowids else 0)
+            for rowid in rowids:
+                marks[rowid] = 1
+            sessions = bytes(marks)
             if len(self._term_sessions) >= TERM_CACHE:
                 del self._term_sessions[next(iter(self._term_sessions))]
             self._term_sessions[expression] = sessions
@@ -570,6 +590,13 @@ class SearchIndex:
     def indexed_events(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT count(*) FROM docs WHERE doc > 0").fetchone()[0]
+
+
+def _both(one: bytes, other: bytes) -> bytes:
+    """Sessions marked in both (one byte per session rowid, 0 or 1), as one big-integer AND."""
+    size = min(len(one), len(other))
+    both = int.from_bytes(one[:size], "little") & int.from_bytes(other[:size], "little")
+    return both.to_bytes(size, "little")
 
 
 def _optimize(conn: sqlite3.Connection) -> None:

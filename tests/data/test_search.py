@@ -212,6 +212,19 @@ def test_results_are_the_same_after_the_tables_are_optimized(make_index, monkeyp
         assert found(optimized, text) == found(plain, text), text
 
 
+def test_prefixes_looked_up_ahead_give_the_same_results(make_index, history: Path):
+    cold, warm = make_index("cold.db"), make_index("warm.db")
+    cold.sync()
+    warm.sync()
+    warm.warm(should_stop=lambda: False)
+    for text in ["f", "n", "d", "t", "fi", "fire"]:
+        assert found(warm, text) == found(cold, text), text
+    change_history(history)  # what was looked up ahead is dropped with the next change to the index
+    warm.sync()
+    cold.sync()
+    assert found(warm, "k") == found(cold, "k") == ["s-4"]
+
+
 def test_a_long_session_is_indexed_in_several_segments(make_index, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("dasshh_history.data.search.SEGMENT_TEXT", 10)
     index = make_index()

@@ -146,3 +146,32 @@ async def test_a_writers_short_lock_is_waited_out_without_a_message(demo_db, mak
     finally:
         locker.close()
     assert (target, "renamed under a lock") in [(s[0], s[1]) for s in sessions(demo_db)]
+
+
+async def test_a_locked_search_cache_is_notified_not_a_crash(demo_db, make_app, monkeypatch):
+    import json
+
+    monkeypatch.setattr("dasshh_history.data.search.BUSY_TIMEOUT_SECONDS", 0.2)
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("slash")
+        await settle(pilot)
+        cache = app._search_index().path
+        locker = sqlite3.connect(cache, isolation_level=None)
+        try:
+            locker.execute("BEGIN EXCLUSIVE")  # another dasshh-history, writing the same cache
+            with sqlite3.connect(demo_db) as conn:  # dasshh writes: the index must catch up, and cannot
+                conn.execute("INSERT INTO events VALUES ('new', 'inv', (SELECT id FROM sessions LIMIT 1), "
+                             "'2026-03-01 10:00:00', ?)", (json.dumps({"role": "user", "content": "zebra"}),))
+            await pilot.pause(2.5)
+            await settle(pilot)
+            failures = [m for m in messages(app) if m.startswith("Could not index for search")]
+            assert len(failures) == 1 and "locked" in failures[0], messages(app)  # retried, said once
+            assert app.is_running
+        finally:
+            locker.close()
+        await pilot.pause(1.5)  # unlocked: the next check catches up
+        await settle(pilot)
+        await pilot.press("z", "e", "b", "r", "a")
+        await settle(pilot)
+        assert app.session_list.total == 1
