@@ -56,6 +56,24 @@ messages = st.fixed_dictionaries(
 stored = messages.map(json.dumps) | json_values.map(json.dumps) | hostile_text
 
 
+def write_history(path: Path, contents: list[str], title: str = "t") -> None:
+    DBClient(db_path=path).dispose()  # the documented schema
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO sessions VALUES ('s', ?, '2026-03-01 10:00:00', '2026-03-01 10:00:00')", (title,))
+        conn.executemany(
+            "INSERT INTO events VALUES (?, 'inv', 's', '2026-03-01 10:00:00', ?)",
+            [(f"e{n}", content) for n, content in enumerate(contents)],
+        )
+
+
+def read_blocks(client: DBClient) -> list:
+    """The session's blocks, read as the app reads them: in batches, through the timeline builders."""
+    timeline, builder, blocks = TimelineBuilder(), BlockBuilder(None), []
+    for batch in HistoryReader(client).iter_event_batches(session_id="s", first=3, size=3):
+        blocks += builder.add(timeline.add(batch))
+    return blocks + builder.add(timeline.finish())
+
+
 def rendered(renderable) -> str:
     console = Console(file=io.StringIO(), width=60, color_system=None, legacy_windows=False)
     console.print(renderable)
@@ -67,19 +85,10 @@ def rendered(renderable) -> str:
 def test_any_stored_content_renders_safely_and_exports_as_stored(contents: list[str], title: str):
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "history.db"
-        DBClient(db_path=path).dispose()  # the documented schema
-        with sqlite3.connect(path) as conn:
-            conn.execute("INSERT INTO sessions VALUES ('s', ?, '2026-03-01 10:00:00', '2026-03-01 10:00:00')", (title,))
-            conn.executemany(
-                "INSERT INTO events VALUES (?, 'inv', 's', '2026-03-01 10:00:00', ?)",
-                [(f"e{n}", content) for n, content in enumerate(contents)],
-            )
+        write_history(path, contents, title)
         client = DBClient(db_path=path)
         try:
-            timeline, builder, blocks = TimelineBuilder(), BlockBuilder(None), []
-            for batch in HistoryReader(client).iter_event_batches(session_id="s", first=3, size=3):
-                blocks += builder.add(timeline.add(batch))
-            blocks += builder.add(timeline.finish())
+            blocks = read_blocks(client)
             # Every row is shown (one block or more), in stored order.
             shown = [block.entry.event_id for block in blocks if hasattr(block, "entry")]
             assert list(dict.fromkeys(shown)) == [f"e{n}" for n in range(len(contents))]
@@ -96,3 +105,31 @@ def test_any_stored_content_renders_safely_and_exports_as_stored(contents: list[
             assert event["content"] == json.loads(content)
         except ValueError:
             assert event["content_raw"] == content and event["content_error"]
+
+
+def test_huge_texts_are_cut_where_drawn_with_a_note_and_exported_whole(tmp_path: Path):
+    from dasshh_history.widgets.blocks import EXPANDED_LINES, SHOWN_CHARS
+
+    big_line = "x" * 1_000_000
+    many_lines = "\n".join(f"line {n}" for n in range(100_000))
+    path = tmp_path / "huge.db"
+    write_history(path, [
+        json.dumps({"role": "user", "content": big_line}),
+        json.dumps({"role": "tool", "tool_call_id": "c", "name": "run", "content": many_lines}),
+        json.dumps({"role": "assistant", "content": big_line}),
+    ])
+    client = DBClient(db_path=path)
+    try:
+        user, result, reply = [block for block in read_blocks(client) if hasattr(block, "entry")]
+        drawn = rendered(user.render(THEME, expanded=False, selected=False))
+        assert drawn.split("…")[0].count("x") == SHOWN_CHARS  # before the note
+        assert "… 900,000 more characters not drawn here · e exports" in drawn
+        assert "900,000 more characters not drawn" in rendered(reply.render(THEME, expanded=False, selected=False))
+        drawn = rendered(result.render(THEME, expanded=True, selected=False))
+        assert f"line {EXPANDED_LINES - 1}" in drawn and f"line {EXPANDED_LINES}\n" not in drawn
+        assert f"{100_000 - EXPANDED_LINES:,} more lines not drawn here" in drawn
+        exported = json.loads(exporting.export_session(client, "s", "json"))
+        assert [len(str(event["content"].get("content"))) for event in exported["events"]] == [
+            len(big_line), len(many_lines), len(big_line)]
+    finally:
+        client.dispose()

@@ -36,6 +36,10 @@ from dasshh_history.domain.text import format_timestamp, sanitize
 PREVIEW_LINES = 8
 #: Results and replies larger than this are shown without highlighting/Markdown.
 HIGHLIGHT_LIMIT = 64_000
+#: The most characters of one message drawn, and the most lines of an expanded result: drawing a
+#: megabyte would stall the app.  Exports and copies hold everything.
+SHOWN_CHARS = 100_000
+EXPANDED_LINES = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,23 @@ def _panel(body: RenderableType, title: Text, colour: str, *, selected: bool, su
         box=box.HEAVY if selected else box.ROUNDED,
         padding=(0, 1),
     )
+
+
+def _bounded(text: str, lines: int | None = None) -> tuple[str, str]:
+    """``text`` cut to what the timeline draws (``lines`` lines at most), and a note of what was left out."""
+    notes = []
+    if lines is not None and text.count("\n") >= lines:
+        total = text.count("\n") + 1
+        text = "\n".join(text.split("\n", lines)[:lines])
+        notes.append(f"{total - lines:,} more lines")
+    if len(text) > SHOWN_CHARS:
+        notes.append(f"{len(text) - SHOWN_CHARS:,} more characters")
+        text = text[:SHOWN_CHARS]
+    return text, (" and ".join(notes) + " not drawn here · e exports the whole session" if notes else "")
+
+
+def _with_note(body: RenderableType, note: str, theme: BlockTheme) -> RenderableType:
+    return Group(body, Text(f"… {note}", style=f"italic {theme.accent}")) if note else body
 
 
 def _json_body(text: str, theme: BlockTheme) -> RenderableType:
@@ -133,10 +154,12 @@ class UserBlock(EntryBlock):
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         title = Text("● You", style=f"bold {theme.user}")
-        return _panel(Text(sanitize(self.entry.text)), title, theme.user, selected=selected)
+        text, note = _bounded(sanitize(self.entry.text))
+        return _panel(_with_note(Text(text), note, theme), title, theme.user, selected=selected)
 
     def estimate_height(self, width: int, expanded: bool) -> int:
-        return _estimate_lines(self.entry.text, width) + 2
+        text, note = _bounded(self.entry.text)
+        return _estimate_lines(text, width) + 2 + bool(note)
 
 
 class ReplyBlock(EntryBlock):
@@ -148,17 +171,18 @@ class ReplyBlock(EntryBlock):
         return self.entry.text
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
-        text = sanitize(self.entry.text)
+        text, note = _bounded(sanitize(self.entry.text))
         body: RenderableType
         if len(text) > HIGHLIGHT_LIMIT:
             body = Text(text)
         else:
             body = Markdown(text, code_theme=theme.code_theme, hyperlinks=False, inline_code_lexer="text")
         title = Text("✦ Assistant", style=f"bold {theme.assistant}")
-        return _panel(body, title, theme.assistant, selected=selected)
+        return _panel(_with_note(body, note, theme), title, theme.assistant, selected=selected)
 
     def estimate_height(self, width: int, expanded: bool) -> int:
-        return _estimate_lines(self.entry.text, width) + 4
+        text, note = _bounded(self.entry.text)
+        return _estimate_lines(text, width) + 4 + bool(note)
 
 
 class ToolCallBlock(EntryBlock):
@@ -169,8 +193,12 @@ class ToolCallBlock(EntryBlock):
         super().__init__(entry)
         self.number = number
 
+    @cached_property
+    def _bounded(self) -> tuple[str, str]:
+        return _bounded(sanitize(self.entry.pretty if self.entry.arguments_valid else self.entry.arguments_raw))
+
     def _text(self) -> str:
-        return sanitize(self.entry.pretty if self.entry.arguments_valid else self.entry.arguments_raw)
+        return self._bounded[0]
 
     @property
     def search_text(self) -> str:
@@ -190,10 +218,11 @@ class ToolCallBlock(EntryBlock):
             marker = Text(f"⚠ {entry.problem or 'arguments are not valid JSON'} — shown raw", style=f"bold {theme.error}")
             raw = self._text()
             body = Group(marker, Text(raw, style=theme.muted)) if raw else marker
+        body = _with_note(body, self._bounded[1], theme)
         return _panel(body, title, theme.tool, selected=selected, subtitle=subtitle)
 
     def estimate_height(self, width: int, expanded: bool) -> int:
-        return _estimate_lines(self._text(), width) + 2 + (0 if self.entry.arguments_valid else 1)
+        return _estimate_lines(self._text(), width) + 2 + (0 if self.entry.arguments_valid else 1) + bool(self._bounded[1])
 
 
 class ToolResultBlock(EntryBlock):
@@ -221,10 +250,11 @@ class ToolResultBlock(EntryBlock):
     def expandable(self) -> bool:  # type: ignore[override]
         return len(self._lines) > PREVIEW_LINES
 
-    def _shown(self, expanded: bool) -> str:
+    def _shown(self, expanded: bool) -> tuple[str, str]:
+        """What is drawn, and a note of what is not."""
         if expanded or not self.expandable:
-            return self._full
-        return "\n".join(self._lines[:PREVIEW_LINES])
+            return _bounded(self._full, EXPANDED_LINES)
+        return _bounded("\n".join(self._lines[:PREVIEW_LINES]))
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         entry = self.entry
@@ -235,8 +265,9 @@ class ToolResultBlock(EntryBlock):
             link = Text("(no matching call) ", style=f"italic {theme.error}")
         title = Text.assemble(("↳ Result of ", f"bold {theme.result}"), link, (name, f"bold {theme.result}"))
         subtitle = Text(sanitize(entry.call_id or "no call id"), style=theme.muted)
-        shown = self._shown(expanded)
-        body: RenderableType = _json_body(shown, theme) if entry.is_json else Text(shown)
+        shown, note = self._shown(expanded)
+        body: RenderableType = _json_body(shown, theme) if entry.is_json and not note else Text(shown)
+        body = _with_note(body, note, theme)
         if self.expandable:
             hidden = len(self._lines) - PREVIEW_LINES
             hint = (
@@ -251,7 +282,8 @@ class ToolResultBlock(EntryBlock):
         if "_full" not in self.__dict__ and not expanded:  # a guess that needs no pretty-printing
             raw_lines = self.entry.content_raw.count("\n") + 1
             return min(raw_lines, PREVIEW_LINES) + 2 + (raw_lines > PREVIEW_LINES)
-        return _estimate_lines(self._shown(expanded), width) + 2 + (1 if self.expandable else 0)
+        shown, note = self._shown(expanded)
+        return _estimate_lines(shown, width) + 2 + (1 if self.expandable else 0) + bool(note)
 
 
 class RawBlock(EntryBlock):
@@ -267,13 +299,15 @@ class RawBlock(EntryBlock):
         reason = sanitize(self.entry.reason)
         short, _, detail = reason.partition(": ")
         title = Text.assemble(("◌ ", theme.raw), (f"{role}: {short}", f"italic {theme.raw}"))
-        body: RenderableType = Text(sanitize(self.entry.raw), style=theme.raw)
+        raw, note = _bounded(sanitize(self.entry.raw))
+        body: RenderableType = _with_note(Text(raw, style=theme.raw), note, theme)
         if detail:  # a long reason reads better in the body than cut off in the title
             body = Group(Text(detail, style=f"italic {theme.error}"), body)
         return _panel(body, title, theme.raw, selected=selected)
 
     def estimate_height(self, width: int, expanded: bool) -> int:
-        return _estimate_lines(self.entry.raw, width) + 2 + (": " in self.entry.reason)
+        raw, note = _bounded(self.entry.raw)
+        return _estimate_lines(raw, width) + 2 + (": " in self.entry.reason) + bool(note)
 
 
 class BlockBuilder:

@@ -83,6 +83,16 @@ async def test_every_hostile_row_is_shown_literally_and_the_app_stays_usable(tmp
         await show_session(pilot, "shapes")
         raw = {block.entry.event_id for block in app.timeline.blocks if isinstance(block, RawBlock)}
         assert {"null", "invalid-json", "blob", "deep"} <= raw
+        # Search snippets are drawn from the same text: literal, and clean.
+        await pilot.press("slash")
+        for char in "pwned":
+            await pilot.press(char)
+        await settle(pilot)
+        assert app.session_list.total == 1 and app.session_list.current.id == "markup"
+        lines = screen_lines(app.session_list)
+        assert dirty(lines) == [] and any("[@click=app.quit]" in line for line in lines)
+        await pilot.press("escape")
+        await settle(pilot)
         # Still answering keys after the huge session.
         await show_session(pilot, "huge")
         await pilot.press("tab", "end", "home", "shift+tab", "down")
