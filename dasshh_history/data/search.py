@@ -17,14 +17,14 @@ there.  The same text is indexed again per session, without positions, in
 from __future__ import annotations
 
 import hashlib
-from itertools import chain, groupby
-from operator import itemgetter
 import json
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain, groupby
+from operator import itemgetter
 from pathlib import Path
 
 from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, DBClient, decode_text
@@ -346,10 +346,10 @@ class SearchIndex:
             first = next(group)
             if first[1] == 0:  # the title comes first
                 self._add_segments(conn, session_rowid, [first[2]], title=True)
-                group = iter(group)
+                events = group
             else:
-                group = chain([first], group)
-            self._add_segments(conn, session_rowid, (body for _, _, body in group), title=False)
+                events = chain([first], group)
+            self._add_segments(conn, session_rowid, (body for _, _, body in events), title=False)
 
     def _reconcile_events(self) -> tuple[int, list[int], int]:
         """Drop documents of events that are gone; find old events not indexed (restored by an undo).
@@ -436,7 +436,7 @@ class SearchIndex:
                     if session_rowid not in next_seq:
                         (top,) = conn.execute(
                             "SELECT coalesce(max(doc), ?) FROM docs WHERE doc BETWEEN ? AND ?",
-                            (base, base, base + (1 << SEQ_BITS) - 1),
+                            (base, base, base | SEQ_MASK),
                         ).fetchone()
                         next_seq[session_rowid] = top - base + 1
                     seq = next_seq[session_rowid]
@@ -573,10 +573,10 @@ class SearchIndex:
                     continue
                 base = row[0] << SEQ_BITS
                 try:
-                    # The title (seq 0) and the first events with any term, in one seek.
+                    # The title (seq 0, when it has a term) and the first events with any term, in one seek.
                     candidates = self._conn.execute(
                         "SELECT rowid, body FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT 21",
-                        (seek, base, base + (1 << SEQ_BITS) - 1),
+                        (seek, base, base | SEQ_MASK),
                     ).fetchall()
                 except sqlite3.OperationalError:
                     continue

@@ -194,11 +194,12 @@ class ToolCallBlock(EntryBlock):
         self.number = number
 
     @cached_property
-    def _bounded(self) -> tuple[str, str]:
+    def _drawn(self) -> tuple[str, str]:
+        """The arguments as drawn, and a note of what is not."""
         return _bounded(sanitize(self.entry.pretty if self.entry.arguments_valid else self.entry.arguments_raw))
 
     def _text(self) -> str:
-        return self._bounded[0]
+        return self._drawn[0]
 
     @property
     def search_text(self) -> str:
@@ -218,11 +219,12 @@ class ToolCallBlock(EntryBlock):
             marker = Text(f"⚠ {entry.problem or 'arguments are not valid JSON'} — shown raw", style=f"bold {theme.error}")
             raw = self._text()
             body = Group(marker, Text(raw, style=theme.muted)) if raw else marker
-        body = _with_note(body, self._bounded[1], theme)
+        body = _with_note(body, self._drawn[1], theme)
         return _panel(body, title, theme.tool, selected=selected, subtitle=subtitle)
 
     def estimate_height(self, width: int, expanded: bool) -> int:
-        return _estimate_lines(self._text(), width) + 2 + (0 if self.entry.arguments_valid else 1) + bool(self._bounded[1])
+        marker = 0 if self.entry.arguments_valid else 1
+        return _estimate_lines(self._text(), width) + 2 + marker + bool(self._drawn[1])
 
 
 class ToolResultBlock(EntryBlock):
@@ -232,6 +234,7 @@ class ToolResultBlock(EntryBlock):
     def __init__(self, entry: ToolResult, call_number: int | None) -> None:
         super().__init__(entry)
         self.call_number = call_number
+        self._shown_cache: dict[bool, tuple[str, str]] = {}
 
     # Pretty-printing a large result is left until the block is first drawn or asked about.
     @cached_property
@@ -251,10 +254,14 @@ class ToolResultBlock(EntryBlock):
         return len(self._lines) > PREVIEW_LINES
 
     def _shown(self, expanded: bool) -> tuple[str, str]:
-        """What is drawn, and a note of what is not."""
-        if expanded or not self.expandable:
-            return _bounded(self._full, EXPANDED_LINES)
-        return _bounded("\n".join(self._lines[:PREVIEW_LINES]))
+        """What is drawn, and a note of what is not (kept: a large result is measured and drawn often)."""
+        expanded = expanded or not self.expandable
+        if expanded not in self._shown_cache:
+            if expanded:
+                self._shown_cache[expanded] = _bounded(self._full, EXPANDED_LINES)
+            else:
+                self._shown_cache[expanded] = _bounded("\n".join(self._lines[:PREVIEW_LINES]))
+        return self._shown_cache[expanded]
 
     def render(self, theme: BlockTheme, *, expanded: bool, selected: bool) -> RenderableType:
         entry = self.entry
