@@ -219,7 +219,6 @@ class SearchIndex:
                 self._write(self._rebuild_words)
             elif added >= OPTIMIZE_AFTER:
                 self._write(_optimize)
-            self._session_order()  # read now, so that the first keystroke does not wait for it
         return SyncResult(added=added, removed=removed, titles=titles)
 
     def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
@@ -480,10 +479,12 @@ class SearchIndex:
         return SearchResult(query, listed)
 
     def warm(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
-        """Look up the sessions of every one-letter prefix ahead (see :data:`FIRST_KEYS`).
+        """Read the list order and look up every one-letter prefix (see :data:`FIRST_KEYS`) ahead.
 
-        One letter at a time, so that a search typed meanwhile waits for one lookup at most.
+        One lookup at a time, so that a search typed meanwhile waits for one at most.
         """
+        with self._lock:
+            self._session_order()
         for char in FIRST_KEYS:
             if should_stop():
                 return
