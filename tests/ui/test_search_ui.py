@@ -14,6 +14,14 @@ async def type_text(pilot, text: str) -> None:
     await settle(pilot)
 
 
+async def type_without_pause(pilot, text: str) -> None:
+    """Type as a person does, and wait only until the list shows the results (not for the timeline)."""
+    for char in text:
+        await pilot.press(char)
+    while pilot.app.listed_query.text != text:
+        await pilot.pause(0.01)
+
+
 def titles(app) -> list[str]:
     return [s.detail for s in app.session_list.summaries]
 
@@ -130,10 +138,7 @@ async def test_while_typing_the_timeline_waits_for_a_pause_and_enter_shows_it_at
         await settle(pilot)
         first = app.displayed_session_id
         await pilot.press("slash")
-        for char in "nginx":
-            await pilot.press(char)
-        while app.listed_query.text != "nginx":
-            await pilot.pause(0.01)
+        await type_without_pause(pilot, "nginx")
         result = app.session_list.current.id
         assert result != first
         assert app.timeline_pending and app.displayed_session_id == first  # the list first
@@ -152,10 +157,7 @@ async def test_while_typing_the_timeline_waits_for_a_pause_and_enter_shows_it_at
         # Typing on and pressing Enter at once: no pause needed.
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
         await settle(pilot)
-        for char in "nginx":
-            await pilot.press(char)
-        while app.listed_query.text != "nginx":
-            await pilot.pause(0.01)
+        await type_without_pause(pilot, "nginx")
         await pilot.press("enter")
         assert not app.timeline_pending
         await app.workers.wait_for_complete()
