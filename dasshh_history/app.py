@@ -283,7 +283,10 @@ class HistoryApp(App[None]):
         else:
             sessions.border_title = f"Search ({total:,})"
             self._show_search_status()
-        self.call_after_refresh(self.timeline.set_search, query.pattern())  # the list first
+        if self._typing():
+            self._follow_after_pause()  # its highlights change with the session it shows
+        else:
+            self.call_after_refresh(self.timeline.set_search, query.pattern())  # the list first
 
     def _read_page(self, offset: int, limit: int) -> list[SessionSummary] | None:
         """The session list's source of rows (called in its worker threads)."""
@@ -396,7 +399,8 @@ class HistoryApp(App[None]):
         self.search_bar.set_status(status)
 
     def on_search_input_typed(self, message: SearchInput.Typed) -> None:
-        self._last_keystroke = time.monotonic()
+        if self.search_bar.display:  # not the input emptied by Escape
+            self._last_keystroke = time.monotonic()
         query = SearchQuery.parse(message.value)
         if query == self.query:
             return
@@ -495,19 +499,30 @@ class HistoryApp(App[None]):
         if self._pending_timeline is not None:
             self._pending_timeline.stop()
             self._pending_timeline = None
-        typing = time.monotonic() - self._last_keystroke < TYPING_PAUSE
-        if summary is not None and summary.id != self._shown_id and typing:
-            # While a search is typed the list comes first: the timeline follows once typing pauses.
-            self._pending_timeline = self.set_timer(TYPING_PAUSE, lambda: self._show_after_pause(summary))
+        if summary is not None and summary.id != self._shown_id and self._typing():
+            self._follow_after_pause()
             return
         self._show_session(summary)
 
-    def _show_after_pause(self, summary: SessionSummary) -> None:
+    def _typing(self) -> bool:
+        return time.monotonic() - self._last_keystroke < TYPING_PAUSE
+
+    def _follow_after_pause(self) -> None:
+        """While a search is typed the list comes first: the timeline follows once typing pauses.
+
+        Drawing it at every keystroke (another session, new highlights) would
+        cost a frame that the next keystroke waits for.
+        """
+        if self._pending_timeline is None:
+            self._pending_timeline = self.set_timer(TYPING_PAUSE, self._follow_highlight)
+
+    def _follow_highlight(self) -> None:
         wait = self._last_keystroke + TYPING_PAUSE - time.monotonic()
         if wait > 0.01:  # typed on meanwhile
-            self._pending_timeline = self.set_timer(wait, lambda: self._show_after_pause(summary))
-        else:
-            self._show_session(summary)
+            self._pending_timeline = self.set_timer(wait, self._follow_highlight)
+            return
+        self._show_session(self.session_list.current)
+        self.timeline.set_search(self.listed_query.pattern())
 
     @property
     def timeline_pending(self) -> bool:
@@ -599,7 +614,7 @@ class HistoryApp(App[None]):
     def on_session_list_opened(self, message: SessionList.Opened) -> None:
         if self._pending_timeline is not None:
             self._pending_timeline.stop()
-            self._show_session(self.session_list.current)
+            self._show_session(self.session_list.current)  # forgets the timer
         self.timeline.focus()
         if self.query:
             self.timeline.set_search(self.query.pattern(), seek=True)

@@ -20,10 +20,12 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, groupby
+from itertools import chain, compress, groupby
 from operator import itemgetter
 from pathlib import Path
 
@@ -47,6 +49,10 @@ TERM_CACHE = 64
 #: One-letter prefixes looked up ahead when the search opens, commonest first word letters first:
 #: the first key typed matches the most sessions of all and would otherwise be the slowest.
 FIRST_KEYS = "tashwiobmfcldpnegryuvjkqzx0123456789"
+#: Session rowids are read as characters from this code point on (past the surrogates; see ``_read_marks``).
+_CHAR_BASE = 0x10000
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+_U32 = next(code for code in "ILH" if array(code).itemsize == 4)
 #: Keys whose values say what a message is, not what it says.
 _STRUCTURAL_KEYS = frozenset({"role", "id", "type", "tool_call_id", "index"})
 
@@ -165,8 +171,11 @@ class SearchIndex:
         # (it changes when another connection commits; this connection's own writes clear them).
         self._term_sessions: dict[str, bytes] = {}  # FTS expression -> the sessions it matches (a byte each)
         self._term_version: int | None = None
-        self._order: list[tuple[int, str]] = []  # (rowid, id) of every session, in list order
+        self._dead_segments: bool | None = None  # whether any segment of ``words`` is dead, when known
+        self._order_rowids: list[int] = []  # every session's rowid, in list order
+        self._order_ids: list[str] = []  # and its id
         self._order_version: int | None = None
+        self._order_wide = False  # a session rowid too large to read as one character
 
     def _open(self) -> sqlite3.Connection:
         conn = None
@@ -231,7 +240,7 @@ class SearchIndex:
             self._conn.execute("ROLLBACK")
             raise
         finally:
-            self._term_sessions.clear()
+            self._forget_terms()
 
     def _sync_sessions(self) -> int:
         """Index new and renamed titles; forget sessions that are gone (or came back as another row)."""
@@ -466,6 +475,7 @@ class SearchIndex:
         if not query:
             return SearchResult(query, [])
         with self._lock:
+            rowids, ids = self._session_order()  # first: it says how rowids can be read
             matched: bytes | None = None
             for term in query.terms:
                 if cancelled():
@@ -474,8 +484,7 @@ class SearchIndex:
                 matched = marks if matched is None else _both(matched, marks)
             if cancelled() or matched is None:
                 return SearchResult(query, [])
-            end = len(matched)
-            listed = [session_id for rowid, session_id in self._session_order() if rowid < end and matched[rowid]]
+            listed = _listed(matched, rowids, ids)
         return SearchResult(query, listed)
 
     def warm(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
@@ -500,59 +509,79 @@ class SearchIndex:
         """
         (version,) = self._conn.execute("PRAGMA main.data_version").fetchone()
         if version != self._term_version:  # another process wrote this cache file
-            self._term_sessions.clear()
+            self._forget_terms()
             self._term_version = version
         expression = term.fts()
         sessions = self._term_sessions.get(expression)
         if sessions is None:
-            # One row holding every rowid: a single step of SQLite, which runs without the GIL.
-            # Row by row, each of tens of thousands of steps would hand the GIL back and forth
-            # with the UI thread, and take several times as long.
             if len(term.tokens) == 1:  # one column, no positions: no column filter either
                 alive = " AND rowid NOT IN (SELECT seg FROM segs WHERE dead)" if self._has_dead_segments() else ""
-                sql = (
-                    f"SELECT group_concat(session) FROM (SELECT DISTINCT rowid >> {SEQ_BITS} AS session"
-                    f" FROM words WHERE words MATCH ?{alive})"
-                )
+                found = f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?{alive}"
                 match = expression
             else:
-                sql = (
-                    f"SELECT group_concat(session) FROM (SELECT DISTINCT rowid >> {SEQ_BITS} AS session"
-                    " FROM fts WHERE fts MATCH ?)"
-                )
+                found = f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?"
                 match = _match_fts(expression)
             try:
-                (joined,) = self._conn.execute(sql, (match,)).fetchone()
+                sessions = self._read_marks(found, match)
             except sqlite3.OperationalError as exc:
                 if "fts5" not in str(exc) and "syntax" not in str(exc):
                     raise
-                joined = None  # never reaches the user; the query builder should not let this happen
-            rowids = [int(rowid) for rowid in joined.split(",")] if joined else []
-            marks = bytearray(max(rowids) + 1 if rowids else 0)
-            for rowid in rowids:
-                marks[rowid] = 1
-            sessions = bytes(marks)
+                sessions = b""  # never reaches the user; the query builder should not let this happen
             if len(self._term_sessions) >= TERM_CACHE:
                 del self._term_sessions[next(iter(self._term_sessions))]
             self._term_sessions[expression] = sessions
         return sessions
 
-    def _has_dead_segments(self) -> bool:
-        return self._conn.execute("SELECT EXISTS (SELECT 1 FROM segs WHERE dead)").fetchone()[0] == 1
+    def _read_marks(self, found: str, match: str) -> bytes:
+        """One byte per session rowid, 1 for each session ``found`` (a query of ``session`` rowids) lists.
 
-    def _session_order(self) -> list[tuple[int, str]]:
-        """(rowid, id) of every session in the history, in list order; read again once it changed."""
+        The rowids come back in one row, as one character each (code point
+        ``_CHAR_BASE + rowid``): a single step of SQLite, which runs without the
+        GIL, and a string Python turns into numbers in one call.  Row by row,
+        or as decimal text, turning tens of thousands of rowids into numbers
+        held the GIL long enough to delay the UI thread, and be delayed by it,
+        for tens of milliseconds.  Rowids too large for one character (over a
+        million sessions, or rowids set by hand) are read as decimal text.
+        """
+        if self._order_wide:
+            (joined,) = self._conn.execute(f"SELECT group_concat(session) FROM ({found})", (match,)).fetchone()
+            codes: Sequence[int] = [int(rowid) + _CHAR_BASE for rowid in joined.split(",")] if joined else []
+        else:
+            sql = f"SELECT group_concat(char({_CHAR_BASE} + session), '') FROM ({found})"
+            (joined,) = self._conn.execute(sql, (match,)).fetchone()
+            codes = array(_U32, (joined or "").encode(_UTF32))
+        if not codes:
+            return b""
+        marks = bytearray(max(codes) + 1)
+        for code in codes:
+            marks[code] = 1
+        return bytes(marks[_CHAR_BASE:])
+
+    def _forget_terms(self) -> None:
+        self._term_sessions.clear()
+        self._dead_segments = None
+
+    def _has_dead_segments(self) -> bool:
+        if self._dead_segments is None:
+            self._dead_segments = self._conn.execute("SELECT EXISTS (SELECT 1 FROM segs WHERE dead)").fetchone()[0] == 1
+        return self._dead_segments
+
+    def _session_order(self) -> tuple[list[int], list[str]]:
+        """The rowids and ids of every session in the history, in list order; read again once it changed."""
         (version,) = self._conn.execute("PRAGMA hist.data_version").fetchone()
-        if version != self._order_version or not self._order:
-            self._order = [
+        if version != self._order_version or not self._order_ids:
+            rows = [
                 (rowid, session_id)
                 for rowid, session_id in self._conn.execute(
                     "SELECT rowid, id FROM hist.sessions ORDER BY updated_at DESC, rowid DESC"
                 )
                 if isinstance(session_id, str)
             ]
+            self._order_rowids = [rowid for rowid, _ in rows]
+            self._order_ids = [session_id for _, session_id in rows]
             self._order_version = version
-        return self._order
+            self._order_wide = max(self._order_rowids, default=0) + _CHAR_BASE > sys.maxunicode
+        return self._order_rowids, self._order_ids
 
     def snippets(self, result: SearchResult, session_ids: Iterable[str]) -> dict[str, str]:
         """For each session, the text around its first match: in its first event with every term,
@@ -591,6 +620,14 @@ class SearchIndex:
     def indexed_events(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT count(*) FROM docs WHERE doc > 0").fetchone()[0]
+
+
+def _listed(matched: bytes, rowids: list[int], ids: list[str]) -> list[str]:
+    """The ids whose rowid is marked in ``matched``, in their order; the loop runs in C."""
+    if len(rowids) < 2:  # itemgetter of one index gives a value, not a tuple
+        return [sid for rowid, sid in zip(rowids, ids) if rowid < len(matched) and matched[rowid]]
+    padded = matched + bytes(max(0, max(rowids) + 1 - len(matched)))
+    return list(compress(ids, itemgetter(*rowids)(padded)))
 
 
 def _both(one: bytes, other: bytes) -> bytes:

@@ -77,6 +77,11 @@ class Timeline(ScrollView, can_focus=True):
         return frozenset(self._expanded)
 
     @property
+    def search_pattern(self) -> re.Pattern[str] | None:
+        """What is highlighted as search matches."""
+        return self._pattern
+
+    @property
     def complete(self) -> bool:
         """False while the session's later blocks are still being read."""
         return not self._reading

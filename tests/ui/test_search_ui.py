@@ -142,9 +142,11 @@ async def test_while_typing_the_timeline_waits_for_a_pause_and_enter_shows_it_at
         result = app.session_list.current.id
         assert result != first
         assert app.timeline_pending and app.displayed_session_id == first  # the list first
+        assert app.timeline.search_pattern is None  # its highlights too
         await pilot.pause(0.3)
         await settle(pilot)
         assert not app.timeline_pending and app.displayed_session_id == result
+        assert app.timeline.search_pattern == app.query.pattern()
         # Moving through the results with the arrows, once typing has paused: the timeline follows at once.
         await pilot.press("backspace", "backspace", "backspace", "backspace")
         await pilot.pause(0.3)
