@@ -22,6 +22,7 @@ import os
 import sqlite3
 import sys
 import threading
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,13 @@ SEGMENT_TEXT = 4_000_000
 OPTIMIZE_AFTER = 20_000
 #: ``words`` is rebuilt once this many of its documents are stale, and they are over a quarter of it.
 STALE_SEGMENTS = 1000
+#: A word or a prefix in at least this many ``words`` documents is broad: the sessions it matches are
+#: kept in ``broad`` (looked up live, they took 25-40 ms with 50,000 sessions).
+BROAD_DOCS = 10_000
+#: At most this many broad words and prefixes are kept, the broadest first.
+BROAD_MAX = 300
+#: ``broad`` is worked out again once more sessions than this changed since.
+BROAD_CHANGED = 2_000
 #: Term results kept for the next keystrokes ("how f" reuses what "how" found).
 TERM_CACHE = 64
 #: One-letter prefixes looked up ahead when the search opens, commonest first word letters first:
@@ -66,6 +74,10 @@ SEQ_MASK = (1 << SEQ_BITS) - 1
 # session's rowid, shifted, plus a counter).  Its table is contentless, so a
 # segment is never deleted: ``segs`` marks it dead (a rename, a deleted
 # session, an event gone) and searches skip it, until the table is rebuilt.
+# ``broad`` keeps the sessions each of the broadest words and prefixes matches
+# (compressed, a byte per session rowid), as they were when it was worked out;
+# ``changed`` lists the sessions whose segments changed since (triggers note
+# every change), which a lookup asks again.
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS docs (doc INTEGER PRIMARY KEY, event_rowid INTEGER NOT NULL, event_id TEXT);
@@ -79,6 +91,14 @@ CREATE INDEX IF NOT EXISTS segs_dead ON segs (seg) WHERE dead;
 CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
     body, content = '', detail = none, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
 );
+CREATE TABLE IF NOT EXISTS broad (expr TEXT PRIMARY KEY, marks BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS changed (session INTEGER PRIMARY KEY);
+CREATE TRIGGER IF NOT EXISTS segs_added AFTER INSERT ON segs
+    BEGIN INSERT OR IGNORE INTO changed VALUES (new.seg >> {SEQ_BITS}); END;
+CREATE TRIGGER IF NOT EXISTS segs_killed AFTER UPDATE OF dead ON segs
+    BEGIN INSERT OR IGNORE INTO changed VALUES (new.seg >> {SEQ_BITS}); END;
+CREATE TRIGGER IF NOT EXISTS segs_dropped AFTER DELETE ON segs
+    BEGIN INSERT OR IGNORE INTO changed VALUES (old.seg >> {SEQ_BITS}); END;
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
 
@@ -228,6 +248,9 @@ class SearchIndex:
                 self._write(self._rebuild_words)
             elif added >= OPTIMIZE_AFTER:
                 self._write(_optimize)
+            due = self._broad_due()
+        if due and not should_stop():
+            self._work_out_broad(should_stop)
         return SyncResult(added=added, removed=removed, titles=titles)
 
     def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
@@ -461,6 +484,80 @@ class SearchIndex:
             self._write(insert)
             return len(rows)
 
+    # ``broad`` (see the note at _SCHEMA)
+
+    def _broad_due(self) -> bool:
+        """Whether ``broad`` should be worked out (again); the caller holds the lock."""
+        done = self._conn.execute("SELECT value FROM meta WHERE key = 'broad'").fetchone()
+        return done is None or self._conn.execute(
+            "SELECT count(*) > ? FROM changed", (BROAD_CHANGED,)
+        ).fetchone()[0] == 1
+
+    def _work_out_broad(self, should_stop: Callable[[], bool]) -> None:
+        """Find the broadest words and prefixes and keep the sessions each matches, in one transaction.
+
+        The lock is let go between lookups, so a search typed meanwhile waits for one at most.
+        """
+        with self._lock:
+            self._conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, words, row)")
+            prefixes = " UNION ALL ".join(
+                f"SELECT '\"' || substr(term, 1, {n}) || '\"*', sum(doc) FROM temp.vocab WHERE length(term) >= {n}"
+                f" GROUP BY substr(term, 1, {n})"
+                for n in (1, 2, 3)
+            )
+            exprs = [
+                expr
+                for (expr,) in self._conn.execute(
+                    f"SELECT expr FROM (SELECT '\"' || term || '\"' AS expr, doc AS docs FROM temp.vocab"
+                    f" UNION ALL {prefixes}) WHERE docs >= ? ORDER BY docs DESC LIMIT ?",
+                    (BROAD_DOCS, BROAD_MAX),
+                )
+            ]
+
+            def start(conn: sqlite3.Connection) -> None:  # from here on, ``changed`` notes what they miss
+                conn.execute("DELETE FROM broad")
+                conn.execute("DELETE FROM changed")
+                conn.execute("DELETE FROM meta WHERE key = 'broad'")
+
+            self._write(start)
+        found: list[tuple[str, bytes]] = []
+        for expr in exprs:
+            if should_stop():
+                return
+            with self._lock:
+                marks = self._read_marks(self._words_sql(), expr)
+            found.append((expr, zlib.compress(marks, 1)))
+
+        def keep(conn: sqlite3.Connection) -> None:
+            conn.executemany("INSERT OR REPLACE INTO broad VALUES (?, ?)", found)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('broad', ?)", (str(len(found)),))
+
+        with self._lock:
+            self._write(keep)
+
+    def _broad_marks(self, expression: str) -> bytes | None:
+        """The sessions a broad word or prefix matches, from ``broad`` and the sessions changed since;
+        None when it is not kept there (the caller holds the lock)."""
+        row = self._conn.execute(
+            "SELECT marks, (SELECT group_concat(session) FROM changed), (SELECT count(*) FROM changed)"
+            " FROM broad WHERE expr = ?",
+            (expression,),
+        ).fetchone()
+        if row is None or row[2] > BROAD_CHANGED:
+            return None
+        marks = bytearray(zlib.decompress(row[0]))
+        if row[1]:
+            for session in map(int, row[1].split(",")):
+                if 0 <= session < len(marks):
+                    marks[session] = 0
+            patch = self._read_marks(
+                self._words_sql() + " AND rowid IN (SELECT seg FROM changed JOIN segs"
+                f" ON seg BETWEEN session << {SEQ_BITS} AND (session << {SEQ_BITS}) | {SEQ_MASK} WHERE NOT dead)",
+                expression,
+            )
+            return _either(bytes(marks), patch)
+        return bytes(marks)
+
     # -- searching -------------------------------------------------------------------
 
     def search(self, query: SearchQuery, *, cancelled: Callable[[], bool] = lambda: False) -> SearchResult:
@@ -514,15 +611,14 @@ class SearchIndex:
         expression = term.fts()
         sessions = self._term_sessions.get(expression)
         if sessions is None:
-            if len(term.tokens) == 1:  # one column, no positions: no column filter either
-                alive = " AND rowid NOT IN (SELECT seg FROM segs WHERE dead)" if self._has_dead_segments() else ""
-                found = f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?{alive}"
-                match = expression
-            else:
-                found = f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?"
-                match = _match_fts(expression)
             try:
-                sessions = self._read_marks(found, match)
+                if len(term.tokens) == 1:  # one column, no positions: no column filter either
+                    sessions = self._broad_marks(expression)
+                    if sessions is None:
+                        sessions = self._read_marks(self._words_sql(), expression)
+                else:
+                    found = f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?"
+                    sessions = self._read_marks(found, _match_fts(expression))
             except sqlite3.OperationalError as exc:
                 if "fts5" not in str(exc) and "syntax" not in str(exc):
                     raise
@@ -531,6 +627,11 @@ class SearchIndex:
                 del self._term_sessions[next(iter(self._term_sessions))]
             self._term_sessions[expression] = sessions
         return sessions
+
+    def _words_sql(self) -> str:
+        """The sessions with a live ``words`` segment matching the parameter."""
+        alive = " AND rowid NOT IN (SELECT seg FROM segs WHERE dead)" if self._has_dead_segments() else ""
+        return f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?{alive}"
 
     def _read_marks(self, found: str, match: str) -> bytes:
         """One byte per session rowid, 1 for each session ``found`` (a query of ``session`` rowids) lists.
@@ -628,6 +729,13 @@ def _listed(matched: bytes, rowids: list[int], ids: list[str]) -> list[str]:
         return [sid for rowid, sid in zip(rowids, ids) if rowid < len(matched) and matched[rowid]]
     padded = matched + bytes(max(0, max(rowids) + 1 - len(matched)))
     return list(compress(ids, itemgetter(*rowids)(padded)))
+
+
+def _either(one: bytes, other: bytes) -> bytes:
+    """Sessions marked in one or the other (one byte per session rowid, 0 or 1)."""
+    size = max(len(one), len(other))
+    either = int.from_bytes(one, "little") | int.from_bytes(other, "little")
+    return either.to_bytes(size, "little")
 
 
 def _both(one: bytes, other: bytes) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -313,3 +314,77 @@ def test_default_cache_path_is_per_database(tmp_path: Path, monkeypatch: pytest.
 )
 def test_searchable_text_of_any_stored_value(raw: object, expected: str):
     assert searchable_text(raw) == expected
+
+
+BROAD_TEXTS = ["f", "fi", "fir", "firewall ", "firewall", "fix ", "k", "kubernetes ", "the ", "t", "n", "renamed ",
+               "pytest ", "p", "disk ", "port ", "flaky test ", '"blocks port"', "1"]
+
+
+def test_broad_words_and_prefixes_are_kept_and_patched_with_what_changed_since(
+    make_index, history: Path, monkeypatch: pytest.MonkeyPatch
+):
+    plain = make_index("plain.db")
+    plain.sync()
+    assert rows(plain.path, "SELECT count(*) FROM broad") == [(0,)]  # nothing is broad in six events
+    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)  # now every word and prefix is
+    monkeypatch.setattr("dasshh_history.data.search.BROAD_MAX", 10_000)
+    broad = make_index("broad.db")
+    broad.sync()
+    kept = {expr for (expr,) in rows(broad.path, "SELECT expr FROM broad")}
+    assert {'"f"*', '"fi"*', '"fir"*', '"firewall"', '"the"', '"1"'} <= kept
+    assert rows(broad.path, "SELECT count(*) FROM changed") == [(0,)]
+    for text in BROAD_TEXTS:
+        assert found(broad, text) == found(plain, text), text
+    # The kept answers are what is searched: spoilt on purpose, one gives nothing.
+    spoilt = sqlite3.connect(broad.path)
+    with spoilt:
+        spoilt.execute("UPDATE broad SET marks = ? WHERE expr = '\"nginx\"'", (zlib.compress(b""),))
+    spoilt.close()
+    assert found(broad, "nginx ") == [] and found(plain, "nginx ") == ["s-new"]
+    # Another writer: a new session, a rename, a deletion.  Kept answers are patched with what changed.
+    change_history(history)
+    plain.sync()
+    broad.sync()
+    assert rows(broad.path, "SELECT session FROM changed ORDER BY session") == [(1,), (3,), (4,)]
+    assert rows(broad.path, "SELECT count(*) FROM broad") == [(len(kept),)]  # not worked out again
+    for text in BROAD_TEXTS:
+        assert found(broad, text) == found(plain, text), text
+    assert found(broad, "fix ") == [] and found(broad, "k") == ["s-4"] and found(broad, "disk ") == []
+    # Once too much changed, they are worked out again.
+    monkeypatch.setattr("dasshh_history.data.search.BROAD_CHANGED", 2)
+    broad.sync()
+    assert rows(broad.path, "SELECT count(*) FROM changed") == [(0,)]
+    assert found(broad, "nginx ") == ["s-new"]  # the spoilt answer is gone with the old ones
+    for text in BROAD_TEXTS:
+        assert found(broad, text) == found(plain, text), text
+
+
+def test_a_stopped_working_out_of_broad_answers_leaves_none_half_made(
+    make_index, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)
+    index = make_index()
+    asked = iter([False, False, True])  # indexing goes on, the broad answers are stopped after one
+    index.sync(should_stop=lambda: next(asked, True))
+    assert rows(index.path, "SELECT count(*) FROM broad") == [(0,)]
+    assert rows(index.path, "SELECT count(*) FROM meta WHERE key = 'broad'") == [(0,)]  # still due
+    assert found(index, "firewall ") == ["s-new", "s-mid"]
+    index.sync()
+    assert rows(index.path, "SELECT count(*) FROM broad")[0][0] > 0
+    assert found(index, "firewall ") == ["s-new", "s-mid"]
+
+
+@pytest.mark.parametrize("rowid", [70_000, 2_000_000])
+def test_sessions_with_large_rowids_are_found(index: SearchIndex, history: Path, rowid: int):
+    """Rowids are read as characters up to about a million, as decimal text past that."""
+    conn = sqlite3.connect(history)
+    with conn:
+        conn.execute("INSERT INTO sessions (rowid, id, detail, created_at, updated_at) VALUES "
+                     "(?, 's-far', 'Faraway firewall', '2025-01-20 10:00:00', '2025-01-20 10:00:00')", (rowid,))
+        conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                     event("e9", "s-far", "2025-01-20 10:00:00", {"role": "user", "content": "kubernetes"}))
+    conn.close()
+    index.sync()
+    assert found(index, "firewall ") == ["s-new", "s-far", "s-mid"]
+    assert found(index, "kube") == ["s-far"]
+    assert found(index, "firewall fara") == ["s-far"]
