@@ -57,6 +57,9 @@ TERM_CACHE = 64
 #: One-letter prefixes looked up ahead when the search opens, commonest first word letters first:
 #: the first key typed matches the most sessions of all and would otherwise be the slowest.
 FIRST_KEYS = "tashwiobmfcldpnegryuvjkqzx0123456789"
+#: Sessions with a rowid from here on are not searchable (dasshh counts from 1; a rowid set by hand can be
+#: anything): the index's answers hold a byte per session rowid, and shifted by SEQ_BITS it must fit SQLite.
+MAX_ROWID = 1 << 22
 #: Session rowids are read as characters from this code point on (past the surrogates; see ``_read_marks``).
 _CHAR_BASE = 0x10000
 _UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
@@ -76,8 +79,8 @@ SEQ_MASK = (1 << SEQ_BITS) - 1
 # session, an event gone) and searches skip it, until the table is rebuilt.
 # ``broad`` keeps the sessions each of the broadest words and prefixes matches
 # (compressed, a byte per session rowid), as they were when it was worked out;
-# ``changed`` lists the sessions whose segments changed since (triggers note
-# every change), which a lookup asks again.
+# ``changed`` lists the sessions whose segments changed since, which a lookup
+# asks again.  (Triggers on ``segs`` noting them made a first build 40 % slower.)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS docs (doc INTEGER PRIMARY KEY, event_rowid INTEGER NOT NULL, event_id TEXT);
@@ -93,12 +96,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
 );
 CREATE TABLE IF NOT EXISTS broad (expr TEXT PRIMARY KEY, marks BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS changed (session INTEGER PRIMARY KEY);
-CREATE TRIGGER IF NOT EXISTS segs_added AFTER INSERT ON segs
-    BEGIN INSERT OR IGNORE INTO changed VALUES (new.seg >> {SEQ_BITS}); END;
-CREATE TRIGGER IF NOT EXISTS segs_killed AFTER UPDATE OF dead ON segs
-    BEGIN INSERT OR IGNORE INTO changed VALUES (new.seg >> {SEQ_BITS}); END;
-CREATE TRIGGER IF NOT EXISTS segs_dropped AFTER DELETE ON segs
-    BEGIN INSERT OR IGNORE INTO changed VALUES (old.seg >> {SEQ_BITS}); END;
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
 
@@ -192,6 +189,7 @@ class SearchIndex:
         self._term_sessions: dict[str, bytes] = {}  # FTS expression -> the sessions it matches (a byte each)
         self._term_version: int | None = None
         self._dead_segments: bool | None = None  # whether any segment of ``words`` is dead, when known
+        self._broad_kept: bool | None = None  # whether ``broad`` holds answers, in this write
         self._order_rowids: list[int] = []  # every session's rowid, in list order
         self._order_ids: list[str] = []  # and its id
         self._order_version: int | None = None
@@ -256,6 +254,7 @@ class SearchIndex:
     def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
         """Run ``work`` in one transaction of the cache (the caller holds the lock)."""
         self._conn.execute("BEGIN IMMEDIATE")
+        self._broad_kept = None
         try:
             work(self._conn)
             self._conn.execute("COMMIT")
@@ -273,13 +272,13 @@ class SearchIndex:
             changed_sql = (
                 "SELECT s.id, s.rowid, s.detail, s.updated_at, t.session_id IS NULL FROM hist.sessions s "
                 "LEFT JOIN titles t ON t.session_id = s.id "
-                "WHERE (t.session_id IS NULL OR t.detail IS NOT s.detail OR t.session_rowid != s.rowid)"
+                f"WHERE s.rowid < {MAX_ROWID} AND (t.session_id IS NULL OR t.detail IS NOT s.detail OR t.session_rowid != s.rowid)"
             )
             if mark is not None:  # renames and new sessions bump updated_at: look at the recent ones only
                 changed = conn.execute(changed_sql + " AND (s.updated_at >= ? OR s.updated_at IS NULL)", mark).fetchall()
             else:
                 changed = conn.execute(changed_sql).fetchall()
-            (sessions,) = conn.execute("SELECT count(*) FROM hist.sessions").fetchone()
+            (sessions,) = conn.execute(f"SELECT count(*) FROM hist.sessions WHERE rowid < {MAX_ROWID}").fetchone()
             (known,) = conn.execute("SELECT count(*) FROM titles").fetchone()
             new = sum(row[4] for row in changed)
             gone: list[tuple[str, int]] = []
@@ -326,6 +325,7 @@ class SearchIndex:
         self._conn.execute("DELETE FROM docs WHERE doc BETWEEN ? AND ?", (low, high))
         self._conn.execute("DELETE FROM titles WHERE session_id = ?", (session_id,))
         self._conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ?", (low, high))
+        self._note_change(self._conn, session_rowid)
 
     # ``words`` (the caller holds the lock and is inside a transaction)
 
@@ -347,6 +347,7 @@ class SearchIndex:
                 self._rebuild_words(conn)
                 return False
             conn.execute("INSERT INTO segs (seg, title) VALUES (?, ?)", (seg, int(title)))
+            self._note_change(conn, session_rowid)
             conn.execute("INSERT INTO words (rowid, body) VALUES (?, ?)", (seg, " ".join(chunks)))
             seg, chunks, size = seg + 1, {}, 0
             return True
@@ -365,6 +366,7 @@ class SearchIndex:
         """Replace a session's event segments with one made from the events indexed now (some were dropped)."""
         base = session_rowid << SEQ_BITS
         conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ? AND NOT title", (base, base | SEQ_MASK))
+        self._note_change(conn, session_rowid)
         bodies = conn.execute("SELECT body FROM fts WHERE rowid BETWEEN ? AND ? ORDER BY rowid", (base + 1, base | SEQ_MASK))
         self._add_segments(conn, session_rowid, (body for (body,) in bodies), title=False)
 
@@ -372,6 +374,7 @@ class SearchIndex:
         """Index every session in ``words`` again from ``fts``, leaving out the dead segments."""
         conn.execute("INSERT INTO words (words) VALUES ('delete-all')")
         conn.execute("DELETE FROM segs")
+        _drop_broad(conn)  # worked out again after this sync
         rows = conn.execute(f"SELECT rowid >> {SEQ_BITS}, rowid & {SEQ_MASK}, body FROM fts ORDER BY rowid")
         for session_rowid, group in groupby(rows, key=itemgetter(0)):
             first = next(group)
@@ -424,7 +427,7 @@ class SearchIndex:
 
     _EVENTS = (
         "SELECT e.rowid, e.id, s.rowid, e.content FROM hist.events e "
-        "LEFT JOIN hist.sessions s ON s.id = e.session_id "
+        f"LEFT JOIN hist.sessions s ON s.id = e.session_id AND s.rowid < {MAX_ROWID} "
     )
 
     def _index_events(
@@ -494,46 +497,53 @@ class SearchIndex:
         ).fetchone()[0] == 1
 
     def _work_out_broad(self, should_stop: Callable[[], bool]) -> None:
-        """Find the broadest words and prefixes and keep the sessions each matches, in one transaction.
+        """Find the broadest words and prefixes and keep the sessions each matches.
 
-        The lock is let go between lookups, so a search typed meanwhile waits for one at most.
+        All in one write transaction of the cache, so that no other process
+        changes ``words`` meanwhile; the lock is let go between lookups, so
+        that a search typed meanwhile waits for one at most.
         """
+        conn = self._conn
         with self._lock:
-            self._conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, words, row)")
-            prefixes = " UNION ALL ".join(
-                f"SELECT '\"' || substr(term, 1, {n}) || '\"*', sum(doc) FROM temp.vocab WHERE length(term) >= {n}"
-                f" GROUP BY substr(term, 1, {n})"
-                for n in (1, 2, 3)
-            )
-            exprs = [
-                expr
-                for (expr,) in self._conn.execute(
+            conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, words, row)")
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            with self._lock:
+                prefixes = " UNION ALL ".join(
+                    f"SELECT '\"' || substr(term, 1, {n}) || '\"*', sum(doc) FROM temp.vocab"
+                    f" WHERE length(term) >= {n} GROUP BY substr(term, 1, {n})"
+                    for n in (1, 2, 3)
+                )
+                exprs = conn.execute(
                     f"SELECT expr FROM (SELECT '\"' || term || '\"' AS expr, doc AS docs FROM temp.vocab"
                     f" UNION ALL {prefixes}) WHERE docs >= ? ORDER BY docs DESC LIMIT ?",
                     (BROAD_DOCS, BROAD_MAX),
-                )
-            ]
-
-            def start(conn: sqlite3.Connection) -> None:  # from here on, ``changed`` notes what they miss
-                conn.execute("DELETE FROM broad")
-                conn.execute("DELETE FROM changed")
-                conn.execute("DELETE FROM meta WHERE key = 'broad'")
-
-            self._write(start)
-        found: list[tuple[str, bytes]] = []
-        for expr in exprs:
-            if should_stop():
-                return
+                ).fetchall()
+            found: list[tuple[str, bytes]] = []
+            for (expr,) in exprs:
+                if should_stop():
+                    raise _Stopped
+                with self._lock:
+                    found.append((expr, zlib.compress(self._read_marks(self._words_sql(), expr), 1)))
             with self._lock:
-                marks = self._read_marks(self._words_sql(), expr)
-            found.append((expr, zlib.compress(marks, 1)))
+                _drop_broad(conn)
+                conn.executemany("INSERT INTO broad VALUES (?, ?)", found)
+                conn.execute("INSERT INTO meta VALUES ('broad', ?)", (str(len(found)),))
+                conn.execute("COMMIT")
+        except BaseException as exc:
+            with self._lock:
+                conn.execute("ROLLBACK")
+            if not isinstance(exc, _Stopped):
+                raise
+        finally:
+            self._forget_terms()
 
-        def keep(conn: sqlite3.Connection) -> None:
-            conn.executemany("INSERT OR REPLACE INTO broad VALUES (?, ?)", found)
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('broad', ?)", (str(len(found)),))
-
-        with self._lock:
-            self._write(keep)
+    def _note_change(self, conn: sqlite3.Connection, session_rowid: int) -> None:
+        """Note that a session's segments changed, if ``broad`` holds answers (inside a write)."""
+        if self._broad_kept is None:
+            self._broad_kept = conn.execute("SELECT EXISTS (SELECT 1 FROM broad)").fetchone()[0] == 1
+        if self._broad_kept:
+            conn.execute("INSERT OR IGNORE INTO changed VALUES (?)", (session_rowid,))
 
     def _broad_marks(self, expression: str) -> bytes | None:
         """The sessions a broad word or prefix matches, from ``broad`` and the sessions changed since;
@@ -674,7 +684,7 @@ class SearchIndex:
             rows = [
                 (rowid, session_id)
                 for rowid, session_id in self._conn.execute(
-                    "SELECT rowid, id FROM hist.sessions ORDER BY updated_at DESC, rowid DESC"
+                    f"SELECT rowid, id FROM hist.sessions WHERE rowid < {MAX_ROWID} ORDER BY updated_at DESC, rowid DESC"
                 )
                 if isinstance(session_id, str)
             ]
@@ -743,6 +753,17 @@ def _both(one: bytes, other: bytes) -> bytes:
     size = min(len(one), len(other))
     both = int.from_bytes(one[:size], "little") & int.from_bytes(other[:size], "little")
     return both.to_bytes(size, "little")
+
+
+class _Stopped(Exception):
+    """Raised inside a long write that should stop: it is rolled back."""
+
+
+def _drop_broad(conn: sqlite3.Connection) -> None:
+    """Forget the broad answers (inside a write): worked out again at the end of the next sync."""
+    conn.execute("DELETE FROM broad")
+    conn.execute("DELETE FROM changed")
+    conn.execute("DELETE FROM meta WHERE key = 'broad'")
 
 
 def _optimize(conn: sqlite3.Connection) -> None:
