@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Input, Static
 
@@ -38,6 +41,12 @@ class SearchInput(Input):
 
     def watch_value(self, value: str) -> None:
         self.app.post_message(self.Typed(value))
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """Never a layout: the box's size does not depend on its text (its height and width are fixed by the
+        stylesheet).  ``Input`` asks for one at every keystroke (its virtual size follows the text), and a
+        layout of the whole screen cost 5-10 ms of the UI thread per key, while the search ran."""
+        return super().refresh(*regions, repaint=repaint, layout=False, recompose=recompose)
 
     def action_close(self) -> None:
         self.post_message(self.Closed())

@@ -165,3 +165,21 @@ async def test_while_typing_the_timeline_waits_for_a_pause_and_enter_shows_it_at
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.displayed_session_id == result and app.focused is app.timeline
+
+
+async def test_a_query_longer_than_the_box_scrolls_to_the_cursor(demo_db, make_app):
+    """The search box never asks for a layout (its size is fixed), yet still scrolls with its text."""
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        text = "abcdefghij" * 8 + "XYZ"
+        await type_without_pause(pilot, text)
+        await settle(pilot)
+        box = app.search_bar.input
+        shown = "".join(segment.text for segment in box.render_line(0)).rstrip()
+        assert len(text) > box.size.width and shown.endswith("XYZ"), shown
+        await pilot.press("home")
+        await settle(pilot)
+        shown = "".join(segment.text for segment in box.render_line(0))
+        assert shown.startswith("abcdefghijabc"), shown
