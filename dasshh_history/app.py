@@ -16,7 +16,7 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -38,6 +38,7 @@ from dasshh_history.data.trash import DeletedSession, RestoreError
 from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.domain.parse import TimelineBuilder
 from dasshh_history.domain.text import format_timestamp, one_line
+from dasshh_history.idle_gc import IdleCollector
 from dasshh_history.keys import help_sections
 from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
 from dasshh_history.screens.help import HelpScreen
@@ -142,6 +143,7 @@ class HistoryApp(App[None]):
         self._deleted: list[DeletedSession] = []  # deletes of this run, the last one last (u undoes it)
         self._pending_timeline: Timer | None = None  # a timeline to show once typing pauses
         self._last_keystroke = -TYPING_PAUSE  # when the search text last changed (time.monotonic)
+        self._collector = IdleCollector()  # full garbage collections wait for a pause in input
         self._ui_thread: int | None = None  # the thread the app runs in (set when mounted)
 
     # -- layout ----------------------------------------------------------------
@@ -175,9 +177,20 @@ class HistoryApp(App[None]):
         # The modules and widgets alive now live as long as the app: the collector need not look at
         # them again.  A full collection took ~75 ms with a large session open; now ~20 ms.
         gc.freeze()
-        self.set_interval(self.REFRESH_INTERVAL, self.check_for_changes)
+        self._collector.start()
+        self.set_interval(self.REFRESH_INTERVAL, self._every_second)
+
+    def _every_second(self) -> None:
+        self._collector.tick()
+        self.check_for_changes()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self._collector.input_seen()
+        await super().on_event(event)
 
     def on_unmount(self) -> None:
+        self._collector.stop()
         self.watcher.close()
         if self._index is not None:
             self._index.close()

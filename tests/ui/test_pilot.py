@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import sqlite3
 from pathlib import Path
@@ -449,3 +450,15 @@ async def test_a_worker_finishing_after_the_app_closed_changes_nothing(demo_db, 
     thread.start()
     thread.join(5)
     assert not thread.is_alive() and called == [] and errors == []
+
+
+async def test_full_garbage_collections_wait_for_a_pause_while_the_app_runs(demo_db, make_app):
+    before = gc.get_threshold()
+    app = make_app(demo_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert gc.get_threshold()[2] >= 1 << 30  # Python no longer starts them by itself
+        seen = app._collector._last_input
+        await pilot.press("down")
+        assert app._collector._last_input > seen  # keys count as input
+    assert gc.get_threshold() == before
