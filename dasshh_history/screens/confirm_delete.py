@@ -29,6 +29,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             yield Static(Text(self._title), id="delete-title", classes="dialog-session")
             noun = "message" if self._count == 1 else "messages"
             yield Label(f"This deletes the session and its {self._count:,} {noun}.", id="delete-count")
+            yield Label("Until you quit, u brings it back.", id="delete-undo")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete", variant="error", id="delete")
                 yield Button("Keep", id="keep")
