@@ -182,7 +182,10 @@ class SearchIndex:
             raise ValueError("search needs a database file")
         self.client = client
         self.path = Path(path) if path is not None else default_cache_path(client.db_path)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one statement (or one transaction) at a time on the connection
+        # One sync at a time: a sync runs between statements of the others, and working out ``broad``
+        # keeps a transaction open across them.
+        self._sync_lock = threading.Lock()
         self._conn = self._open()
         # Answers kept between keystrokes, each valid while its database's data_version holds
         # (it changes when another connection commits; this connection's own writes clear them).
@@ -237,23 +240,26 @@ class SearchIndex:
         (on what is indexed so far) between them, and reports ``progress``.
         """
         self.client.check_file()
-        titles = self._sync_sessions()
-        removed, missing, total = self._reconcile_events()
-        added = self._index_events(progress, should_stop, missing, total)
-        with self._lock:
-            dead, segments = self._conn.execute("SELECT count(*) FILTER (WHERE dead), count(*) FROM segs").fetchone()
-            if dead > STALE_SEGMENTS and dead * 4 > segments:
-                self._write(self._rebuild_words)
-            elif added >= OPTIMIZE_AFTER:
-                self._write(_optimize)
-            due = self._broad_due()
-        if due and not should_stop():
-            self._work_out_broad(should_stop)
+        with self._sync_lock:  # a sync started while another stops waits for it
+            titles = self._sync_sessions()
+            removed, missing, total = self._reconcile_events()
+            added = self._index_events(progress, should_stop, missing, total)
+            with self._lock:
+                dead, segments = self._conn.execute(
+                    "SELECT count(*) FILTER (WHERE dead), count(*) FROM segs"
+                ).fetchone()
+                if dead > STALE_SEGMENTS and dead * 4 > segments:
+                    self._write(self._rebuild_words)
+                elif added >= OPTIMIZE_AFTER:
+                    self._write(_optimize)
+                due = self._broad_due()
+            if due and not should_stop():
+                self._work_out_broad(should_stop)
         return SyncResult(added=added, removed=removed, titles=titles)
 
     def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
         """Run ``work`` in one transaction of the cache (the caller holds the lock)."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        _begin(self._conn)
         self._broad_kept = None
         try:
             work(self._conn)
@@ -506,7 +512,7 @@ class SearchIndex:
         conn = self._conn
         with self._lock:
             conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, words, row)")
-            conn.execute("BEGIN IMMEDIATE")
+            _begin(conn)
         try:
             with self._lock:
                 prefixes = " UNION ALL ".join(
@@ -753,6 +759,24 @@ def _both(one: bytes, other: bytes) -> bytes:
     size = min(len(one), len(other))
     both = int.from_bytes(one[:size], "little") & int.from_bytes(other[:size], "little")
     return both.to_bytes(size, "little")
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    """Start a write of the cache file, taking its write lock at once, and no lock on the history.
+
+    ``BEGIN IMMEDIATE`` would take the write lock of every attached database:
+    dasshh could not write its history until the cache's transaction ended
+    (seconds, for an optimize or the broad answers), and gives up after 5 s.
+    So a deferred ``BEGIN``, then a write to the cache's own ``meta``.  Nothing
+    inside these transactions reads the history: that would hold a read lock
+    on it, which also keeps dasshh from committing.
+    """
+    conn.execute("BEGIN")
+    try:
+        conn.execute("UPDATE main.meta SET value = value WHERE key = 'schema'")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 class _Stopped(Exception):

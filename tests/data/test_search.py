@@ -392,3 +392,45 @@ def test_sessions_with_large_rowids_are_found_or_left_out(index: SearchIndex, hi
     assert found(index, "firewall fara") == far
     assert index.indexed_events() == 6 + len(far)
     assert not index.sync()  # and the next sync has nothing to do
+
+
+def test_a_sync_started_while_another_works_waits_for_it_and_the_history_stays_writable(
+    make_index, history: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The app starts a new sync when the history changes, while the last one may still be stopping.
+    And while the cache is being written (here: in the long transaction of the broad answers), dasshh
+    can write its history: the cache's transactions take no lock on it."""
+    import threading
+
+    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)
+    index = make_index()
+    inside, release = threading.Event(), threading.Event()
+
+    def held() -> bool:  # the first sync stops between two broad lookups, its transaction open
+        if index._conn.in_transaction:
+            inside.set()
+            release.wait(5)
+        return False
+
+    errors: list[BaseException] = []
+
+    def run(should_stop) -> None:
+        try:
+            index.sync(should_stop=should_stop)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    first = threading.Thread(target=run, args=(held,))
+    first.start()
+    assert inside.wait(5)
+    change_history(history)  # within sqlite3's 5 s timeout; it used to fail with "database is locked"
+    second = threading.Thread(target=run, args=(lambda: False,))
+    second.start()
+    second.join(0.3)
+    assert second.is_alive()  # waiting for the first
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert errors == []
+    assert found(index, "firewall ") == ["s-4", "s-new"] and found(index, "fix ") == []
+    assert rows(index.path, "SELECT count(*), count(DISTINCT event_rowid) FROM docs") == [(6, 6)]
