@@ -511,6 +511,7 @@ class SearchIndex:
         """
         conn = self._conn
         with self._lock:
+            self._session_order()  # says how rowids can be read
             conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, words, row)")
             _begin(conn)
         try:

@@ -374,10 +374,7 @@ def test_a_stopped_working_out_of_broad_answers_leaves_none_half_made(
     assert found(index, "firewall ") == ["s-new", "s-mid"]
 
 
-@pytest.mark.parametrize("rowid", [70_000, 2_000_000, 2**22, 2**40, 2**62])
-def test_sessions_with_large_rowids_are_found_or_left_out(index: SearchIndex, history: Path, rowid: int):
-    """Rowids are read as characters up to about a million, as decimal text past that; from 2**22 on
-    (never made by dasshh) the session is left out of the index, and nothing else is."""
+def add_far_session(history: Path, rowid: int) -> None:
     conn = sqlite3.connect(history)
     with conn:
         conn.execute("INSERT INTO sessions (rowid, id, detail, created_at, updated_at) VALUES "
@@ -385,6 +382,13 @@ def test_sessions_with_large_rowids_are_found_or_left_out(index: SearchIndex, hi
         conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
                      event("e9", "s-far", "2025-01-20 10:00:00", {"role": "user", "content": "kubernetes"}))
     conn.close()
+
+
+@pytest.mark.parametrize("rowid", [70_000, 2_000_000, 2**22, 2**40, 2**62])
+def test_sessions_with_large_rowids_are_found_or_left_out(index: SearchIndex, history: Path, rowid: int):
+    """Rowids are read as characters up to about a million, as decimal text past that; from 2**22 on
+    (never made by dasshh) the session is left out of the index, and nothing else is."""
+    add_far_session(history, rowid)
     index.sync()
     far = ["s-far"] if rowid < 2**22 else []
     assert found(index, "firewall ") == ["s-new", *far, "s-mid"]
@@ -392,6 +396,19 @@ def test_sessions_with_large_rowids_are_found_or_left_out(index: SearchIndex, hi
     assert found(index, "firewall fara") == far
     assert index.indexed_events() == 6 + len(far)
     assert not index.sync()  # and the next sync has nothing to do
+
+
+@pytest.mark.parametrize("rowid", [70_000, 2_000_000])
+def test_broad_answers_worked_out_before_any_search_hold_large_rowids(
+    make_index, history: Path, monkeypatch: pytest.MonkeyPatch, rowid: int
+):
+    add_far_session(history, rowid)
+    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)
+    index = make_index()
+    index.sync()  # the broad answers are worked out here, before anything was searched
+    assert rows(index.path, "SELECT count(*) FROM broad WHERE expr = '\"firewall\"'") == [(1,)]
+    assert found(index, "firewall ") == ["s-new", "s-far", "s-mid"]
+    assert found(index, "k") == ["s-far"]
 
 
 def test_a_sync_started_while_another_works_waits_for_it_and_the_history_stays_writable(
