@@ -9,6 +9,7 @@ syntax; the same terms give the pattern that highlights matches on screen.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 # FTS5's unicode61 tokenizer keeps letters, numbers and private-use characters
@@ -19,6 +20,30 @@ SEEK_PREFIX = 3
 #: Characters of context shown around a match in the session list, and at most how many before it.
 SNIPPET_WIDTH = 120
 SNIPPET_LEAD = 12
+
+
+#: Combining marks, which may follow a letter in decomposed text ("e" + U+0301).
+_MARKS = "[\u0300-\u036f]*"
+
+
+def _base(char: str) -> str:
+    """A character without its accents ("é" -> "e"), lower case."""
+    return "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)).lower()
+
+
+#: For each unaccented Latin letter, itself and the accented letters FTS5 folds to it ("e": "eèéêë…").
+_VARIANTS: dict[str, str] = {}
+for _code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+    if len(_folded := _base(chr(_code))) == 1 and _folded.isascii() and _folded.isalpha():
+        _VARIANTS[_folded] = _VARIANTS.get(_folded, _folded) + chr(_code)
+
+
+def _letter(char: str) -> str:
+    """A pattern for one character of a term: any accented form of its letter, then any combining marks."""
+    variants = _VARIANTS.get(_base(char))
+    if variants is None:
+        return re.escape(char)
+    return "[" + variants + "]" + _MARKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +58,8 @@ class Term:
         return quoted + "*" if self.prefix else quoted
 
     def regex(self) -> str:
-        body = r"[\W_]+".join(re.escape(token) for token in self.tokens)
+        """A pattern for the term in displayed text: accents ignored, as the index ignores them."""
+        body = r"[\W_]+".join("".join(_letter(char) for char in token) for token in self.tokens)
         return r"(?<![^\W_])" + body + ("" if self.prefix else r"(?![^\W_])")
 
 
@@ -61,7 +87,7 @@ class SearchQuery:
         return bool(self.terms)
 
     def matches(self, text: str) -> bool:
-        """Whether every term occurs in ``text`` (as the index would find it, diacritics aside)."""
+        """Whether every term occurs in ``text``, as the index would find it."""
         return all(re.search(term.regex(), text, re.IGNORECASE) for term in self.terms)
 
     def seekable(self) -> SearchQuery:
