@@ -192,7 +192,7 @@ class SearchIndex:
         self._term_sessions: dict[str, bytes] = {}  # FTS expression -> the sessions it matches (a byte each)
         self._term_version: int | None = None
         self._dead_segments: bool | None = None  # whether any segment of ``words`` is dead, when known
-        self._broad_kept: bool | None = None  # whether ``broad`` holds answers, in this write
+        self._broad_kept: bool | None = None  # whether ``broad`` was worked out, in this write
         self._order_rowids: list[int] = []  # every session's rowid, in list order
         self._order_ids: list[str] = []  # and its id
         self._order_version: int | None = None
@@ -546,9 +546,13 @@ class SearchIndex:
             self._forget_terms()
 
     def _note_change(self, conn: sqlite3.Connection, session_rowid: int) -> None:
-        """Note that a session's segments changed, if ``broad`` holds answers (inside a write)."""
+        """Note that a session's segments changed, once ``broad`` was worked out (inside a write).
+
+        Noted even when no word was broad then: the count of changes is also
+        what makes a history that grew have its broad answers worked out.
+        """
         if self._broad_kept is None:
-            self._broad_kept = conn.execute("SELECT EXISTS (SELECT 1 FROM broad)").fetchone()[0] == 1
+            self._broad_kept = conn.execute("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'broad')").fetchone()[0] == 1
         if self._broad_kept:
             conn.execute("INSERT OR IGNORE INTO changed VALUES (?)", (session_rowid,))
 

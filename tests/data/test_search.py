@@ -359,6 +359,19 @@ def test_broad_words_and_prefixes_are_kept_and_patched_with_what_changed_since(
         assert found(broad, text) == found(plain, text), text
 
 
+def test_a_history_that_grows_gets_its_broad_answers(make_index, history: Path, monkeypatch: pytest.MonkeyPatch):
+    index = make_index()
+    index.sync()
+    assert rows(index.path, "SELECT value FROM meta WHERE key = 'broad'") == [("0",)]  # nothing broad yet
+    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)  # the history grew...
+    monkeypatch.setattr("dasshh_history.data.search.BROAD_CHANGED", 2)
+    change_history(history)  # ...by more sessions than BROAD_CHANGED: noted, so due again
+    index.sync()
+    assert rows(index.path, "SELECT count(*) FROM broad")[0][0] > 0
+    assert rows(index.path, "SELECT count(*) FROM changed") == [(0,)]
+    assert found(index, "firewall ") == ["s-4", "s-new"] and found(index, "k") == ["s-4"]
+
+
 def test_a_stopped_working_out_of_broad_answers_leaves_none_half_made(
     make_index, monkeypatch: pytest.MonkeyPatch
 ):
