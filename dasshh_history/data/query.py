@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # FTS5's unicode61 tokenizer keeps letters, numbers and private-use characters
 # together and splits on everything else (underscore included).
@@ -46,6 +47,13 @@ def _letter(char: str) -> str:
     return "[" + variants + "]" + _MARKS
 
 
+@lru_cache(maxsize=256)
+def _term_regex(tokens: tuple[str, ...], prefix: bool) -> str:
+    """Built once per term: snippets test every candidate text against it at each keystroke."""
+    body = r"[\W_]+".join("".join(_letter(char) for char in token) for token in tokens)
+    return r"(?<![^\W_])" + body + ("" if prefix else r"(?![^\W_])")
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     """A word or a phrase: its tokens, and whether the last one is a prefix."""
@@ -59,8 +67,7 @@ class Term:
 
     def regex(self) -> str:
         """A pattern for the term in displayed text: accents ignored, as the index ignores them."""
-        body = r"[\W_]+".join("".join(_letter(char) for char in token) for token in self.tokens)
-        return r"(?<![^\W_])" + body + ("" if self.prefix else r"(?![^\W_])")
+        return _term_regex(self.tokens, self.prefix)
 
 
 @dataclass(frozen=True, slots=True)
