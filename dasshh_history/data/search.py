@@ -196,7 +196,7 @@ class SearchIndex:
         self._order_rowids: list[int] = []  # every session's rowid, in list order
         self._order_ids: list[str] = []  # and its id
         self._order_version: int | None = None
-        self._order_wide = False  # a session rowid too large to read as one character
+        self._order_top = 0  # the largest of them
 
     def _open(self) -> sqlite3.Connection:
         conn = None
@@ -602,7 +602,7 @@ class SearchIndex:
                 matched = marks if matched is None else _both(matched, marks)
             if cancelled() or matched is None:
                 return SearchResult(query, [])
-            listed = _listed(matched, rowids, ids)
+            listed = _listed(matched, rowids, ids, self._order_top)
         return SearchResult(query, listed)
 
     def warm(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
@@ -665,7 +665,7 @@ class SearchIndex:
         for tens of milliseconds.  Rowids too large for one character (over a
         million sessions, or rowids set by hand) are read as decimal text.
         """
-        if self._order_wide:
+        if self._order_top + _CHAR_BASE > sys.maxunicode:  # a rowid too large for one character
             (joined,) = self._conn.execute(f"SELECT group_concat(session) FROM ({found})", (match,)).fetchone()
             codes: Sequence[int] = [int(rowid) + _CHAR_BASE for rowid in joined.split(",")] if joined else []
         else:
@@ -702,7 +702,7 @@ class SearchIndex:
             self._order_rowids = [rowid for rowid, _ in rows]
             self._order_ids = [session_id for _, session_id in rows]
             self._order_version = version
-            self._order_wide = max(self._order_rowids, default=0) + _CHAR_BASE > sys.maxunicode
+            self._order_top = max(self._order_rowids, default=0)
         return self._order_rowids, self._order_ids
 
     def snippets(self, result: SearchResult, session_ids: Iterable[str]) -> dict[str, str]:
@@ -744,11 +744,11 @@ class SearchIndex:
             return self._conn.execute("SELECT count(*) FROM docs WHERE doc > 0").fetchone()[0]
 
 
-def _listed(matched: bytes, rowids: list[int], ids: list[str]) -> list[str]:
-    """The ids whose rowid is marked in ``matched``, in their order; the loop runs in C."""
+def _listed(matched: bytes, rowids: list[int], ids: list[str], top: int) -> list[str]:
+    """The ids whose rowid (``top`` the largest) is marked in ``matched``, in their order; the loop runs in C."""
     if len(rowids) < 2:  # itemgetter of one index gives a value, not a tuple
         return [sid for rowid, sid in zip(rowids, ids) if rowid < len(matched) and matched[rowid]]
-    padded = matched + bytes(max(0, max(rowids) + 1 - len(matched)))
+    padded = matched + bytes(max(0, top + 1 - len(matched)))
     return list(compress(ids, itemgetter(*rowids)(padded)))
 
 
