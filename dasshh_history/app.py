@@ -27,13 +27,13 @@ from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from dasshh_history.data.browse import HistoryReader, SessionSummary
-from dasshh_history.data.client import DatabaseUnavailableError, DBClient
+from dasshh_history.data.client import DEFAULT_DB_PATH, DatabaseUnavailableError, DBClient
 from dasshh_history.data.models import utcnow
 from dasshh_history.data.query import SearchQuery
 from dasshh_history.data.search import SearchIndex, SearchResult
 from dasshh_history.data.session import SessionNotFoundError, SessionService
 from dasshh_history import exporting
-from dasshh_history.data import trash
+from dasshh_history.data import rename, trash
 from dasshh_history.data.trash import DeletedSession, RestoreError
 from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.domain.parse import TimelineBuilder
@@ -48,18 +48,16 @@ from dasshh_history.widgets.search_bar import SearchBar, SearchInput
 from dasshh_history.widgets.session_list import PAGE_SIZE, ROW_HEIGHT, SessionList, Source
 from dasshh_history.widgets.timeline import Timeline
 
-EMPTY_STATE = (
-    "No history yet.\n\n"
-    "dasshh saves every conversation you have with it to\n~/.dasshh/db/dasshh.db;\n"
-    "they will be listed here.\n\n"
-    "To look around with sample data, run:\ndasshh-history --demo"
-)
-
-
-def empty_state() -> RenderableType:
-    text = Text(EMPTY_STATE)
-    text.stylize("bold", 0, len("No history yet."))
-    text.highlight_regex(r"dasshh-history --demo|~/\.dasshh/db/dasshh\.db", "bold")
+def empty_state(path: Path | None = None) -> RenderableType:
+    """What the timeline says when there is no session at all (``path``: where the history is read)."""
+    where = "~/.dasshh/db/dasshh.db" if path is None or path == DEFAULT_DB_PATH else str(path)
+    text = Text.assemble(
+        ("No history yet.", "bold"),
+        "\n\ndasshh saves every conversation you have with it to\n",
+        (where, "bold"),
+        ";\nthey will be listed here.\n\nTo look around with sample data, run:\n",
+        ("dasshh-history --demo", "bold"),
+    )
     return Padding(Group(*(Align.center(line) if line.plain else Text() for line in text.split("\n"))), (4, 2, 0, 2))
 
 
@@ -121,9 +119,11 @@ class HistoryApp(App[None]):
         clock: Callable[[], datetime] = utcnow,
         tz: tzinfo | None = None,
         search_path: Path | None = None,
+        history_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.client = client
+        self.history_path = history_path  # named in the empty state when not dasshh's default
         self.service = SessionService(client)
         self.reader = HistoryReader(client)
         self.watcher = ChangeWatcher(client)
@@ -549,7 +549,9 @@ class HistoryApp(App[None]):
             self._shown_id = self.displayed_session_id = None
             self.timeline.border_title = "No sessions" if not self.query else "No match"
             self.timeline.border_subtitle = ""
-            self.timeline.show_placeholder(empty_state() if not self.query else no_match(self.query.text))
+            self.timeline.show_placeholder(
+                empty_state(self.history_path) if not self.query else no_match(self.query.text)
+            )
             return
         self.timeline.border_title = Content(one_line(summary.detail, 120))  # literal, never markup
         count = summary.event_count
@@ -650,8 +652,9 @@ class HistoryApp(App[None]):
 
     @work(thread=True, group="write")
     def rename_session(self, summary: SessionSummary, title: str) -> None:
+        """Change the title only: the session keeps its place in the list, the timeline its place in it."""
         try:
-            self.service.update_session(session_id=summary.id, detail=title)
+            rename.rename_session(self.client, session_id=summary.id, detail=title)
         except SessionNotFoundError:
             self._ui(self.say, "That session no longer exists.", severity="warning")
         except DB_ERRORS as exc:
@@ -659,8 +662,7 @@ class HistoryApp(App[None]):
             return
         else:
             self._ui(self.say, f"Renamed to “{one_line(title, 60)}”")
-        self._shown_id = None  # the title in the timeline border changes too
-        self._ui(self.load_sessions, highlight_id=summary.id)
+        self._ui(self._reload_list)  # the new title reaches the list row and the timeline's border
 
     def action_delete(self) -> None:
         summary = self._current_or_warn("delete")

@@ -1,7 +1,8 @@
 """Command line: ``dasshh-history [--db PATH] [--demo] [list ... | export ...]``.
 
-Without a command the app opens. ``list`` and ``export`` are for scripts:
-they print to stdout, never change a row, and do not import Textual.
+Without a command the app opens (in a terminal only). ``list`` and ``export``
+are for scripts: they open the file read-only, print to stdout, never change a
+byte of it, and do not import Textual.
 """
 
 from __future__ import annotations
@@ -104,27 +105,36 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(orig if orig is not None else exc).split())[:300]
 
 
-def open_client(path: Path | None) -> DBClient:
-    return DBClient(db_path=path) if path is not None else DBClient()
+def history_path(path: Path | None) -> Path:
+    """The file a command reads: *path*, or dasshh's own database when None."""
+    return path.expanduser() if path is not None else client_module.DEFAULT_DB_PATH
 
 
-def run_app(client: DBClient, search_path: Path | None = None) -> None:
+def has_terminal() -> bool:
+    """Whether the browser can run here: standard input and output are both a terminal."""
+    return sys.stdin is not None and sys.stdout is not None and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def run_app(client: DBClient, search_path: Path | None = None, history: Path | None = None) -> None:
     from dasshh_history.app import HistoryApp
 
-    HistoryApp(client, search_path=search_path).run()
+    HistoryApp(client, search_path=search_path, history_path=history).run()
 
 
 def browse(path: Path | None, *, search_path: Path | None = None) -> int:
     """Open the database at *path* (the default one when None) in the app; the exit status.
 
     The search index goes to ``search_path`` (default: the user's cache directory).
+    A history that does not exist yet is shown empty, and no file or folder is
+    created for it: dasshh creates it at its first conversation.
     """
+    db_path = history_path(path)
     try:
-        client = open_client(path)
+        client = DBClient(db_path=db_path) if db_path.exists() else DBClient(url="sqlite://")
     except DatabaseOpenError as exc:
         return _fail(str(exc))
     try:
-        run_app(client, search_path)
+        run_app(client, search_path, db_path)
     finally:
         client.dispose()
     return 0
@@ -183,6 +193,35 @@ def cmd_list(client: DBClient, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- session ids -------------------------------------------------------------------
+
+#: At most this many candidates are listed for an ambiguous id prefix.
+MAX_CANDIDATES = 10
+
+
+def resolve_session_id(client: DBClient, given: str) -> str | None:
+    """The id of the session *given* names: its whole id or a unique prefix of it (8 characters
+    are typical).  None, after saying why on stderr, when none or several match."""
+    from dasshh_history.data.browse import HistoryReader
+    from dasshh_history.domain.text import one_line, sanitize
+
+    reader = HistoryReader(client)
+    ids = reader.ids_starting_with(given, limit=MAX_CANDIDATES + 1)
+    if given in ids:
+        return given
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        _fail(f"no session with id {given!r}")
+        return None
+    more = "" if len(ids) <= MAX_CANDIDATES else f"; the first {MAX_CANDIDATES}"
+    lines = [f"{PROG}: {given!r} starts the ids of several sessions{more}; give more of the id:"]
+    for summary in reader.list_summaries_by_ids(ids[:MAX_CANDIDATES]):
+        lines.append(f"  {sanitize(summary.id)}  {one_line(summary.detail, 60)}")
+    print("\n".join(lines), file=sys.stderr)
+    return None
+
+
 # -- export --------------------------------------------------------------------
 
 
@@ -200,9 +239,12 @@ def cmd_export(client: DBClient, args: argparse.Namespace) -> int:
     output: Path | None = args.output
     if output is not None and _same_file(output, client.db_path):
         return _fail(f"refusing to write the export over the database {output}")
-    pieces = iter_export(client, args.session_id, args.format)
+    session_id = resolve_session_id(client, args.session_id)
+    if session_id is None:
+        return 1
+    pieces = iter_export(client, session_id, args.format)
     if pieces is None:
-        return _fail(f"no session with id {args.session_id!r}")
+        return _fail(f"no session with id {args.session_id!r}")  # deleted meanwhile
     with closing(pieces):
         first = next(pieces, "")  # read before the output file is opened or truncated
         if output is None:
@@ -230,15 +272,34 @@ COMMANDS: dict[str, Callable[[DBClient, argparse.Namespace], int]] = {
 }
 
 
+def no_history(db_path: Path, args: argparse.Namespace) -> int:
+    """What a command says where dasshh has not written a history yet: nothing to list, no session to export."""
+    if args.command == "export":
+        return _fail(f"no session with id {args.session_id!r} (there is no history yet at {db_path})")
+    print(f"{PROG}: there is no history yet at {db_path} (dasshh writes it at your first conversation); "
+          f"'{PROG} --demo' opens a sample one", file=sys.stderr)
+    if args.json:
+        _stdout(encoding="utf-8").write("[]\n")
+    return 0
+
+
 def run_command(path: Path | None, args: argparse.Namespace) -> int:
-    """Run ``list`` or ``export`` on the database at *path* (the default one when None)."""
-    db_path = path.expanduser() if path is not None else client_module.DEFAULT_DB_PATH
+    """Run ``list`` or ``export`` on the database at *path* (the default one when None).
+
+    Both only read: the file is opened read-only and no byte of it changes.
+    A history that does not exist yet (no file, or a file without dasshh's
+    tables) is an empty one, and nothing is created for it.
+    """
+    db_path = history_path(path)
     if not db_path.exists():
-        return _fail(f"cannot open {db_path}: no such file")  # a read must not create a database
+        return no_history(db_path, args)
     try:
-        client = open_client(path)
+        client = DBClient(db_path=db_path, read_only=True)
     except DatabaseOpenError as exc:
         return _fail(str(exc))
+    if not client.has_tables:
+        client.dispose()
+        return no_history(db_path, args)
     try:
         status = COMMANDS[args.command](client, args)
         sys.stdout.flush()
@@ -261,6 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.db is not None and args.demo:
         parser.error("argument --demo: not allowed with argument --db")
+    if args.command is None and not has_terminal():
+        print(f"{PROG}: the browser needs a terminal (standard input and output are not one); "
+              f"for scripts use '{PROG} list' and '{PROG} export SESSION_ID'", file=sys.stderr)
+        return 2
 
     if args.demo:
         from dasshh_history.demo import write_demo

@@ -25,7 +25,7 @@ def _deep(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-#: (created_at, stored content) in insertion order; several share a created_at, so rowid decides.
+#: (created_at, stored content) in insertion order, the only order; created_at goes backwards and ties.
 _EVENTS: list[tuple[str | None, object]] = [
     ("2026-03-01 10:00:00.000000", json.dumps({"role": "user", "content": "héllo 漢字 🎉 a\u2028b c\x85d \x1b[31mred"})),
     ("2026-03-01 10:00:00.000000", json.dumps({"role": "assistant", "content": None, "tool_calls": [
@@ -88,7 +88,7 @@ def expected_events(path: Path, session_id: str) -> list[dict]:
     stored = rows(
         path,
         "SELECT id, invocation_id, session_id, created_at, content FROM events WHERE session_id = ?"
-        " ORDER BY created_at, rowid",
+        " ORDER BY rowid",
         session_id,
     )
     return [

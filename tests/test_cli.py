@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,19 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "dasshh_history", *args], capture_output=True, text=True, timeout=60
     )
+
+
+def run_in_terminal(*args: str) -> subprocess.CompletedProcess[str]:
+    """Like :func:`run`, with standard input and output on a terminal (a pty), as the browser needs."""
+    master, slave = pty.openpty()
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "dasshh_history", *args],
+            stdin=slave, stdout=slave, stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
 
 
 def test_version():
@@ -45,9 +59,8 @@ def test_unusable_file_gives_one_line_error_and_exit_1(tmp_path: Path, kind: str
     else:
         path.write_bytes(b"SQLite format 3\x00" + b"\x00\x01" * 3000)
     before = path.read_bytes() if path.is_file() else None
-    result = run("--db", str(path))
+    result = run_in_terminal("--db", str(path))
     assert result.returncode == 1
-    assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"dasshh-history: cannot open {path}: ")
@@ -68,11 +81,13 @@ def opened(monkeypatch) -> list[dict]:
     """Replace the TUI by a recorder of what it would have shown."""
     seen: list[dict] = []
 
-    def fake_run_app(client, search_path=None) -> None:
+    def fake_run_app(client, search_path=None, history=None) -> None:
         service = SessionService(client)
-        seen.append({"path": client.db_path, "sessions": service.list_sessions(), "search_path": search_path})
+        seen.append({"path": client.db_path, "sessions": service.list_sessions(), "search_path": search_path,
+                     "history": history})
 
     monkeypatch.setattr(cli, "run_app", fake_run_app)
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
     return seen
 
 
@@ -97,17 +112,31 @@ def test_db_opens_the_given_file(opened, tmp_path: Path):
 
 
 def test_default_is_the_dasshh_database(opened, monkeypatch, tmp_path: Path):
+    from dasshh_history.demo import write_demo
+
+    home_db = tmp_path / ".dasshh" / "db" / "dasshh.db"
+    monkeypatch.setattr(client_module, "DEFAULT_DB_PATH", home_db)
+    home_db.parent.mkdir(parents=True)
+    write_demo(home_db)
+    assert cli.main([]) == 0
+    assert opened[0]["path"] == opened[0]["history"] == home_db
+    assert len(opened[0]["sessions"]) == 12
+
+
+def test_no_history_yet_opens_empty_and_creates_nothing(opened, monkeypatch, tmp_path: Path):
     home_db = tmp_path / ".dasshh" / "db" / "dasshh.db"
     monkeypatch.setattr(client_module, "DEFAULT_DB_PATH", home_db)
     assert cli.main([]) == 0
-    assert opened[0]["path"] == home_db
+    assert opened[0]["history"] == home_db  # named in the empty state
     assert opened[0]["sessions"] == []
+    assert list(tmp_path.iterdir()) == [], "no file or folder is created"
 
 
 def test_tilde_in_db_path_is_expanded(opened, monkeypatch, tmp_path: Path):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cli.main(["--db", "~/x/history.db"]) == 0
-    assert opened[0]["path"] == tmp_path / "x" / "history.db"
+    assert opened[0]["history"] == tmp_path / "x" / "history.db"
+    assert not (tmp_path / "x").exists()
 
 
 # -- list and export -------------------------------------------------------------
@@ -228,17 +257,44 @@ def test_list_and_export_never_change_the_database(history: Path, capsys):
 
 
 @pytest.mark.parametrize("command", ["list", "export"])
-def test_a_missing_or_unusable_file_is_a_one_line_error(tmp_path: Path, command: str):
-    missing = tmp_path / "nope" / "history.db"
+def test_an_unusable_file_is_a_one_line_error(tmp_path: Path, command: str):
     text = tmp_path / "notes.db"
     text.write_text("just notes\n")
-    for path, reason in ((missing, "no such file"), (text, "not an SQLite database")):
-        result = run("--db", str(path), command, *(["some-id"] if command == "export" else []))
-        assert result.returncode == 1
-        assert result.stdout == ""
-        assert result.stderr == f"dasshh-history: cannot open {path}: {reason}\n"
-    assert not missing.parent.exists(), "a read never creates a database"
+    result = run("--db", str(text), command, *(["some-id"] if command == "export" else []))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"dasshh-history: cannot open {text}: not an SQLite database\n"
     assert text.read_text() == "just notes\n"
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty file"])
+def test_no_history_yet_lists_nothing_and_exports_nothing(tmp_path: Path, kind: str):
+    path = tmp_path / "nope" / "history.db"
+    if kind == "empty file":
+        path.parent.mkdir()
+        path.write_bytes(b"")
+    hint = (f"dasshh-history: there is no history yet at {path} (dasshh writes it at your first conversation); "
+            "'dasshh-history --demo' opens a sample one\n")
+    listed = run("--db", str(path), "list")
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, "", hint)
+    as_json = run("--db", str(path), "list", "--json")
+    assert (as_json.returncode, as_json.stdout, as_json.stderr) == (0, "[]\n", hint)
+    exported = run("--db", str(path), "export", "some-id")
+    assert (exported.returncode, exported.stdout) == (1, "")
+    assert exported.stderr == f"dasshh-history: no session with id 'some-id' (there is no history yet at {path})\n"
+    if kind == "missing":
+        assert not path.parent.exists(), "a read never creates a database"
+    else:
+        assert path.read_bytes() == b""
+
+
+def test_default_history_missing_is_no_history_yet(tmp_path: Path):
+    env = {**os.environ, "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "dasshh_history", "list", "--json"],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert (result.returncode, result.stdout) == (0, "[]\n")
+    assert f"no history yet at {tmp_path}/.dasshh/db/dasshh.db" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("args", [["list"], ["list", "--json"], ["export", "BIG", "--format", "json"]])

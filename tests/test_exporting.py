@@ -31,6 +31,8 @@ def test_json_export_gives_back_the_stored_contents_in_order(history: Path, clie
     expected = expected_events(history, SESSION)
     assert len(expected) > 250, "several batches"
     assert without_errors(document["events"]) == expected
+    # Insertion order, not created_at order (e003 is earlier, e017 undated, e018 unparseable, the last one earlier).
+    assert [event["id"] for event in document["events"]] == [f"e{i:03d}" for i in range(len(expected))]
     assert document | {"events": None} == {
         "id": SESSION,
         "detail": "Fix the flaky test: é 漢字 [b]x[/b]\nsecond line",

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Row, func, select, text
 
-from dasshh_history.data.client import DBClient
+from dasshh_history.data.client import RECENT_KEY_SQL, DBClient
 from dasshh_history.data.models import StorageEvent, StorageSession
 from dasshh_history.data.session import EVENT_ORDER, SESSION_RECENT_FIRST
 
@@ -44,19 +44,19 @@ _SUMMARY_COLUMNS = (
 )
 
 
-# Where a session stands in the newest-first order (SESSION_RECENT_FIRST):
-# how many sessions come before it.  It compares stored values, as ORDER BY
-# does, so a date that does not parse still has a place; each count is a range
-# of the updated_at index.
+# Where a session stands in the list order (SESSION_RECENT_FIRST): how many sessions come
+# before it.  It compares stored values, as ORDER BY does, so a date that does not parse
+# still has a place; each count is a range of the browser's index on RECENT_KEY_SQL (NULLs,
+# the smallest values, come last).
 _RANK = text(
-    """
-    SELECT (SELECT count(*) FROM sessions WHERE updated_at > t.u)
-         + (SELECT count(*) FROM sessions WHERE updated_at = t.u AND rowid > t.r)
+    f"""
+    SELECT (SELECT count(*) FROM sessions WHERE {RECENT_KEY_SQL} > t.u)
+         + (SELECT count(*) FROM sessions WHERE {RECENT_KEY_SQL} = t.u AND rowid < t.r)
          + CASE WHEN t.u IS NULL
-                THEN (SELECT count(*) FROM sessions WHERE updated_at IS NOT NULL)
-                   + (SELECT count(*) FROM sessions WHERE updated_at IS NULL AND rowid > t.r)
+                THEN (SELECT count(*) FROM sessions WHERE {RECENT_KEY_SQL} IS NOT NULL)
+                   + (SELECT count(*) FROM sessions WHERE {RECENT_KEY_SQL} IS NULL AND rowid < t.r)
                 ELSE 0 END
-    FROM (SELECT updated_at AS u, rowid AS r FROM sessions WHERE id = :id) AS t
+    FROM (SELECT {RECENT_KEY_SQL} AS u, rowid AS r FROM sessions WHERE id = :id) AS t
     """
 )
 
@@ -90,6 +90,17 @@ class HistoryReader:
                 for row in db.execute(select(*_SUMMARY_COLUMNS).where(StorageSession.id.in_(list(session_ids))))
             }
         return [found[session_id] for session_id in session_ids if session_id in found]
+
+    def ids_starting_with(self, prefix: str, *, limit: int) -> list[str]:
+        """Up to ``limit`` session ids that start with ``prefix`` (the whole id included), in id order."""
+        stmt = (
+            select(StorageSession.id)
+            .where(StorageSession.id >= prefix, StorageSession.id < prefix + "\U0010ffff")
+            .order_by(StorageSession.id)
+            .limit(limit)
+        )
+        with self.db_client.get_db() as db:
+            return [session_id for session_id in db.scalars(stmt) if isinstance(session_id, str)]
 
     def iter_event_batches(self, *, session_id: str, first: int = 100, size: int = 1000) -> Iterator[Sequence[Row]]:
         """A session's events in the order of ``get_events``, in batches: ``first`` rows, then ``size`` at a time.
@@ -127,7 +138,7 @@ class HistoryReader:
     def session_signature(self, *, session_id: str) -> tuple[int, int | None]:
         """(number of events, largest event rowid) of a session; ``(0, None)`` when it has none.
 
-        Read from the ``(session_id, created_at)`` index alone, so it is cheap
+        Read from the ``session_id`` index alone, so it is cheap
         for any session size.  It changes when events are added or removed;
         events are never updated in place, so an equal signature means the
         same events (unless the newest one was deleted and its rowid reused).

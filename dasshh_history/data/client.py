@@ -7,22 +7,44 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 DEFAULT_DB_PATH = Path.home() / ".dasshh" / "db" / "dasshh.db"
 #: How long a statement waits for another writer's lock before giving up.
 BUSY_TIMEOUT_SECONDS = 5.0
 SQLITE_HEADER = b"SQLite format 3\x00"
 
-# Indexes the browser needs; created when missing, silently skipped when the
-# file cannot be written.  They never change a row, and dasshh ignores them.
-APP_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_dasshh_history_events_session ON events (session_id, created_at)",
-    "CREATE INDEX IF NOT EXISTS ix_dasshh_history_sessions_updated ON sessions (updated_at)",
-)
+#: The sort key of the session list: ``updated_at`` itself, written so that only our queries
+#: can use the index on it.  dasshh's ``ORDER BY updated_at DESC LIMIT 1`` has no tie-break;
+#: without an index on ``updated_at`` SQLite returns the first inserted of equal times, with
+#: one it returns the last inserted -- another session would open in dasshh.
+RECENT_KEY_SQL = "coalesce(updated_at, NULL)"
+#: The session list's order in SQL: latest first; of equal times the first inserted first,
+#: as dasshh's ``get_recent_session`` picks it.
+LIST_ORDER_SQL = f"{RECENT_KEY_SQL} DESC, rowid ASC"
+
+#: The browser's own indexes, created when missing and the file can be written.  Neither
+#: changes what dasshh's queries return, nor in which order:
+#: - events by ``session_id`` alone: its entries are in rowid order, the order in which
+#:   dasshh's unordered ``get_events`` reads a session without it (an index on
+#:   ``(session_id, created_at)`` made that ``created_at`` order);
+#: - sessions by :data:`RECENT_KEY_SQL` descending: an expression that dasshh's queries do not
+#:   contain, so SQLite never uses it for them; in it equal times are in rowid order, the list's.
+APP_INDEXES = {
+    "ix_dasshh_history_events_by_session": "CREATE INDEX ix_dasshh_history_events_by_session ON events (session_id)",
+    "ix_dasshh_history_sessions_recent": (
+        f"CREATE INDEX ix_dasshh_history_sessions_recent ON sessions ({RECENT_KEY_SQL} DESC)"
+    ),
+}
+#: Indexes that earlier versions of dasshh-history created and that changed dasshh's answers;
+#: replaced by :data:`APP_INDEXES` in the same transaction.
+RETIRED_INDEXES = ("ix_dasshh_history_events_session", "ix_dasshh_history_sessions_updated")
 REQUIRED_COLUMNS = {
     "sessions": {"id", "detail", "created_at", "updated_at"},
     "events": {"id", "invocation_id", "session_id", "created_at", "content"},
@@ -122,49 +144,86 @@ class DBClient:
 
     ``DBClient()`` opens ``~/.dasshh/db/dasshh.db`` exactly as dasshh does.
     ``db_path`` opens another file; ``url`` takes any SQLAlchemy URL (for
-    example ``sqlite://`` for an in-memory database).
+    example ``sqlite://`` for an in-memory database, shared by every thread).
+
+    With ``read_only`` the file is opened read-only (SQLite's ``mode=ro``):
+    it must exist, nothing is created in it (neither tables nor indexes) and
+    no byte of it changes; a file without dasshh's tables reads as empty.
     """
 
-    def __init__(self, *, db_path: Path | str | None = None, url: str | None = None) -> None:
+    def __init__(
+        self, *, db_path: Path | str | None = None, url: str | None = None, read_only: bool = False
+    ) -> None:
         if db_path is not None and url is not None:
             raise ValueError("give db_path or url, not both")
+        if read_only and url is not None:
+            raise ValueError("read_only opens a db_path; for a URL put mode=ro in it")
+        engine_options: dict[str, Any] = {}
         if url is not None:
             self.db_path = _path_from_url(url)
             if self.db_path is not None:
                 _check_existing_file(self.db_path)
+            elif make_url(url).database in (None, "", ":memory:"):
+                engine_options["poolclass"] = StaticPool  # one database for every thread, not one each
         else:
             self.db_path = Path(db_path).expanduser() if db_path is not None else DEFAULT_DB_PATH
             url = f"sqlite:///{self.db_path}"
+            if read_only and not self.db_path.exists():
+                raise DatabaseOpenError(self.db_path, "no such file")
             _check_existing_file(self.db_path)
-            if not self.db_path.exists():
+            if read_only:
+                uri = f"{self.db_path.resolve().as_uri()}?mode=ro"  # percent-encoded: any file name works
+                engine_options["creator"] = lambda: sqlite3.connect(
+                    uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+                )
+            elif not self.db_path.exists():
                 try:
                     self.db_path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise DatabaseOpenError(self.db_path, exc.strerror or str(exc)) from None
         self.url = url
         self.engine: Engine = create_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+            url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}, **engine_options
         )
         event.listen(self.engine, "connect", _on_connect)
         self.DatabaseSessionFactory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self.read_only = False
+        self.read_only = read_only
+        #: False when the file has no ``sessions`` and ``events`` tables (only a read-only client can see that).
+        self.has_tables = True
         try:
-            self._create_schema()
+            if read_only:
+                self.has_tables = {"sessions", "events"} <= set(inspect(self.engine).get_table_names())
+            else:
+                self._create_schema()
             self._identity = self._current_identity()
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise DatabaseOpenError(self.db_path or url, _one_line(exc)) from None
 
     def _create_schema(self) -> None:
+        """dasshh's tables when missing (as dasshh creates them), and the browser's indexes.
+
+        The indexes are created, and those of earlier versions dropped, in one
+        transaction; on a file that cannot be written this is skipped and
+        :attr:`read_only` is set.
+        """
         from dasshh_history.data import models  # noqa: F401  (registers the tables)
 
         existing = set(inspect(self.engine).get_table_names())
         if not {"sessions", "events"} <= existing:
             Base.metadata.create_all(self.engine)
+        with self.engine.connect() as conn:
+            present = {name for (name,) in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        if set(APP_INDEXES) <= present and not present & set(RETIRED_INDEXES):
+            return  # nothing to write: opening the browser again does not touch the file
         try:
             with self.engine.begin() as conn:
-                for ddl in APP_INDEXES:
-                    conn.execute(text(ddl))
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                for name in RETIRED_INDEXES:
+                    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+                for name, ddl in APP_INDEXES.items():
+                    if name not in present:
+                        conn.exec_driver_sql(ddl)
         except SQLAlchemyError:
             self.read_only = True  # read-only file or directory: browsing still works
 

@@ -37,7 +37,7 @@ class StorageSession(Base):
     events: Mapped[list[StorageEvent]] = relationship(
         back_populates="session",
         cascade="all, delete-orphan",
-        order_by=lambda: (StorageEvent.created_at, literal_column("events.rowid")),
+        order_by=lambda: literal_column("events.rowid"),  # insertion order
     )
 
     def __repr__(self) -> str:

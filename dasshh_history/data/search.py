@@ -30,7 +30,7 @@ from itertools import chain, compress, groupby
 from operator import itemgetter
 from pathlib import Path
 
-from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, DBClient, decode_text
+from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, LIST_ORDER_SQL, DBClient, decode_text
 from dasshh_history.data.query import SearchQuery, Term
 
 #: Bump when the index layout or the extracted text changes: the cache is rebuilt.
@@ -695,7 +695,7 @@ class SearchIndex:
             rows = [
                 (rowid, session_id)
                 for rowid, session_id in self._conn.execute(
-                    f"SELECT rowid, id FROM hist.sessions WHERE rowid < {MAX_ROWID} ORDER BY updated_at DESC, rowid DESC"
+                    f"SELECT rowid, id FROM hist.sessions WHERE rowid < {MAX_ROWID} ORDER BY {LIST_ORDER_SQL}"
                 )
                 if isinstance(session_id, str)
             ]

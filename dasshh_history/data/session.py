@@ -5,11 +5,18 @@ from __future__ import annotations
 from sqlalchemy import delete, literal_column, select, update
 from sqlalchemy.orm import raiseload, selectinload
 
-from dasshh_history.data.client import DBClient
+from dasshh_history.data.client import RECENT_KEY_SQL, DBClient
 from dasshh_history.data.models import StorageEvent, StorageSession, new_id, utcnow
 
-EVENT_ORDER = (StorageEvent.created_at, literal_column("events.rowid"))
-SESSION_RECENT_FIRST = (StorageSession.updated_at.desc(), literal_column("sessions.rowid").desc())
+#: Insertion order, the only order dasshh's rows have: ``created_at`` is one value per dasshh
+#: run (its start time), shared by every row the run writes and going backwards between two
+#: dasshh windows, so it is shown but never sorted on.
+EVENT_ORDER = (literal_column("events.rowid"),)
+#: The session list's order: latest ``updated_at`` first and, among equal ones, the first
+#: inserted first -- the session dasshh opens at its start (``ORDER BY updated_at DESC LIMIT 1``,
+#: no tie-break) is the first listed.  It sorts on the expression of the browser's own index
+#: (see :data:`~dasshh_history.data.client.RECENT_KEY_SQL`), which dasshh's queries cannot use.
+SESSION_RECENT_FIRST = (literal_column(RECENT_KEY_SQL).desc(), literal_column("sessions.rowid").asc())
 
 
 class SessionNotFoundError(LookupError):
@@ -45,7 +52,7 @@ class SessionService:
             ).first()
 
     def get_events(self, *, session_id: str) -> list[StorageEvent]:
-        """A session's events in insertion order (created_at, then rowid for ties)."""
+        """A session's events in insertion order (rowid; ``created_at`` can disagree with it)."""
         with self.db_client.get_db() as db:
             stmt = (
                 select(StorageEvent)
@@ -56,7 +63,7 @@ class SessionService:
             return list(db.scalars(stmt))
 
     def get_recent_session(self) -> StorageSession | None:
-        """The most recently updated session."""
+        """The most recently updated session: the one dasshh opens at its start (the first inserted of a tie)."""
         with self.db_client.get_db() as db:
             stmt = select(StorageSession).order_by(*SESSION_RECENT_FIRST).limit(1)
             return db.scalars(stmt.options(raiseload(StorageSession.events))).first()
@@ -79,7 +86,7 @@ class SessionService:
             db.commit()
 
     def list_sessions(self, include_events: bool = False) -> list[StorageSession]:
-        """All sessions, most recently updated first.
+        """All sessions, most recently updated first (the first inserted first among equal times).
 
         With ``include_events`` each session's ``events`` are loaded (in order);
         without it they are not loaded, and touching ``events`` raises.

@@ -60,7 +60,7 @@ class DeletedSession:
 
     ``session`` maps every column of the ``sessions`` row (and ``"rowid"``) to
     its stored value; ``events`` holds the event rows the same way, in stored
-    order (``created_at``, then rowid).
+    order (insertion order: rowid).
     """
 
     session: Mapping[str, StoredValue]
@@ -103,7 +103,7 @@ def delete_session(client: DBClient, *, session_id: str) -> DeletedSession | Non
         if not session_rows:
             db.rollback()
             return None
-        events = _snapshot(conn, "events", "session_id = ?", (session_id,), order=("created_at", "rowid"))
+        events = _snapshot(conn, "events", "session_id = ?", (session_id,), order=("rowid",))
         deleted_events = conn.exec_driver_sql("DELETE FROM events WHERE session_id = ?", (session_id,)).rowcount
         deleted_sessions = conn.exec_driver_sql("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
         if (deleted_events, deleted_sessions) != (len(events), len(session_rows)):
@@ -122,8 +122,8 @@ def restore(client: DBClient, deleted: DeletedSession) -> None:
     Every column gets its stored value back with the same SQLite type.  The
     original rowids are used when all of a table's are still free, so the
     database is as it was before the delete; otherwise SQLite assigns new ones
-    and the events are inserted in their stored order, which keeps the order
-    of events with equal ``created_at``.
+    and the events are inserted in their stored order, which keeps their
+    order (insertion order is the only order dasshh's rows have).
 
     Raises :class:`RestoreConflictError` when a session with that id exists
     again, :class:`RestoreError` when a column of the snapshot is gone from the

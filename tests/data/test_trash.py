@@ -114,8 +114,8 @@ def test_the_snapshot_holds_the_stored_values(history):
     assert isinstance(deleted, DeletedSession)
     assert (deleted.session_id, deleted.title, deleted.event_count) == ("s", "the one", 8)
     assert dict(deleted.session) == {"rowid": 2, "id": "s", "detail": "the one", "created_at": T1, "updated_at": T2}
-    # Stored order: created_at (NULL first, text compared as text), then rowid.
-    assert [e["id"] for e in deleted.events] == ["s4", "s2", "s3", "s5", "s1", "s7", "s8", "s6"]
+    # Stored order: insertion (rowid), whatever created_at says (NULL, text, going backwards).
+    assert [e["id"] for e in deleted.events] == ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"]
     by_id = {e["id"]: e for e in deleted.events}
     assert by_id["s4"]["content"] == b"\x00\x01binary\xff" and by_id["s4"]["created_at"] is None
     assert by_id["s3"]["content"] == "{not json" and by_id["s3"]["note"] == 1.5

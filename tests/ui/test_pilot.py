@@ -26,7 +26,7 @@ def db_rows(path: Path, sql: str, *args: object) -> list[tuple]:
 
 
 def session_ids_newest_first(path: Path) -> list[str]:
-    return [row[0] for row in db_rows(path, "SELECT id FROM sessions ORDER BY updated_at DESC, rowid DESC")]
+    return [row[0] for row in db_rows(path, "SELECT id FROM sessions ORDER BY updated_at DESC, rowid ASC")]
 
 
 async def test_start_lists_sessions_newest_first_with_recent_highlighted(demo_db, make_app):
@@ -69,11 +69,17 @@ async def test_moving_the_highlight_shows_that_sessions_timeline(demo_db, make_a
 
 async def test_rename_saves_through_the_database_and_keeps_the_highlight(demo_db, make_app):
     app = make_app(demo_db)
+    before = db_rows(demo_db, "SELECT rowid, * FROM sessions ORDER BY rowid")
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await pilot.press("j")
         await settle(pilot)
         target = app.session_list.current
+        await pilot.press("tab", "G")  # into the timeline, to its end: renaming keeps that place
+        await settle(pilot)
+        timeline_place = (app.timeline.cursor, app.timeline.scroll_y)
+        assert timeline_place[1] > 0, "the session is long enough to scroll"
+        await pilot.press("shift+tab")
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, RenameScreen)
@@ -83,12 +89,17 @@ async def test_rename_saves_through_the_database_and_keeps_the_highlight(demo_db
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, RenameScreen)
-        assert db_rows(demo_db, "SELECT detail FROM sessions WHERE id = ?", target.id) == [("Renamed by the test",)]
-        # update_session bumps updated_at: the renamed session is now the newest, and still highlighted.
+        # Only the title changed: updated_at (what dasshh opens by) and every other value stay.
+        after = db_rows(demo_db, "SELECT rowid, * FROM sessions ORDER BY rowid")
+        assert [row for row in after if row[1] != target.id] == [row for row in before if row[1] != target.id]
+        (old,) = [row for row in before if row[1] == target.id]
+        assert [row for row in after if row[1] == target.id] == [(*old[:2], "Renamed by the test", *old[3:])]
+        # The session keeps its place in the list, the timeline its place in the session.
         assert app.session_list.current.id == target.id
-        assert app.session_list.highlighted == 0
+        assert app.session_list.highlighted == 1
         assert app.session_list.current.detail == "Renamed by the test"
         assert plain_title(app.timeline) == "Renamed by the test"
+        assert (app.timeline.cursor, app.timeline.scroll_y) == timeline_place
 
 
 async def test_cancelled_rename_changes_nothing(demo_db, make_app):
