@@ -340,6 +340,9 @@ class HistoryApp(App[None]):
             return self._index
 
     def action_search(self) -> None:
+        if self.client.db_path is None:  # no history yet (nothing to index, and no file to index it beside)
+            self.say("There is no history to search yet.", severity="warning")
+            return
         bar = self.search_bar
         bar.display = True
         bar.input.focus()

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from exportutil import SESSION, TITLE, digest, expected_events, rows, varied_history, without_errors
+from exportutil import (
+    SESSION, TITLE, dasshh_database, digest, expected_events, rows, varied_history, without_errors,
+)
 
 from dasshh_history import __version__, cli
 from dasshh_history.data import client as client_module
@@ -246,14 +248,102 @@ def test_export_refuses_to_write_over_the_database(history: Path):
 
 
 def test_list_and_export_never_change_the_database(history: Path, capsys):
-    before = stored_rows(history)
-    assert run("--db", str(history), "list").returncode == 0  # the first open adds the app's indexes
-    opened = digest(history)
-    for args in (["list", "--json"], ["export", SESSION], ["export", SESSION, "--format", "json"], ["export", "nope"]):
+    """Not a byte, not even the browser's indexes: a history never opened by the browser stays that way."""
+    before = digest(history)
+    assert run("--db", str(history), "list").returncode == 0
+    for args in (["list", "--json"], ["export", SESSION], ["export", SESSION, "--format", "json"], ["export", "nope"],
+                 ["export", "s-"]):
         cli.main(["--db", str(history), *args])
     assert run("--db", str(history), "export", SESSION, "--format", "json").returncode == 0
-    assert digest(history) == opened
-    assert stored_rows(history) == before
+    assert digest(history) == before
+    assert rows(history, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL") == []
+    assert sorted(p.name for p in history.parent.iterdir()) == ["history.db"]
+
+
+def test_list_and_export_read_a_file_that_cannot_be_written(history: Path, make_read_only):
+    make_read_only(history, history.parent)
+    listed = run("--db", str(history), "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert {s["id"] for s in json.loads(listed.stdout)} == {SESSION, "s-other", "s-empty"}
+    exported = run("--db", str(history), "export", "s-v")
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("# Fix the flaky test")
+
+
+# -- short ids -------------------------------------------------------------------
+
+
+@pytest.fixture
+def prefixed(tmp_path: Path) -> Path:
+    """Sessions whose ids share prefixes, as uuids sometimes do."""
+    sessions = [(f"ab{i:02d}cdef-0000", f"title {i}", "2026-01-01 10:00:00", "2026-01-01 10:00:00") for i in range(12)]
+    sessions.append(("abff0001-1111", "the unique one", "2026-01-02 10:00:00", "2026-01-02 10:00:00"))
+    sessions.append(("abff0001", "an id that is another's prefix", "2026-01-02 10:00:00", "2026-01-02 10:00:00"))
+    return dasshh_database(tmp_path / "ids.db", sessions, [])
+
+
+def test_export_takes_a_unique_prefix_of_an_id(prefixed: Path, capsys):
+    assert cli.main(["--db", str(prefixed), "export", "ab03", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "ab03cdef-0000"
+    assert cli.main(["--db", str(prefixed), "export", "abff0001-", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "abff0001-1111"
+    # A whole id wins over the longer ids it starts.
+    assert cli.main(["--db", str(prefixed), "export", "abff0001", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "abff0001"
+
+
+def test_an_ambiguous_prefix_lists_at_most_ten_candidates(prefixed: Path):
+    result = run("--db", str(prefixed), "export", "ab0")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        "dasshh-history: 'ab0' starts the ids of several sessions; give more of the id:",
+        *(f"  ab{i:02d}cdef-0000  title {i}" for i in range(10)),
+    ]
+    result = run("--db", str(prefixed), "export", "ab")
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "dasshh-history: 'ab' starts the ids of several sessions; the first 10; give more of the id:"
+    assert len(lines) == 11
+    result = run("--db", str(prefixed), "export", "zz")
+    assert (result.returncode, result.stderr) == (1, "dasshh-history: no session with id 'zz'\n")
+
+
+# -- no terminal -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stdin", ["devnull", "pipe"])
+@pytest.mark.parametrize("args", [[], ["--demo"]])
+def test_the_browser_without_a_terminal_exits_at_once_pointing_to_list_and_export(history: Path, stdin: str, args):
+    before = digest(history)
+    result = _run_without_terminal(args or ["--db", str(history)], stdin)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "dasshh-history: the browser needs a terminal (standard input and output are not one); "
+        "for scripts use 'dasshh-history list' and 'dasshh-history export SESSION_ID'\n"
+    )
+    assert digest(history) == before
+
+
+def _run_without_terminal(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dasshh_history", *args],
+        stdin=subprocess.DEVNULL if stdin == "devnull" else None,
+        input="" if stdin == "pipe" else None,
+        capture_output=True, text=True, timeout=30,
+    )
+
+
+def test_the_browser_with_only_output_redirected_exits_too(history: Path):
+    master, slave = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "dasshh_history", "--db", str(history)], stdin=slave,
+                                capture_output=True, text=True, timeout=30)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert result.returncode == 2
+    assert "needs a terminal" in result.stderr
 
 
 @pytest.mark.parametrize("command", ["list", "export"])

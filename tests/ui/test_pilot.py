@@ -246,6 +246,29 @@ async def test_titles_are_shown_literally_never_as_markup(tmp_path, make_app):
         assert app.is_running
 
 
+async def test_no_history_yet_is_shown_empty_and_nothing_is_created(tmp_path):
+    from dasshh_history.app import HistoryApp
+
+    missing = tmp_path / "home" / ".dasshh" / "db" / "dasshh.db"
+    client = DBClient(url="sqlite://")  # what the command line opens when the file does not exist
+    app = HistoryApp(client, history_path=missing, search_path=tmp_path / "search.db")
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert app.session_list.summaries == []
+            lines = [app.timeline.render_line(y).text for y in range(app.timeline.size.height)]
+            assert f"{missing};" in "".join(line.strip() for line in lines), "the empty state names the history"
+            for key in ("slash", "r", "d", "u", "e", "c"):
+                await pilot.press(key)
+                await settle(pilot)
+                assert app.screen is app.screen_stack[0], key
+            assert app.search_bar.display is False
+            assert app.is_running
+    finally:
+        client.dispose()
+    assert list(tmp_path.iterdir()) == [], "no file or folder is created"
+
+
 async def test_empty_database_shows_the_empty_state(tmp_path, make_app):
     app = make_app(tmp_path / "empty.db")
     async with app.run_test(size=(120, 36)) as pilot:
