@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -258,6 +258,18 @@ class DBClient:
             raise
         finally:
             db.close()
+
+    def begin_immediate(self, conn: Connection) -> None:
+        """Start a write transaction on ``conn`` (of a :meth:`get_db` session), taking the write lock first.
+
+        Nobody else can write between what it reads and what it writes;
+        another writer's lock is waited out for :data:`BUSY_TIMEOUT_SECONDS`.
+        pysqlite emits its own ``BEGIN`` only before INSERT/UPDATE/DELETE when
+        no transaction is open, so after this statement it emits none, and
+        the Session's commit/rollback end this transaction.
+        """
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        self.check_file()  # again, now that no one else can write
 
     def dispose(self) -> None:
         self.engine.dispose()

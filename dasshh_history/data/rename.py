@@ -18,11 +18,12 @@ __all__ = ["rename_session"]
 
 
 def rename_session(client: DBClient, *, session_id: str, detail: str) -> None:
-    """Set a session's ``detail`` in one transaction; ``updated_at`` and every other column stay.
+    """Set a session's ``detail`` in one transaction (``BEGIN IMMEDIATE``); ``updated_at`` and every other column stay.
 
     Raises :class:`SessionNotFoundError` when no session has that id.
     """
     with client.get_db() as db:
+        client.begin_immediate(db.connection())
         result = db.execute(
             update(StorageSession)
             .where(StorageSession.id == session_id)

@@ -98,7 +98,7 @@ def delete_session(client: DBClient, *, session_id: str) -> DeletedSession | Non
     """
     with client.get_db() as db:
         conn = db.connection()
-        _begin_immediate(conn, client)
+        client.begin_immediate(conn)
         session_rows = _snapshot(conn, "sessions", "id = ?", (session_id,), order=("rowid",))
         if not session_rows:
             db.rollback()
@@ -132,7 +132,7 @@ def restore(client: DBClient, deleted: DeletedSession) -> None:
     """
     with client.get_db() as db:
         conn = db.connection()
-        _begin_immediate(conn, client)
+        client.begin_immediate(conn)
         if conn.exec_driver_sql("SELECT 1 FROM sessions WHERE id = ?", (deleted.session["id"],)).first():
             raise RestoreConflictError(deleted.session_id)
         _insert(conn, "sessions", [deleted.session])
@@ -141,17 +141,6 @@ def restore(client: DBClient, deleted: DeletedSession) -> None:
 
 
 # -- internals ---------------------------------------------------------------------------
-
-
-def _begin_immediate(conn: Connection, client: DBClient) -> None:
-    """Take the write lock before reading anything.
-
-    pysqlite emits its own ``BEGIN`` only before INSERT/UPDATE/DELETE when no
-    transaction is open, so after this statement it emits none, and the
-    Session's commit/rollback end this transaction.
-    """
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-    client.check_file()  # again, now that no one else can write
 
 
 def _quote(name: str) -> str:
