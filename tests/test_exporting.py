@@ -98,3 +98,22 @@ def test_write_new_file_removes_a_half_written_file(tmp_path: Path):
     with pytest.raises(RuntimeError):
         write_new_file(tmp_path, "a.md", pieces())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_markdown_export_follows_insertion_order_not_created_at(tmp_path: Path):
+    """Two dasshh windows: the later-inserted message has the earlier created_at (its run started first)."""
+    from exportutil import dasshh_database
+
+    run_a, run_b = "2026-11-30 10:00:00.000000", "2026-11-30 10:00:04.000000"
+    path = dasshh_database(tmp_path / "h.db", [("s", "t", run_a, run_b)], [
+        ("e1", "i1", "s", run_a, json.dumps({"role": "user", "content": "first message"})),
+        ("e2", "i2", "s", run_b, json.dumps({"role": "user", "content": "second message"})),
+        ("e3", "i3", "s", run_a, json.dumps({"role": "user", "content": "third message"})),
+    ])
+    client = DBClient(db_path=path, read_only=True)
+    try:
+        text = export_session(client, "s", "md", tz=UTC)
+    finally:
+        client.dispose()
+    positions = [text.index(f"{word} message") for word in ("first", "second", "third")]
+    assert positions == sorted(positions)

@@ -496,3 +496,25 @@ async def test_full_garbage_collections_wait_for_a_pause_while_the_app_runs(demo
         await pilot.press("down")
         assert app._collector._last_input > seen  # keys count as input
     assert gc.get_threshold() == before
+
+
+async def test_the_timeline_is_in_insertion_order_when_created_at_goes_backwards(tmp_path, make_app):
+    """Two dasshh windows on one session: run B (started later) wrote between two messages of run A."""
+    import json
+
+    from exportutil import dasshh_database
+
+    run_a, run_b = "2026-11-30 10:00:00.000000", "2026-11-30 10:00:04.000000"
+    events = [
+        ("e1", "i1", "s", run_a, json.dumps({"role": "user", "content": "from A"})),
+        ("e2", "i1", "s", run_a, json.dumps({"role": "assistant", "content": "reply to A"})),
+        ("e3", "i2", "s", run_b, json.dumps({"role": "user", "content": "from B"})),
+        ("e4", "i2", "s", run_b, json.dumps({"role": "assistant", "content": "reply to B"})),
+        ("e5", "i3", "s", run_a, json.dumps({"role": "user", "content": "from A again"})),
+    ]
+    path = dasshh_database(tmp_path / "h.db", [("s", "from A again", run_a, "2026-11-30 10:01:00")], events)
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        shown = [b.entry.event_id for b in app.timeline.blocks if b.kind != "header"]
+        assert shown == ["e1", "e2", "e3", "e4", "e5"]
