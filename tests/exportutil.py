@@ -13,8 +13,10 @@ if _DATA_TESTS not in sys.path:
 
 from dbutil import dasshh_database, digest, rows  # noqa: E402
 
-__all__ = ["SESSION", "TITLE", "dasshh_database", "digest", "expected_events", "rows", "varied_history",
-           "without_errors"]
+from dasshh_history.data.jsondepth import MAX_JSON_DEPTH  # noqa: E402
+
+__all__ = ["SESSION", "TITLE", "dasshh_database", "depth", "digest", "expected_events", "rows", "stored_json",
+           "varied_history", "without_errors"]
 
 SESSION = "s-varied"
 TITLE = "Fix the flaky test: é 漢字 [b]x[/b]\nsecond line"
@@ -72,15 +74,33 @@ def _iso(stored: str | None) -> str | None:
         return None
 
 
+def depth(value: object) -> int:
+    """How many lists/dicts a decoded JSON value has open at most (``[]`` is 1)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((inner, level + 1) for inner in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def stored_json(stored: str) -> tuple[bool, object]:
+    """Whether stored text reads as JSON (valid, at most MAX_JSON_DEPTH levels on every Python), and its value."""
+    try:
+        value = json.loads(stored)
+    except (ValueError, RecursionError):  # 3.11 and 3.12 give up near 1,000 and 1,500 levels, 3.13 near 10,000
+        return False, None
+    return (True, value) if depth(value) <= MAX_JSON_DEPTH else (False, None)
+
+
 def _content(stored: object) -> dict:
     if isinstance(stored, bytes):
         return {"content": None, "content_raw": stored.decode("utf-8", "replace")}
     if not isinstance(stored, str):
         return {"content": stored}
-    try:
-        return {"content": json.loads(stored)}
-    except (ValueError, RecursionError):
-        return {"content": None, "content_raw": stored}
+    ok, value = stored_json(stored)
+    return {"content": value} if ok else {"content": None, "content_raw": stored}
 
 
 def expected_events(path: Path, session_id: str) -> list[dict]:

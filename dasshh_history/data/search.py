@@ -17,7 +17,6 @@ there.  The same text is indexed again per session, without positions, in
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sqlite3
 import sys
@@ -31,10 +30,11 @@ from operator import itemgetter
 from pathlib import Path
 
 from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, LIST_ORDER_SQL, DBClient, decode_text
+from dasshh_history.data.jsondepth import loads
 from dasshh_history.data.query import SearchQuery, Term
 
 #: Bump when the index layout or the extracted text changes: the cache is rebuilt.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: JSON nested deeper than MAX_JSON_DEPTH is indexed as text
 #: Events read and indexed per transaction while building.
 CHUNK = 2000
 #: The most text indexed for one event.
@@ -126,9 +126,10 @@ def searchable_text(raw: object) -> str:
 
 
 def _loads(text: str) -> object | None:
+    """The JSON value of text, None when it is not JSON or nests deeper than the limit (indexed as text)."""
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return loads(text)
+    except ValueError:
         return None
 
 

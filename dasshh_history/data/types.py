@@ -5,6 +5,9 @@ A row written by a buggy or foreign writer may hold anything; these types make
 such a value come back as a marker (:class:`BrokenValue`) or ``None`` instead of
 raising and hiding every other row of the query.  Writing is unchanged, so the
 stored bytes stay exactly what dasshh itself would write.
+
+JSON nested deeper than :data:`~dasshh_history.data.jsondepth.MAX_JSON_DEPTH`
+is not decoded (on any Python version): it reads back as a :class:`BrokenValue`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.types import TypeDecorator
+
+from dasshh_history.data.jsondepth import TooDeepError, loads
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +41,13 @@ def _decode_json(value: Any) -> Any:
         # SQLite may hand back an int/float for a column with JSON affinity.
         return value
     try:
-        return json.loads(value)
+        return loads(value)
     except json.JSONDecodeError as exc:
         where = exc.msg[: -len(" at")] if exc.msg.endswith(" at") else exc.msg
         return BrokenValue(raw=value, error=f"not valid JSON: {where.lower()} at character {exc.pos}")
-    except (ValueError, RecursionError) as exc:
+    except TooDeepError as exc:
+        return BrokenValue(raw=value, error=f"JSON {exc}")
+    except ValueError as exc:
         return BrokenValue(raw=value, error=f"not valid JSON ({type(exc).__name__})")
 
 

@@ -6,13 +6,27 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from dasshh_history.data.jsondepth import MAX_JSON_DEPTH, dumped_nests_deeper_than, loads
+
+
+def too_deep(value: object) -> str:
+    """What is shown instead of a value nested deeper than :data:`MAX_JSON_DEPTH`."""
+    return f"<{type(value).__name__} nested more than {MAX_JSON_DEPTH:,} levels deep>"
+
 
 def pretty_json(value: object) -> str:
-    """Indented JSON for display; falls back to ``repr`` for anything json cannot dump."""
+    """Indented JSON for display; falls back to ``repr`` for anything json cannot dump.
+
+    A value nested deeper than :data:`MAX_JSON_DEPTH` (none read from storage is)
+    is not shown, whatever the interpreter could print.
+    """
     try:
-        return json.dumps(value, indent=2, ensure_ascii=False, default=repr)
-    except (ValueError, TypeError, RecursionError):
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=repr)
+    except RecursionError:
+        return too_deep(value)
+    except (ValueError, TypeError):
         return safe_repr(value)
+    return too_deep(value) if dumped_nests_deeper_than(value, text) else text
 
 
 def safe_repr(value: object) -> str:
@@ -70,7 +84,7 @@ class ToolResult(_Base):
     @property
     def parsed(self) -> object | None:
         """The JSON value (None for plain text)."""
-        return json.loads(self.content_raw) if self.is_json else None
+        return loads(self.content_raw) if self.is_json else None
 
     @property
     def pretty(self) -> str:

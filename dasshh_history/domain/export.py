@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
+from dasshh_history.data.jsondepth import dumped_nests_deeper_than, is_json
 from dasshh_history.data.types import BrokenValue
 from dasshh_history.domain.entries import (
     AssistantReply,
@@ -53,14 +54,6 @@ def _title(detail: object) -> str:
 # -- Markdown ----------------------------------------------------------------
 
 
-def _looks_like_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
 def _user(entry: UserMessage) -> str:
     text = sanitize(entry.text)
     return "### You\n\n" + (fenced(text, "text") if text.strip() else "*(empty message)*")
@@ -98,7 +91,7 @@ def _raw(entry: RawEntry) -> str:
     if entry.role and entry.reason != "system message":
         title += f" (role {inline_code(entry.role)})"
     raw = sanitize(entry.raw)
-    return f"{title}\n\n{fenced(raw, 'json' if _looks_like_json(entry.raw) else 'text')}"
+    return f"{title}\n\n{fenced(raw, 'json' if is_json(entry.raw) else 'text')}"
 
 
 _RENDERERS = {
@@ -196,8 +189,11 @@ def event_json(row: EventLike, session_id: str) -> str:
 
     ``content`` is the stored JSON value.  An undecodable row gets
     ``"content": null`` with ``content_raw`` (the stored text) and
-    ``content_error``; so does a value too deeply nested to write out again
-    (with no ``content_raw``: only the decoded value is at hand).
+    ``content_error``, stored text nested deeper than
+    :data:`~dasshh_history.data.jsondepth.MAX_JSON_DEPTH`
+    included; so does a value nested deeper than that (only a value handed in,
+    not one read from storage, can be), with no ``content_raw``: only the
+    decoded value is at hand.
     """
     record: dict[str, Any] = {
         "id": getattr(row, "id", None),
@@ -210,10 +206,14 @@ def event_json(row: EventLike, session_id: str) -> str:
     if isinstance(content, BrokenValue):
         return _dumps(record | {"content_raw": content.raw, "content_error": content.error})
     try:
-        return _dumps(record | {"content": content})
+        text = _dumps(record | {"content": content})
     except (RecursionError, ValueError, TypeError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else type(exc).__name__
-        return _dumps(record | {"content_error": f"content cannot be exported ({reason})"})
+    else:
+        if not dumped_nests_deeper_than(content, text):
+            return text
+        reason = "nested too deeply"
+    return _dumps(record | {"content_error": f"content cannot be exported ({reason})"})
 
 
 def _indent(text: str) -> str:

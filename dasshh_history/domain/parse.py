@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
+from dasshh_history.data.jsondepth import TooDeepError, loads
 from dasshh_history.data.types import BrokenValue
 from dasshh_history.domain.entries import (
     AssistantReply,
@@ -30,10 +30,11 @@ class EventLike(Protocol):
 
 
 def _loads(text: str) -> tuple[bool, object | None]:
+    """(True, value) for JSON within the nesting limit, (False, the error) otherwise."""
     try:
-        return True, json.loads(text)
-    except (ValueError, RecursionError):
-        return False, None
+        return True, loads(text)
+    except ValueError as exc:
+        return False, exc
 
 
 def _as_text(value: object) -> str:
@@ -77,8 +78,10 @@ def _tool_call(call: object, common: dict) -> ToolCall:
     ok, parsed = _loads(raw)
     if ok:
         return ToolCall(**common, call_id=call_id, name=name, arguments_raw=raw, arguments=parsed, arguments_valid=True)
+    too_deep = isinstance(parsed, TooDeepError)
+    problem = f"arguments are {parsed}" if too_deep else "arguments are not valid JSON (cut off?)"
     return ToolCall(**common, call_id=call_id, name=name, arguments_raw=raw, arguments=None, arguments_valid=False,
-                    problem="arguments are not valid JSON (cut off?)")
+                    problem=problem)
 
 
 def _tool_result(content: dict, common: dict) -> ToolResult:
