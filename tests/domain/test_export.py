@@ -193,6 +193,9 @@ def test_escape_inline():
         ("  ```\n  x\n   ```", "  ```\n  x\n   ```"),
         ("-x\n```", "-x\n```\n```"),
         ("inline ``` not a fence ``` here", "inline ``` not a fence ``` here"),
+        # A lazy continuation line keeps the list item open: the fence is the item's, closed by the item's end.
+        ("1. step\n  code\n   ```", "1. step\n  code\n   ```"),
+        ("1. step\n\n  code\n   ```", "1. step\n\n  code\n   ```\n```"),
         ("``` info with ` backtick", "``` info with ` backtick"),
     ],
 )
