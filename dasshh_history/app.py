@@ -26,10 +26,11 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from dasshh_history.data.browse import HistoryReader, SessionSummary
+from dasshh_history.data.browse import HistoryReader
+from dasshh_history.domain.values import SessionSummary
 from dasshh_history.data.client import DEFAULT_DB_PATH, DatabaseUnavailableError, DBClient
 from dasshh_history.data.models import utcnow
-from dasshh_history.data.query import SearchQuery
+from dasshh_history.domain.query import SearchQuery
 from dasshh_history.data.search import SearchIndex, SearchResult
 from dasshh_history.data.session import SessionNotFoundError, SessionService
 from dasshh_history import exporting

@@ -26,7 +26,7 @@ from dasshh_history.data import client as client_module
 from dasshh_history.data.client import DEFAULT_DB_PATH, DatabaseOpenError, DatabaseUnavailableError, DBClient
 
 if TYPE_CHECKING:
-    from dasshh_history.data.browse import SessionSummary
+    from dasshh_history.domain.values import SessionSummary
 
 PROG = "dasshh-history"
 #: The narrowest the title column of ``list`` gets, whatever the terminal width.

@@ -13,7 +13,8 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Literal
 
-from dasshh_history.data.browse import HistoryReader, SessionSummary
+from dasshh_history.data.browse import HistoryReader
+from dasshh_history.domain.values import SessionSummary
 from dasshh_history.data.client import DBClient
 from dasshh_history.domain.entries import Invocation
 from dasshh_history.domain.export import export_filename, iter_session_json, iter_session_markdown

@@ -13,7 +13,7 @@ if _DATA_TESTS not in sys.path:
 
 from dbutil import dasshh_database, digest, rows  # noqa: E402
 
-from dasshh_history.data.jsondepth import MAX_JSON_DEPTH  # noqa: E402
+from dasshh_history.domain.jsondepth import MAX_JSON_DEPTH  # noqa: E402
 
 __all__ = ["SESSION", "TITLE", "dasshh_database", "depth", "digest", "expected_events", "rows", "stored_json",
            "varied_history", "without_errors"]

@@ -16,7 +16,7 @@ import pytest
 from dasshh_history import exporting
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DBClient
-from dasshh_history.data.jsondepth import (
+from dasshh_history.domain.jsondepth import (
     MAX_JSON_DEPTH,
     TooDeepError,
     is_json,

@@ -6,27 +6,15 @@ Counts and previews come from SQL so that listing sessions never loads events.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Row, func, select, text
 
 from dasshh_history.data.client import RECENT_KEY_SQL, DBClient
 from dasshh_history.data.models import StorageEvent, StorageSession
 from dasshh_history.data.session import EVENT_ORDER, SESSION_RECENT_FIRST
+from dasshh_history.domain.values import SessionSummary
 
-
-@dataclass(frozen=True, slots=True)
-class SessionSummary:
-    """One row of the session list."""
-
-    id: str
-    detail: str | None
-    created_at: datetime | None
-    updated_at: datetime | None
-    event_count: int
-    #: Text around the first search match, when the list shows search results.
-    snippet: str | None = None
+__all__ = ["HistoryReader", "SessionSummary"]
 
 
 _EVENT_COUNT = (

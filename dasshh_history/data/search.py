@@ -30,8 +30,8 @@ from operator import itemgetter
 from pathlib import Path
 
 from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, LIST_ORDER_SQL, DBClient, decode_text
-from dasshh_history.data.jsondepth import loads
-from dasshh_history.data.query import SearchQuery, Term
+from dasshh_history.domain.jsondepth import loads
+from dasshh_history.domain.query import SearchQuery, Term
 
 #: Bump when the index layout or the extracted text changes: the cache is rebuilt.
 SCHEMA_VERSION = "3"  # 3: JSON nested deeper than MAX_JSON_DEPTH is indexed as text

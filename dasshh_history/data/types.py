@@ -6,29 +6,23 @@ such a value come back as a marker (:class:`BrokenValue`) or ``None`` instead of
 raising and hiding every other row of the query.  Writing is unchanged, so the
 stored bytes stay exactly what dasshh itself would write.
 
-JSON nested deeper than :data:`~dasshh_history.data.jsondepth.MAX_JSON_DEPTH`
+JSON nested deeper than :data:`~dasshh_history.domain.jsondepth.MAX_JSON_DEPTH`
 is not decoded (on any Python version): it reads back as a :class:`BrokenValue`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.types import TypeDecorator
 
-from dasshh_history.data.jsondepth import TooDeepError, loads
+from dasshh_history.domain.jsondepth import TooDeepError, loads
+from dasshh_history.domain.values import BrokenValue
 
-
-@dataclass(frozen=True, slots=True)
-class BrokenValue:
-    """A stored ``content`` value that could not be decoded as JSON."""
-
-    raw: str
-    error: str
+__all__ = ["BrokenValue", "TolerantDateTime", "TolerantJSON"]
 
 
 def _decode_json(value: Any) -> Any:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from dasshh_history.data.jsondepth import MAX_JSON_DEPTH, dumped_nests_deeper_than, loads
+from dasshh_history.domain.jsondepth import MAX_JSON_DEPTH, dumped_nests_deeper_than, loads
 
 
 def too_deep(value: object) -> str:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
-from dasshh_history.data.jsondepth import dumped_nests_deeper_than, is_json
-from dasshh_history.data.types import BrokenValue
+from dasshh_history.domain.jsondepth import dumped_nests_deeper_than, is_json
+from dasshh_history.domain.values import BrokenValue
 from dasshh_history.domain.entries import (
     AssistantReply,
     Entry,
@@ -190,7 +190,7 @@ def event_json(row: EventLike, session_id: str) -> str:
     ``content`` is the stored JSON value.  An undecodable row gets
     ``"content": null`` with ``content_raw`` (the stored text) and
     ``content_error``, stored text nested deeper than
-    :data:`~dasshh_history.data.jsondepth.MAX_JSON_DEPTH`
+    :data:`~dasshh_history.domain.jsondepth.MAX_JSON_DEPTH`
     included; so does a value nested deeper than that (only a value handed in,
     not one read from storage, can be), with no ``content_raw``: only the
     decoded value is at hand.

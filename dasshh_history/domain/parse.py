@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from dasshh_history.data.jsondepth import TooDeepError, loads
-from dasshh_history.data.types import BrokenValue
+from dasshh_history.domain.jsondepth import TooDeepError, loads
+from dasshh_history.domain.values import BrokenValue
 from dasshh_history.domain.entries import (
     AssistantReply,
     Entry,

@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from dasshh_history.data.browse import SessionSummary
+from dasshh_history.domain.values import SessionSummary
 from dasshh_history.domain.text import format_when, one_line
 
 #: Titles are cut to this many characters before the pane's own ellipsis.

@@ -184,7 +184,7 @@ def test_malformed_rows_do_not_hide_the_others(tmp_path: Path):
 def test_text_that_is_not_utf8_is_read_with_replacement_characters_everywhere(tmp_path: Path):
     from dasshh_history.data.browse import HistoryReader
     from dasshh_history.data.search import SearchIndex
-    from dasshh_history.data.query import SearchQuery
+    from dasshh_history.domain.query import SearchQuery
 
     path = dasshh_database(tmp_path / "latin1.db", [("s1", "ok", T0, T0)], [
         ("e1", "i", "s1", T0, json.dumps({"role": "user", "content": "before"})),

@@ -29,7 +29,7 @@ from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import APP_INDEXES, RETIRED_INDEXES, DBClient
 from dasshh_history.data.rename import rename_session
 from dasshh_history.data.search import SearchIndex
-from dasshh_history.data.query import SearchQuery
+from dasshh_history.domain.query import SearchQuery
 from dasshh_history.data.session import SessionService
 from dasshh_history.data.trash import delete_session, restore
 

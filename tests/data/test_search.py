@@ -12,7 +12,7 @@ import pytest
 
 from dasshh_history.data import trash
 from dasshh_history.data.client import DBClient
-from dasshh_history.data.query import SearchQuery
+from dasshh_history.domain.query import SearchQuery
 from dasshh_history.data.search import SearchIndex, default_cache_path, searchable_text
 
 from dbutil import dasshh_database, digest, rows

@@ -7,7 +7,7 @@ import sqlite3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dasshh_history.data.query import SearchQuery, Term
+from dasshh_history.domain.query import SearchQuery, Term
 
 
 def test_words_are_anded_and_the_last_one_is_a_prefix_while_typing():
