@@ -1,0 +1,206 @@
+"""SearchIndex, the index of one history, and its read path: search, warm-up and snippets."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dasshh_history.data.client import LIST_ORDER_SQL, DBClient
+from dasshh_history.data.search.broad import BroadAnswers
+from dasshh_history.data.search.marks import both, in_list_order, read_marks
+from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, default_cache_path, open_cache
+from dasshh_history.data.search.sync import Syncing
+from dasshh_history.domain.query import SearchQuery, Term
+
+#: Term results kept for the next keystrokes ("how f" reuses what "how" found).
+TERM_CACHE = 64
+#: One-letter prefixes looked up ahead when the search opens, commonest first word letters first:
+#: the first key typed matches the most sessions of all and would otherwise be the slowest.
+FIRST_KEYS = "tashwiobmfcldpnegryuvjkqzx0123456789"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """The sessions that match a query, in list order."""
+
+    query: SearchQuery
+    session_ids: list[str]
+
+
+class SearchIndex(Syncing, BroadAnswers):
+    """The FTS5 index of one history; safe to use from several threads (one at a time).
+
+    The write path is :class:`Syncing`'s, the broad answers :class:`BroadAnswers`'.
+    """
+
+    def __init__(self, client: DBClient, *, path: Path | str | None = None) -> None:
+        if client.db_path is None:
+            raise ValueError("search needs a database file")
+        self.client = client
+        self.path = Path(path) if path is not None else default_cache_path(client.db_path)
+        self._lock = threading.Lock()  # one statement (or one transaction) at a time on the connection
+        # One sync at a time: a sync runs between statements of the others, and working out ``broad``
+        # keeps a transaction open across them.
+        self._sync_lock = threading.Lock()
+        self._conn, self.path = open_cache(self.path, client.db_path)
+        # Answers kept between keystrokes, each valid while its database's data_version holds
+        # (it changes when another connection commits; this connection's own writes clear them).
+        self._term_sessions: dict[str, bytes] = {}  # FTS expression -> the sessions it matches (a byte each)
+        self._term_version: int | None = None
+        self._dead_segments: bool | None = None  # whether any segment of ``words`` is dead, when known
+        self._broad_kept: bool | None = None  # whether ``broad`` was worked out, in this write
+        self._order_rowids: list[int] = []  # every session's rowid, in list order
+        self._order_ids: list[str] = []  # and its id
+        self._order_version: int | None = None
+        self._order_top = 0  # the largest of them
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- searching -------------------------------------------------------------------
+
+    def search(self, query: SearchQuery, *, cancelled: Callable[[], bool] = lambda: False) -> SearchResult:
+        """The sessions whose title or events match, newest first (as the session list orders them).
+
+        Each term may match in another event of the session (or in its
+        title).  The sessions each term matches are kept for the next
+        keystrokes, and the list order is kept until the history changes, so
+        typing on costs one new term.  ``cancelled`` is asked between terms:
+        a search overtaken by newer keystrokes stops and returns nothing.
+        """
+        if not query:
+            return SearchResult(query, [])
+        with self._lock:
+            rowids, ids = self._session_order()  # first: it says how rowids can be read
+            matched: bytes | None = None
+            for term in query.terms:
+                if cancelled():
+                    return SearchResult(query, [])
+                marks = self._sessions_matching(term)
+                matched = marks if matched is None else both(matched, marks)
+            if cancelled() or matched is None:
+                return SearchResult(query, [])
+            listed = in_list_order(matched, rowids, ids, self._order_top)
+        return SearchResult(query, listed)
+
+    def warm(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
+        """Read the list order and look up every one-letter prefix (see :data:`FIRST_KEYS`) ahead.
+
+        One lookup at a time, so that a search typed meanwhile waits for one at most.
+        """
+        with self._lock:
+            self._session_order()
+        for char in FIRST_KEYS:
+            if should_stop():
+                return
+            with self._lock:
+                self._sessions_matching(Term((char,), prefix=True))
+
+    def _sessions_matching(self, term: Term) -> bytes:
+        """The sessions with a document matching one term, as one byte per session rowid: 1 where it
+        matches (the caller holds the lock).  A few tens of kilobytes where a set of the rowids would
+        take megabytes.
+
+        A word is looked up in ``words``; a phrase needs the positions ``fts`` keeps.
+        """
+        (version,) = self._conn.execute("PRAGMA main.data_version").fetchone()
+        if version != self._term_version:  # another process wrote this cache file
+            self._forget_terms()
+            self._term_version = version
+        expression = term.fts()
+        sessions = self._term_sessions.get(expression)
+        if sessions is None:
+            try:
+                if len(term.tokens) == 1:  # one column, no positions: no column filter either
+                    sessions = self._broad_marks(expression)
+                    if sessions is None:
+                        sessions = read_marks(self._conn, self._words_sql(), expression, self._order_top)
+                else:
+                    found = f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?"
+                    sessions = read_marks(self._conn, found, _match_fts(expression), self._order_top)
+            except sqlite3.OperationalError as exc:
+                if "fts5" not in str(exc) and "syntax" not in str(exc):
+                    raise
+                sessions = b""  # never reaches the user; the query builder should not let this happen
+            if len(self._term_sessions) >= TERM_CACHE:
+                del self._term_sessions[next(iter(self._term_sessions))]
+            self._term_sessions[expression] = sessions
+        return sessions
+
+    def _words_sql(self) -> str:
+        """The sessions with a live ``words`` segment matching the parameter."""
+        alive = " AND rowid NOT IN (SELECT seg FROM segs WHERE dead)" if self._has_dead_segments() else ""
+        return f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?{alive}"
+
+    def _forget_terms(self) -> None:
+        self._term_sessions.clear()
+        self._dead_segments = None
+
+    def _has_dead_segments(self) -> bool:
+        if self._dead_segments is None:
+            self._dead_segments = self._conn.execute("SELECT EXISTS (SELECT 1 FROM segs WHERE dead)").fetchone()[0] == 1
+        return self._dead_segments
+
+    def _session_order(self) -> tuple[list[int], list[str]]:
+        """The rowids and ids of every session in the history, in list order; read again once it changed."""
+        (version,) = self._conn.execute("PRAGMA hist.data_version").fetchone()
+        if version != self._order_version or not self._order_ids:
+            rows = [
+                (rowid, session_id)
+                for rowid, session_id in self._conn.execute(
+                    f"SELECT rowid, id FROM hist.sessions WHERE rowid < {MAX_ROWID} ORDER BY {LIST_ORDER_SQL}"
+                )
+                if isinstance(session_id, str)
+            ]
+            self._order_rowids = [rowid for rowid, _ in rows]
+            self._order_ids = [session_id for _, session_id in rows]
+            self._order_version = version
+            self._order_top = max(self._order_rowids, default=0)
+        return self._order_rowids, self._order_ids
+
+    def snippets(self, result: SearchResult, session_ids: Iterable[str]) -> dict[str, str]:
+        """For each session, the text around its first match: in its first event with every term,
+        else in its title if that has them all, else the first with any term.
+
+        The index is asked with :meth:`SearchQuery.seekable` (long prefixes
+        cut to what the prefix index holds, so a range of rowids is cheap to
+        seek); each candidate is then checked against the query itself.
+        """
+        query = result.query
+        found: dict[str, str] = {}
+        if not query:
+            return found
+        seek = _match_fts(" OR ".join(term.fts() for term in query.seekable().terms))
+        with self._lock:
+            for session_id in session_ids:
+                row = self._conn.execute("SELECT session_rowid FROM titles WHERE session_id = ?", (session_id,)).fetchone()
+                if row is None:
+                    continue
+                base = row[0] << SEQ_BITS
+                try:
+                    # The title (seq 0, when it has a term) and the first events with any term, in one seek.
+                    candidates = self._conn.execute(
+                        "SELECT rowid, body FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT 21",
+                        (seek, base, base | SEQ_MASK),
+                    ).fetchall()
+                except sqlite3.OperationalError:
+                    continue
+                title = [body for rowid, body in candidates if rowid == base and isinstance(body, str)]
+                texts = [body for rowid, body in candidates if rowid != base and isinstance(body, str)] + title
+                text = next((body for body in texts if query.matches(body)), texts[0] if texts else None)
+                if text is not None:
+                    found[session_id] = query.snippet(text)
+        return found
+
+    def indexed_events(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM docs WHERE doc > 0").fetchone()[0]
+
+
+def _match_fts(expression: str) -> str:
+    """An FTS5 expression limited to the text column."""
+    return "{body} : (" + expression + ")"

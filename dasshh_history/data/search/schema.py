@@ -1,0 +1,114 @@
+"""The search cache file: its schema and version, and opening, creating and writing it.
+
+The cache is a file of its own (one per history, see :func:`default_cache_path`);
+its connection attaches the history read-only as ``hist``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, decode_text
+
+#: Bump when the index layout or the extracted text changes: the cache is rebuilt.
+SCHEMA_VERSION = "3"  # 3: JSON nested deeper than MAX_JSON_DEPTH is indexed as text
+#: Sessions with a rowid from here on are not searchable (dasshh counts from 1; a rowid set by hand can be
+#: anything): the index's answers hold a byte per session rowid, and shifted by SEQ_BITS it must fit SQLite.
+MAX_ROWID = 1 << 22
+
+# A document's rowid says whose it is: the session's rowid in the history,
+# shifted left by SEQ_BITS, plus 0 for its title or 1, 2, ... for its events in
+# the order they were indexed.  So matching sessions come straight out of the
+# FTS posting lists, and one session's matches are a rowid range.
+SEQ_BITS = 20
+SEQ_MASK = (1 << SEQ_BITS) - 1
+# ``words`` holds a session's text in segments, numbered the same way (its
+# session's rowid, shifted, plus a counter).  Its table is contentless, so a
+# segment is never deleted: ``segs`` marks it dead (a rename, a deleted
+# session, an event gone) and searches skip it, until the table is rebuilt.
+# ``broad`` keeps the sessions each of the broadest words and prefixes matches
+# (compressed, a byte per session rowid), as they were when it was worked out;
+# ``changed`` lists the sessions whose segments changed since, which a lookup
+# asks again.  (Triggers on ``segs`` noting them made a first build 40 % slower.)
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS docs (doc INTEGER PRIMARY KEY, event_rowid INTEGER NOT NULL, event_id TEXT);
+CREATE INDEX IF NOT EXISTS docs_event ON docs (event_rowid);
+CREATE TABLE IF NOT EXISTS titles (session_id TEXT PRIMARY KEY, session_rowid INTEGER NOT NULL, detail TEXT);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    body, kind UNINDEXED, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
+);
+CREATE TABLE IF NOT EXISTS segs (seg INTEGER PRIMARY KEY, title INTEGER NOT NULL, dead INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS segs_dead ON segs (seg) WHERE dead;
+CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
+    body, content = '', detail = none, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
+);
+CREATE TABLE IF NOT EXISTS broad (expr TEXT PRIMARY KEY, marks BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS changed (session INTEGER PRIMARY KEY);
+INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
+"""
+
+
+def default_cache_path(db_path: Path) -> Path:
+    """Where the index of a history lives: one file per database, under the user's cache directory."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dasshh-history"
+    key = hashlib.sha256(str(db_path.resolve()).encode()).hexdigest()[:16]
+    return base / f"search-{key}.db"
+
+
+def open_cache(path: Path, db_path: Path) -> tuple[sqlite3.Connection, Path]:
+    """The cache file at ``path`` with the history at ``db_path`` attached, and where the cache is.
+
+    A cache of another schema version is deleted and made afresh; where
+    there is none that can be written, the cache is in memory.
+    """
+    conn = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect(str(path), db_path)
+        if conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() != (SCHEMA_VERSION,):
+            conn.close()
+            path.unlink()
+            conn = _connect(str(path), db_path)
+    except (OSError, sqlite3.Error):
+        # No writable cache (or a broken one): an index in memory, rebuilt each run.
+        if conn is not None:
+            conn.close()
+        path = Path(":memory:")
+        conn = _connect(":memory:", db_path)
+    return conn, path
+
+
+def _connect(target: str, db_path: Path) -> sqlite3.Connection:
+    """A connection to the cache file ``target``, its tables made, the history attached read-only."""
+    conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+    conn.text_factory = decode_text
+    try:
+        conn.executescript(_SCHEMA)
+        history = f"{db_path.resolve().as_uri()}?mode=ro"
+        conn.execute("ATTACH DATABASE ? AS hist", (history,))
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+def begin(conn: sqlite3.Connection) -> None:
+    """Start a write of the cache file, taking its write lock at once, and no lock on the history.
+
+    ``BEGIN IMMEDIATE`` would take the write lock of every attached database:
+    dasshh could not write its history until the cache's transaction ended
+    (seconds, for an optimize or the broad answers), and gives up after 5 s.
+    So a deferred ``BEGIN``, then a write to the cache's own ``meta``.  Nothing
+    inside these transactions reads the history: that would hold a read lock
+    on it, which also keeps dasshh from committing.
+    """
+    conn.execute("BEGIN")
+    try:
+        conn.execute("UPDATE main.meta SET value = value WHERE key = 'schema'")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

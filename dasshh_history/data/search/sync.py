@@ -1,0 +1,324 @@
+"""The write path: bringing the index in step with the history.
+
+New events are indexed by rowid, events and sessions removed by anyone are
+dropped, changed titles are indexed again; each in transactions of the
+cache file (see :func:`~dasshh_history.data.search.schema.begin`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain, groupby
+from operator import itemgetter
+
+from dasshh_history.data.client import DBClient
+from dasshh_history.data.search.broad import drop_broad
+from dasshh_history.data.search.extract import MAX_TEXT, searchable_text
+from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, begin
+
+#: Events read and indexed per transaction while building.
+CHUNK = 2000
+#: The most text in one ``words`` document (a session's text is split over several when longer).
+SEGMENT_TEXT = 4_000_000
+#: After indexing this many events at once, both tables are merged into one b-tree segment each.
+OPTIMIZE_AFTER = 20_000
+#: ``words`` is rebuilt once this many of its documents are stale, and they are over a quarter of it.
+STALE_SEGMENTS = 1000
+
+#: Progress of a build: (events indexed, events in the history).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What one :meth:`SearchIndex.sync` changed."""
+
+    added: int = 0
+    removed: int = 0
+    titles: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.titles)
+
+
+class Syncing:
+    """The part of :class:`~dasshh_history.data.search.index.SearchIndex` that writes the index.
+
+    A mixin: the state is the index's, and so are ``_forget_terms`` and the
+    broad answers' ``_note_change``, ``_broad_due`` and ``_work_out_broad``.
+    """
+
+    client: DBClient
+    _conn: sqlite3.Connection
+    _lock: threading.Lock
+    _sync_lock: threading.Lock
+    _broad_kept: bool | None
+
+    def sync(self, progress: Progress | None = None, *, should_stop: Callable[[], bool] = lambda: False) -> SyncResult:
+        """Bring the index in step with the history; cheap when nothing changed.
+
+        Builds in transactions of :data:`CHUNK` events, so that searches run
+        (on what is indexed so far) between them, and reports ``progress``.
+        """
+        self.client.check_file()
+        with self._sync_lock:  # a sync started while another stops waits for it
+            titles = self._sync_sessions()
+            removed, missing, total = self._reconcile_events()
+            added = self._index_events(progress, should_stop, missing, total)
+            with self._lock:
+                dead, segments = self._conn.execute(
+                    "SELECT count(*) FILTER (WHERE dead), count(*) FROM segs"
+                ).fetchone()
+                if dead > STALE_SEGMENTS and dead * 4 > segments:
+                    self._write(self._rebuild_words)
+                elif added >= OPTIMIZE_AFTER:
+                    self._write(_optimize)
+                due = self._broad_due()
+            if due and not should_stop():
+                self._work_out_broad(should_stop)
+        return SyncResult(added=added, removed=removed, titles=titles)
+
+    def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
+        """Run ``work`` in one transaction of the cache (the caller holds the lock)."""
+        begin(self._conn)
+        self._broad_kept = None
+        try:
+            work(self._conn)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._forget_terms()
+
+    def _sync_sessions(self) -> int:
+        """Index new and renamed titles; forget sessions that are gone (or came back as another row)."""
+        with self._lock:
+            conn = self._conn
+            mark = conn.execute("SELECT value FROM meta WHERE key = 'updated_mark'").fetchone()
+            changed_sql = (
+                "SELECT s.id, s.rowid, s.detail, s.updated_at, t.session_id IS NULL FROM hist.sessions s "
+                "LEFT JOIN titles t ON t.session_id = s.id "
+                f"WHERE s.rowid < {MAX_ROWID} AND (t.session_id IS NULL OR t.detail IS NOT s.detail OR t.session_rowid != s.rowid)"
+            )
+            if mark is not None:  # renames and new sessions bump updated_at: look at the recent ones only
+                changed = conn.execute(changed_sql + " AND (s.updated_at >= ? OR s.updated_at IS NULL)", mark).fetchall()
+            else:
+                changed = conn.execute(changed_sql).fetchall()
+            (sessions,) = conn.execute(f"SELECT count(*) FROM hist.sessions WHERE rowid < {MAX_ROWID}").fetchone()
+            (known,) = conn.execute("SELECT count(*) FROM titles").fetchone()
+            new = sum(row[4] for row in changed)
+            gone: list[tuple[str, int]] = []
+            if known + new != sessions:  # something was deleted, or restored with an old date: compare all
+                changed = conn.execute(changed_sql).fetchall()
+                gone = conn.execute(
+                    "SELECT session_id, session_rowid FROM titles t WHERE NOT EXISTS "
+                    "(SELECT 1 FROM hist.sessions s WHERE s.id = t.session_id AND s.rowid = t.session_rowid)"
+                ).fetchall()
+            if not changed and not gone:
+                return 0
+
+            def apply(conn: sqlite3.Connection) -> None:
+                for session_id, session_rowid in gone:
+                    self._forget_session(session_id, session_rowid)
+                newest = mark[0] if mark else None
+                for session_id, session_rowid, detail, updated_at, new in changed:
+                    if not isinstance(session_id, str):
+                        continue
+                    base = session_rowid << SEQ_BITS
+                    if not new:  # renamed, or back as another row: its old title goes
+                        old = conn.execute(
+                            "SELECT session_rowid FROM titles WHERE session_id = ?", (session_id,)
+                        ).fetchone()
+                        if old is not None and old[0] != session_rowid:
+                            self._forget_session(session_id, old[0])
+                        conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ? AND title", (base, base | SEQ_MASK))
+                    text = detail[:MAX_TEXT] if isinstance(detail, str) else ""
+                    conn.execute("INSERT OR REPLACE INTO fts (rowid, body, kind) VALUES (?, ?, 0)", (base, text))
+                    self._add_segments(conn, session_rowid, [text], title=True)
+                    conn.execute("INSERT OR REPLACE INTO titles VALUES (?, ?, ?)", (session_id, session_rowid, detail))
+                    if isinstance(updated_at, str) and (newest is None or updated_at > newest):
+                        newest = updated_at
+                if newest is not None:
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('updated_mark', ?)", (newest,))
+
+            self._write(apply)
+            return len(changed) + len(gone)
+
+    def _forget_session(self, session_id: str, session_rowid: int) -> None:
+        """Drop a session's title and every document in its rowid range."""
+        low, high = session_rowid << SEQ_BITS, (session_rowid << SEQ_BITS) | SEQ_MASK
+        self._conn.execute("DELETE FROM fts WHERE rowid BETWEEN ? AND ?", (low, high))
+        self._conn.execute("DELETE FROM docs WHERE doc BETWEEN ? AND ?", (low, high))
+        self._conn.execute("DELETE FROM titles WHERE session_id = ?", (session_id,))
+        self._conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ?", (low, high))
+        self._note_change(self._conn, session_rowid)
+
+    # ``words`` (the caller holds the lock and is inside a transaction)
+
+    def _add_segments(self, conn: sqlite3.Connection, session_rowid: int, texts: Iterable[str], *, title: bool) -> None:
+        """Index ``texts`` of one session in ``words``: one segment, or several when they are long.
+
+        Only which words occur matters there, so each whitespace-separated chunk is indexed once
+        (no token spans whitespace, so FTS reads the same words from the chunks as from the text).
+        """
+        base = session_rowid << SEQ_BITS
+        (top,) = conn.execute("SELECT max(seg) FROM segs WHERE seg BETWEEN ? AND ?", (base, base | SEQ_MASK)).fetchone()
+        seg = base if top is None else top + 1
+        chunks: dict[str, None] = {}
+        size = 0
+
+        def flush() -> bool:
+            nonlocal seg, chunks, size
+            if seg > base | SEQ_MASK:  # a million segments for one session: start afresh
+                self._rebuild_words(conn)
+                return False
+            conn.execute("INSERT INTO segs (seg, title) VALUES (?, ?)", (seg, int(title)))
+            self._note_change(conn, session_rowid)
+            conn.execute("INSERT INTO words (rowid, body) VALUES (?, ?)", (seg, " ".join(chunks)))
+            seg, chunks, size = seg + 1, {}, 0
+            return True
+
+        for text in texts:
+            for chunk in text.split():
+                if chunk not in chunks:
+                    chunks[chunk] = None
+                    size += len(chunk) + 1
+            if size > SEGMENT_TEXT and not flush():
+                return
+        if chunks or title:
+            flush()
+
+    def _reindex_events(self, conn: sqlite3.Connection, session_rowid: int) -> None:
+        """Replace a session's event segments with one made from the events indexed now (some were dropped)."""
+        base = session_rowid << SEQ_BITS
+        conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ? AND NOT title", (base, base | SEQ_MASK))
+        self._note_change(conn, session_rowid)
+        bodies = conn.execute("SELECT body FROM fts WHERE rowid BETWEEN ? AND ? ORDER BY rowid", (base + 1, base | SEQ_MASK))
+        self._add_segments(conn, session_rowid, (body for (body,) in bodies), title=False)
+
+    def _rebuild_words(self, conn: sqlite3.Connection) -> None:
+        """Index every session in ``words`` again from ``fts``, leaving out the dead segments."""
+        conn.execute("INSERT INTO words (words) VALUES ('delete-all')")
+        conn.execute("DELETE FROM segs")
+        drop_broad(conn)  # worked out again after this sync
+        rows = conn.execute(f"SELECT rowid >> {SEQ_BITS}, rowid & {SEQ_MASK}, body FROM fts ORDER BY rowid")
+        for session_rowid, group in groupby(rows, key=itemgetter(0)):
+            first = next(group)
+            if first[1] == 0:  # the title comes first
+                self._add_segments(conn, session_rowid, [first[2]], title=True)
+                events = group
+            else:
+                events = chain([first], group)
+            self._add_segments(conn, session_rowid, (body for _, _, body in events), title=False)
+
+    def _reconcile_events(self) -> tuple[int, list[int], int]:
+        """Drop documents of events that are gone; find old events not indexed (restored by an undo).
+
+        Skipped, after two counts and a lookup, when the indexed events are all still there.
+        Returns how many documents were dropped, the rowids to index, and the events in the history.
+        """
+        with self._lock:
+            conn = self._conn
+            last, indexed = conn.execute("SELECT coalesce(max(event_rowid), 0), count(*) FROM docs").fetchone()
+            # count(*) of a whole table reads its smallest index; the new rows are a short range at the end.
+            (total,) = conn.execute("SELECT count(*) FROM hist.events").fetchone()
+            (new,) = conn.execute("SELECT count(*) FROM hist.events WHERE rowid > ?", (last,)).fetchone()
+            (same_last,) = conn.execute(
+                "SELECT (SELECT id FROM hist.events WHERE rowid = :r) IS "
+                "(SELECT event_id FROM docs WHERE event_rowid = :r)",
+                {"r": last},
+            ).fetchone()
+            if total - new == indexed and same_last:
+                return 0, [], total
+            stale = conn.execute(
+                "SELECT doc FROM docs WHERE NOT EXISTS "
+                "(SELECT 1 FROM hist.events e WHERE e.rowid = docs.event_rowid AND e.id IS docs.event_id)"
+            ).fetchall()
+
+            def drop(conn: sqlite3.Connection) -> None:
+                for start in range(0, len(stale), 500):
+                    chunk = stale[start:start + 500]
+                    conn.executemany("DELETE FROM fts WHERE rowid = ?", chunk)
+                    conn.executemany("DELETE FROM docs WHERE doc = ?", chunk)
+                for session_rowid in sorted({doc >> SEQ_BITS for (doc,) in stale if doc > 0}):
+                    self._reindex_events(conn, session_rowid)
+
+            self._write(drop)
+            missing = conn.execute(
+                "SELECT rowid FROM hist.events e WHERE rowid <= ? AND NOT EXISTS "
+                "(SELECT 1 FROM docs WHERE docs.event_rowid = e.rowid)",
+                (last,),
+            ).fetchall()
+            return len(stale), [rowid for (rowid,) in missing], total
+
+    _EVENTS = (
+        "SELECT e.rowid, e.id, s.rowid, e.content FROM hist.events e "
+        f"LEFT JOIN hist.sessions s ON s.id = e.session_id AND s.rowid < {MAX_ROWID} "
+    )
+
+    def _index_events(
+        self, progress: Progress | None, should_stop: Callable[[], bool], missing: list[int], total: int
+    ) -> int:
+        """Index the ``missing`` rowids, then every event after the last indexed one; ``total`` is for progress."""
+        with self._lock:
+            last, done = self._conn.execute("SELECT coalesce(max(event_rowid), 0), count(*) FROM docs").fetchone()
+        added = 0
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start:start + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            added += self._index_rows(self._EVENTS + f"WHERE e.rowid IN ({marks}) ORDER BY e.rowid", chunk)
+        while not should_stop():
+            query = self._EVENTS + "WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?"
+            count = self._index_rows(query, (last, CHUNK))
+            if not count:
+                break
+            with self._lock:
+                last = self._conn.execute("SELECT max(event_rowid) FROM docs").fetchone()[0]
+            added += count
+            if progress is not None:
+                progress(done + added, max(total, done + added))
+        return added
+
+    def _index_rows(self, query: str, params: Sequence[object]) -> int:
+        with self._lock:
+            rows = self._conn.execute(query, params).fetchall()
+            if not rows:
+                return 0
+
+            def insert(conn: sqlite3.Connection) -> None:
+                next_seq: dict[int, int] = {}
+                texts: dict[int, list[str]] = {}  # per session, for ``words``
+                for event_rowid, event_id, session_rowid, content in rows:
+                    if session_rowid is None:  # no such session: remembered, so it is not read again, not searchable
+                        conn.execute("INSERT INTO docs VALUES (?, ?, ?)", (-event_rowid, event_rowid, event_id))
+                        continue
+                    base = session_rowid << SEQ_BITS
+                    if session_rowid not in next_seq:
+                        (top,) = conn.execute(
+                            "SELECT coalesce(max(doc), ?) FROM docs WHERE doc BETWEEN ? AND ?",
+                            (base, base, base | SEQ_MASK),
+                        ).fetchone()
+                        next_seq[session_rowid] = top - base + 1
+                    seq = next_seq[session_rowid]
+                    if seq >= 1 << SEQ_BITS:
+                        continue  # over a million events in one session: the rest is not searchable
+                    next_seq[session_rowid] = seq + 1
+                    conn.execute("INSERT INTO docs VALUES (?, ?, ?)", (base + seq, event_rowid, event_id))
+                    text = searchable_text(content)
+                    conn.execute("INSERT INTO fts (rowid, body, kind) VALUES (?, ?, 1)", (base + seq, text))
+                    texts.setdefault(session_rowid, []).append(text)
+                for session_rowid, session_texts in texts.items():
+                    self._add_segments(conn, session_rowid, session_texts, title=False)
+
+            self._write(insert)
+            return len(rows)
+
+
+def _optimize(conn: sqlite3.Connection) -> None:
+    """Merge each FTS table into one b-tree segment: a build leaves many, which every query then reads."""
+    conn.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+    conn.execute("INSERT INTO words (words) VALUES ('optimize')")
