@@ -196,7 +196,7 @@ def test_stale_word_segments_are_skipped_then_rebuilt_away(
     assert dead == 3  # s-old's old title, s-mid's title and its events
     assert found(index, "fix ") == [] and found(index, "disk ") == [] and found(index, "port ") == []
     before = {text: found(index, text) for text in ["firewall ", "renamed ", "flaky ", "pytest ", "kube", "nginx "]}
-    monkeypatch.setattr("dasshh_history.data.search.STALE_SEGMENTS", 0)
+    monkeypatch.setattr("dasshh_history.data.search.sync.STALE_SEGMENTS", 0)
     index.sync()  # over the threshold now: ``words`` is made again from ``fts``
     assert rows(index.path, "SELECT count(*) FROM segs WHERE dead") == [(0,)]
     assert {text: found(index, text) for text in before} == before
@@ -206,7 +206,7 @@ def test_stale_word_segments_are_skipped_then_rebuilt_away(
 def test_results_are_the_same_after_the_tables_are_optimized(make_index, monkeypatch):
     plain = make_index("plain.db")
     plain.sync()
-    monkeypatch.setattr("dasshh_history.data.search.OPTIMIZE_AFTER", 1)
+    monkeypatch.setattr("dasshh_history.data.search.sync.OPTIMIZE_AFTER", 1)
     optimized = make_index("optimized.db")
     optimized.sync()
     for text in ["firewall ", "fire", "f", '"blocks port"', "pytest timezone ", "nginx config "]:
@@ -227,7 +227,7 @@ def test_prefixes_looked_up_ahead_give_the_same_results(make_index, history: Pat
 
 
 def test_a_long_session_is_indexed_in_several_segments(make_index, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr("dasshh_history.data.search.SEGMENT_TEXT", 10)
+    monkeypatch.setattr("dasshh_history.data.search.sync.SEGMENT_TEXT", 10)
     index = make_index()
     index.sync()
     assert rows(index.path, "SELECT count(*) FROM segs WHERE seg >> 20 = 1 AND NOT title") == [(3,)]  # s-old's events
@@ -252,14 +252,14 @@ def test_kept_answers_follow_changes_made_by_other_connections(index: SearchInde
 
 
 def test_progress_is_reported_while_building(make_index, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr("dasshh_history.data.search.CHUNK", 2)
+    monkeypatch.setattr("dasshh_history.data.search.sync.CHUNK", 2)
     seen: list[tuple[int, int]] = []
     make_index().sync(lambda done, total: seen.append((done, total)))
     assert seen == [(2, 6), (4, 6), (6, 6)]
 
 
 def test_a_stopped_build_resumes(make_index, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr("dasshh_history.data.search.CHUNK", 2)
+    monkeypatch.setattr("dasshh_history.data.search.sync.CHUNK", 2)
     index = make_index()
     calls = iter([False, True])
     assert index.sync(should_stop=lambda: next(calls, True)).added == 2
@@ -326,8 +326,8 @@ def test_broad_words_and_prefixes_are_kept_and_patched_with_what_changed_since(
     plain = make_index("plain.db")
     plain.sync()
     assert rows(plain.path, "SELECT count(*) FROM broad") == [(0,)]  # nothing is broad in six events
-    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)  # now every word and prefix is
-    monkeypatch.setattr("dasshh_history.data.search.BROAD_MAX", 10_000)
+    monkeypatch.setattr("dasshh_history.data.search.broad.BROAD_DOCS", 1)  # now every word and prefix is
+    monkeypatch.setattr("dasshh_history.data.search.broad.BROAD_MAX", 10_000)
     broad = make_index("broad.db")
     broad.sync()
     kept = {expr for (expr,) in rows(broad.path, "SELECT expr FROM broad")}
@@ -351,7 +351,7 @@ def test_broad_words_and_prefixes_are_kept_and_patched_with_what_changed_since(
         assert found(broad, text) == found(plain, text), text
     assert found(broad, "fix ") == [] and found(broad, "k") == ["s-4"] and found(broad, "disk ") == []
     # Once too much changed, they are worked out again.
-    monkeypatch.setattr("dasshh_history.data.search.BROAD_CHANGED", 2)
+    monkeypatch.setattr("dasshh_history.data.search.broad.BROAD_CHANGED", 2)
     broad.sync()
     assert rows(broad.path, "SELECT count(*) FROM changed") == [(0,)]
     assert found(broad, "nginx ") == ["s-new"]  # the spoilt answer is gone with the old ones
@@ -363,8 +363,8 @@ def test_a_history_that_grows_gets_its_broad_answers(make_index, history: Path, 
     index = make_index()
     index.sync()
     assert rows(index.path, "SELECT value FROM meta WHERE key = 'broad'") == [("0",)]  # nothing broad yet
-    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)  # the history grew...
-    monkeypatch.setattr("dasshh_history.data.search.BROAD_CHANGED", 2)
+    monkeypatch.setattr("dasshh_history.data.search.broad.BROAD_DOCS", 1)  # the history grew...
+    monkeypatch.setattr("dasshh_history.data.search.broad.BROAD_CHANGED", 2)
     change_history(history)  # ...by more sessions than BROAD_CHANGED: noted, so due again
     index.sync()
     assert rows(index.path, "SELECT count(*) FROM broad")[0][0] > 0
@@ -375,7 +375,7 @@ def test_a_history_that_grows_gets_its_broad_answers(make_index, history: Path, 
 def test_a_stopped_working_out_of_broad_answers_leaves_none_half_made(
     make_index, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)
+    monkeypatch.setattr("dasshh_history.data.search.broad.BROAD_DOCS", 1)
     index = make_index()
     asked = iter([False, False, True])  # indexing goes on, the broad answers are stopped after one
     index.sync(should_stop=lambda: next(asked, True))
@@ -416,7 +416,7 @@ def test_broad_answers_worked_out_before_any_search_hold_large_rowids(
     make_index, history: Path, monkeypatch: pytest.MonkeyPatch, rowid: int
 ):
     add_far_session(history, rowid)
-    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)
+    monkeypatch.setattr("dasshh_history.data.search.broad.BROAD_DOCS", 1)
     index = make_index()
     index.sync()  # the broad answers are worked out here, before anything was searched
     assert rows(index.path, "SELECT count(*) FROM broad WHERE expr = '\"firewall\"'") == [(1,)]
@@ -432,7 +432,7 @@ def test_a_sync_started_while_another_works_waits_for_it_and_the_history_stays_w
     can write its history: the cache's transactions take no lock on it."""
     import threading
 
-    monkeypatch.setattr("dasshh_history.data.search.BROAD_DOCS", 1)
+    monkeypatch.setattr("dasshh_history.data.search.broad.BROAD_DOCS", 1)
     index = make_index()
     inside, release = threading.Event(), threading.Event()
 

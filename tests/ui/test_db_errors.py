@@ -47,8 +47,8 @@ async def test_read_only_database_browses_and_refuses_writes(demo_db, make_read_
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            assert len(app.session_list.summaries) == 12
-            assert app.timeline.blocks
+            assert len(app.browser.session_list.summaries) == 12
+            assert app.browser.timeline.blocks
             await rename(pilot, "not allowed")
             assert any("Rename failed: the database is read-only" in m for m in messages(app))
             await pilot.press("d")
@@ -57,10 +57,10 @@ async def test_read_only_database_browses_and_refuses_writes(demo_db, make_read_
             await pilot.press("y")
             await settle(pilot)
             assert any("Delete failed: the database is read-only" in m for m in messages(app))
-            assert len(app.session_list.summaries) == 12  # nothing vanished from the list
+            assert len(app.browser.session_list.summaries) == 12  # nothing vanished from the list
             await pilot.press("j")
             await settle(pilot)
-            assert app.session_list.highlighted == 1 and app.is_running
+            assert app.browser.session_list.highlighted == 1 and app.is_running
     finally:
         client.dispose()
     assert sessions(demo_db) == before
@@ -74,7 +74,7 @@ async def test_lock_held_longer_than_the_timeout_is_notified(demo_db, monkeypatc
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            target = app.session_list.current.id
+            target = app.browser.session_list.current.id
             locker.execute("BEGIN EXCLUSIVE")
             await rename(pilot, "while locked")
             assert any("locked by another program" in m for m in messages(app))
@@ -126,7 +126,7 @@ async def test_a_writers_short_lock_is_waited_out_without_a_message(demo_db, mak
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            target = app.session_list.current.id
+            target = app.browser.session_list.current.id
             thread = hold_lock(0.5)
             await rename(pilot, "renamed under a lock")
             thread.join()
@@ -151,12 +151,12 @@ async def test_a_writers_short_lock_is_waited_out_without_a_message(demo_db, mak
 async def test_a_locked_search_cache_is_notified_not_a_crash(demo_db, make_app, monkeypatch):
     import json
 
-    monkeypatch.setattr("dasshh_history.data.search.BUSY_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr("dasshh_history.data.search.schema.BUSY_TIMEOUT_SECONDS", 0.2)
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("slash")
         await settle(pilot)
-        cache = app._search_index().path
+        cache = app.index.open().path
         locker = sqlite3.connect(cache, isolation_level=None)
         try:
             locker.execute("BEGIN EXCLUSIVE")  # another dasshh-history, writing the same cache
@@ -174,4 +174,4 @@ async def test_a_locked_search_cache_is_notified_not_a_crash(demo_db, make_app, 
         await settle(pilot)
         await pilot.press("z", "e", "b", "r", "a")
         await settle(pilot)
-        assert app.session_list.total == 1
+        assert app.browser.session_list.total == 1

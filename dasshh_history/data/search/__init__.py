@@ -22,17 +22,13 @@ One job a module; this one is what the rest of the application imports:
 - ``broad``: the answers kept for the broadest words and prefixes;
 - ``index``: :class:`SearchIndex`, with the read path (search, snippets), ``sync`` and ``broad`` mixed in.
 
-Each tunable (``CHUNK``, ``BROAD_DOCS``...) lives in the module that reads it.
-Setting one here sets it in every module that has it, as when this package was
-one module: ``monkeypatch.setattr("dasshh_history.data.search.CHUNK", 2)`` works.
+Each tunable (``CHUNK``, ``BROAD_DOCS``...) lives in the module that reads it:
+change it there (``dasshh_history.data.search.sync.CHUNK``); the names
+re-exported here are for reading.
 """
 
 from __future__ import annotations
 
-import sys
-from types import ModuleType
-
-from dasshh_history.data.search import broad, extract, index, marks, schema, sync
 from dasshh_history.data.search.broad import BROAD_CHANGED, BROAD_DOCS, BROAD_MAX
 from dasshh_history.data.search.extract import MAX_TEXT, searchable_text
 from dasshh_history.data.search.index import FIRST_KEYS, TERM_CACHE, SearchIndex, SearchResult
@@ -76,19 +72,3 @@ __all__ = [
     "default_cache_path",
     "searchable_text",
 ]
-
-#: The modules a name set on this package is set in too.
-_PARTS = (schema, extract, marks, broad, sync, index)
-
-
-class _Package(ModuleType):
-    """This package's module object: a name set on it is set in each of :data:`_PARTS` that has it."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        super().__setattr__(name, value)
-        for part in _PARTS:
-            if name in vars(part):
-                setattr(part, name, value)
-
-
-sys.modules[__name__].__class__ = _Package
