@@ -108,8 +108,8 @@ async def child_app(frames: Frames, db: str, interact: bool) -> dict:
     app = HistoryApp(client, search_path=search_cache)
 
     def shows_current() -> bool:
-        current = app.session_list.current
-        return current is not None and app.displayed_session_id == current.id
+        current = app.browser.session_list.current
+        return current is not None and app.browser.displayed_session_id == current.id
 
     async with app.run_test(size=SIZE) as pilot:
         painted = await frames.wait_for(shows_current)
@@ -125,32 +125,32 @@ async def child_app(frames: Frames, db: str, interact: bool) -> dict:
         if not interact:
             return result
         # Switching: the highlighted session (the big one, newest) and its neighbour (6 events).
-        big_id = app.session_list.current.id
+        big_id = app.browser.session_list.current.id
         small, large = [], []
         for _ in range(5):
             start = time.perf_counter()
             hit = await frames.wait_for(
-                lambda: shows_current() and app.displayed_session_id != big_id, lambda: pilot.press("down")
+                lambda: shows_current() and app.browser.displayed_session_id != big_id, lambda: pilot.press("down")
             )
             small.append(hit - start)
             start = time.perf_counter()
-            hit = await frames.wait_for(lambda: app.displayed_session_id == big_id, lambda: pilot.press("up"))
+            hit = await frames.wait_for(lambda: app.browser.displayed_session_id == big_id, lambda: pilot.press("up"))
             large.append(hit - start)
         result["switch_small"] = statistics.median(small)
         result["switch_large"] = statistics.median(large)
-        result["events_large"] = len(app.timeline.blocks)
+        result["events_large"] = len(app.browser.timeline.blocks)
         # Jump to the end of the big session: right after opening it (while its
         # later events are still being read), then once it is fully loaded.
-        timeline = app.timeline
+        timeline = app.browser.timeline
 
         def at_end() -> bool:
             return timeline.complete and 0 < timeline.max_scroll_y <= timeline.scroll_y
 
         await frames.wait_for(
-            lambda: shows_current() and app.displayed_session_id != big_id, lambda: pilot.press("down")
+            lambda: shows_current() and app.browser.displayed_session_id != big_id, lambda: pilot.press("down")
         )
         start = time.perf_counter()
-        await frames.wait_for(lambda: app.displayed_session_id == big_id, lambda: pilot.press("up", "enter"))
+        await frames.wait_for(lambda: app.browser.displayed_session_id == big_id, lambda: pilot.press("up", "enter"))
         hit = await frames.wait_for(at_end, lambda: pilot.press("end"))
         result["open_and_end"] = hit - start
         await pilot.press("home")
@@ -179,15 +179,15 @@ async def child_app(frames: Frames, db: str, interact: bool) -> dict:
             await asyncio.sleep(0.01)
         result["index_build"] = time.perf_counter() - start
         result["index_mb"] = search_cache.stat().st_size / 1e6
-        result["indexed_events"] = app._search_index().indexed_events()
+        result["indexed_events"] = app.index.open().indexed_events()
         keys: list[float] = []
         typed = ""
         for char in SEARCH_TYPED:
             typed += char
             start = time.perf_counter()
             hit = await frames.wait_for(
-                lambda text=typed: app.listed_query.text == text
-                and (app.session_list.total == 0 or app.session_list.current is not None),
+                lambda text=typed: app.browser.listed_query.text == text
+                and (app.browser.session_list.total == 0 or app.browser.session_list.current is not None),
                 lambda char=char: pilot.press("space" if char == " " else char),
             )
             keys.append(hit - start)
@@ -195,7 +195,7 @@ async def child_app(frames: Frames, db: str, interact: bool) -> dict:
         result["search_key_max"] = max(keys)
         result["search_key_first"] = keys[0]
         result["search_keys"] = keys
-        result["search_matches"] = app.session_list.total
+        result["search_matches"] = app.browser.session_list.total
         return result
 
 

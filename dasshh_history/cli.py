@@ -234,7 +234,7 @@ def _same_file(a: Path, b: Path | None) -> bool:
 
 def cmd_export(client: DBClient, args: argparse.Namespace) -> int:
     """``export``: one session as Markdown or JSON, to stdout or (``-o``) a file."""
-    from dasshh_history.exporting import iter_export
+    from dasshh_history.services.exporting import iter_export
 
     output: Path | None = args.output
     if output is not None and _same_file(output, client.db_path):

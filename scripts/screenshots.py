@@ -30,15 +30,15 @@ async def startup(pilot) -> None:
 async def tool_results(pilot) -> None:
     await settle(pilot)
     app = pilot.app
-    for index in range(len(app.session_list.summaries)):
-        app.session_list.highlighted = index
+    for index in range(len(app.browser.session_list.summaries)):
+        app.browser.session_list.highlighted = index
         await settle(pilot)
-        blocks = app.timeline.blocks
+        blocks = app.browser.timeline.blocks
         target = next((i for i, b in enumerate(blocks) if isinstance(b, ToolResultBlock) and b.expandable), None)
         if target is not None:
-            app.timeline.focus()
-            app.timeline.cursor = target
-            app.timeline.scroll_to_block(target - 2, top=True)
+            app.browser.timeline.focus()
+            app.browser.timeline.cursor = target
+            app.browser.timeline.scroll_to_block(target - 2, top=True)
             await settle(pilot)
             return
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dasshh_history import exporting
+from dasshh_history.services import exporting
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DBClient
 from dasshh_history.domain.jsondepth import (

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from dasshh_history import exporting
+from dasshh_history.services import exporting
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DBClient
 from dasshh_history.domain.parse import TimelineBuilder

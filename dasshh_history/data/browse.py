@@ -11,25 +11,13 @@ from sqlalchemy import Row, func, select, text
 
 from dasshh_history.data.client import RECENT_KEY_SQL, DBClient
 from dasshh_history.data.models import StorageEvent, StorageSession
-from dasshh_history.data.session import EVENT_ORDER, SESSION_RECENT_FIRST
+from dasshh_history.data.session import EVENT_ORDER, SessionService
 from dasshh_history.domain.values import SessionSummary
 
 __all__ = ["HistoryReader", "SessionSummary"]
 
 
-_EVENT_COUNT = (
-    select(func.count())
-    .where(StorageEvent.session_id == StorageSession.id)
-    .correlate(StorageSession)
-    .scalar_subquery()
-)
-_SUMMARY_COLUMNS = (
-    StorageSession.id,
-    StorageSession.detail,
-    StorageSession.created_at,
-    StorageSession.updated_at,
-    _EVENT_COUNT,
-)
+_SUMMARY_COLUMNS = (StorageSession.id, StorageSession.detail, StorageSession.created_at, StorageSession.updated_at)
 
 
 # Where a session stands in the list order (SESSION_RECENT_FIRST): how many sessions come
@@ -61,22 +49,33 @@ class HistoryReader:
         with self.db_client.get_db() as db:
             return db.scalar(select(func.count()).select_from(StorageSession)) or 0
 
-    def list_summaries(self, *, offset: int = 0, limit: int | None = None) -> list[SessionSummary]:
-        stmt = select(*_SUMMARY_COLUMNS).order_by(*SESSION_RECENT_FIRST).offset(offset)
-        if limit is not None:
-            stmt = stmt.limit(limit)
+    def event_counts(self, session_ids: Sequence[str]) -> dict[str, int]:
+        """How many events each of these sessions has (one grouped query; sessions without events left out)."""
+        if not session_ids:
+            return {}
+        table = StorageEvent.__table__
+        stmt = (
+            select(table.c.session_id, func.count())
+            .where(table.c.session_id.in_(list(session_ids)))
+            .group_by(table.c.session_id)
+        )
         with self.db_client.get_db() as db:
-            return [SessionSummary(*row) for row in db.execute(stmt)]
+            return {session_id: count for session_id, count in db.execute(stmt)}
+
+    def list_summaries(self, *, offset: int = 0, limit: int | None = None) -> list[SessionSummary]:
+        """A window of the session list, read through :meth:`SessionService.list_sessions`."""
+        sessions = SessionService(self.db_client).list_sessions(offset=offset, limit=limit)
+        counts = self.event_counts([session.id for session in sessions])
+        return [SessionSummary(s.id, s.detail, s.created_at, s.updated_at, counts.get(s.id, 0)) for s in sessions]
 
     def list_summaries_by_ids(self, session_ids: Sequence[str]) -> list[SessionSummary]:
         """The summaries of these sessions, in the order given (missing ones left out)."""
         if not session_ids:
             return []
         with self.db_client.get_db() as db:
-            found = {
-                row.id: SessionSummary(*row)
-                for row in db.execute(select(*_SUMMARY_COLUMNS).where(StorageSession.id.in_(list(session_ids))))
-            }
+            rows = list(db.execute(select(*_SUMMARY_COLUMNS).where(StorageSession.id.in_(list(session_ids)))))
+        counts = self.event_counts([row[0] for row in rows])
+        found = {row[0]: SessionSummary(*row, counts.get(row[0], 0)) for row in rows}
         return [found[session_id] for session_id in session_ids if session_id in found]
 
     def ids_starting_with(self, prefix: str, *, limit: int) -> list[str]:
@@ -118,10 +117,8 @@ class HistoryReader:
 
     def get_summary(self, *, session_id: str) -> SessionSummary | None:
         """One session's summary (as :meth:`list_summaries` gives it), or None if it does not exist."""
-        stmt = select(*_SUMMARY_COLUMNS).where(StorageSession.id == session_id)
-        with self.db_client.get_db() as db:
-            row = db.execute(stmt).first()
-        return SessionSummary(*row) if row else None
+        found = self.list_summaries_by_ids([session_id])
+        return found[0] if found else None
 
     def session_signature(self, *, session_id: str) -> tuple[int, int | None]:
         """(number of events, largest event rowid) of a session; ``(0, None)`` when it has none.

@@ -207,8 +207,8 @@ class DBClient:
         transaction; on a file that cannot be written this is skipped and
         :attr:`read_only` is set.
         """
-        from dasshh_history.data import models  # noqa: F401  (registers the tables)
-
+        # The tables are registered on Base by data/models.py, which the package (dasshh_history.data,
+        # loaded before this module) imports.
         existing = set(inspect(self.engine).get_table_names())
         if not {"sessions", "events"} <= existing:
             Base.metadata.create_all(self.engine)

@@ -85,15 +85,20 @@ class SessionService:
                 raise SessionNotFoundError(session_id)
             db.commit()
 
-    def list_sessions(self, include_events: bool = False) -> list[StorageSession]:
+    def list_sessions(
+        self, include_events: bool = False, *, offset: int = 0, limit: int | None = None
+    ) -> list[StorageSession]:
         """All sessions, most recently updated first (the first inserted first among equal times).
 
         With ``include_events`` each session's ``events`` are loaded (in order);
         without it they are not loaded, and touching ``events`` raises.
+        ``offset`` and ``limit`` read a window of that order (the session list's pages).
         """
         loader = selectinload(StorageSession.events) if include_events else raiseload(StorageSession.events)
+        stmt = select(StorageSession).order_by(*SESSION_RECENT_FIRST).options(loader).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
         with self.db_client.get_db() as db:
-            stmt = select(StorageSession).order_by(*SESSION_RECENT_FIRST).options(loader)
             return list(db.scalars(stmt))
 
     def delete_session(self, *, session_id: str) -> None:

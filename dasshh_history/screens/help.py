@@ -1,4 +1,4 @@
-"""Help screen: every key, grouped by where it works."""
+"""Help screen: every key, grouped by where it works, read from the bindings themselves."""
 
 from __future__ import annotations
 
@@ -12,8 +12,41 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from dasshh_history.widgets.session_list import SessionList
+from dasshh_history.widgets.timeline import Timeline
+
 #: (section, [(keys, description)])
 HelpSection = tuple[str, list[tuple[str, str]]]
+
+KEY_NAMES = {
+    "down": "↓",
+    "up": "↑",
+    "question_mark": "?",
+    "slash": "/",
+    "escape": "esc",
+    "delete": "del",
+    "pagedown": "pgdn",
+    "pageup": "pgup",
+    "shift+tab": "shift+tab",
+    "ctrl+p": "ctrl+p",
+}
+
+
+def key_label(keys: str) -> str:
+    return " ".join(KEY_NAMES.get(key, key) for key in keys.split(","))
+
+
+def binding_rows(bindings: Iterable[object]) -> list[tuple[str, str]]:
+    return [(key_label(b.key), b.description) for b in bindings if isinstance(b, Binding) and b.description]
+
+
+def help_sections(anywhere: Iterable[object]) -> list[HelpSection]:
+    """The keys of the app (``anywhere``: its bindings), then those of the session list and the timeline."""
+    return [
+        ("Anywhere", [*binding_rows(anywhere), ("ctrl+p", "Command palette")]),
+        ("Session list", binding_rows(SessionList.BINDINGS)),
+        ("Timeline", binding_rows(Timeline.BINDINGS)),
+    ]
 
 
 def keys_table(sections: Iterable[HelpSection]) -> Table:

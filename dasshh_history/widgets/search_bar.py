@@ -32,7 +32,7 @@ class SearchInput(Input):
             self.step = step
 
     class Typed(Message):
-        """The query changed.  Sent to the app directly rather than bubbled up through the containers
+        """The query changed.  Sent to the screen directly rather than bubbled up through the containers
         (as ``Input.Changed`` is, one hop per container): the search starts before the echo is drawn."""
 
         def __init__(self, value: str) -> None:
@@ -40,7 +40,7 @@ class SearchInput(Input):
             self.value = value
 
     def watch_value(self, value: str) -> None:
-        self.app.post_message(self.Typed(value))
+        self.screen.post_message(self.Typed(value))
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
         """Never a layout: the box's size does not depend on its text (its height and width are fixed by the
@@ -68,3 +68,22 @@ class SearchBar(Vertical):
 
     def set_status(self, text: str) -> None:
         self.query_one("#search-status", Static).update(text, layout=False)
+
+    def show_status(self, matches: int | None, *, progress: tuple[int, int] | None, indexing: bool) -> None:
+        """How many sessions match (None: nothing typed yet: how to search); while the index is built, how far."""
+        building = ""
+        if progress is not None:
+            done, total = progress
+            building = f"{100 * done // max(total, 1)}%"
+        elif indexing:
+            building = "…"
+        if matches is not None:
+            status = "1 session matches" if matches == 1 else f"{matches:,} sessions match"
+            if building:
+                status += f" so far · indexing {building}"
+        elif progress is not None:
+            done, total = progress
+            status = f"Indexing {done:,} of {total:,} events ({building}); search away meanwhile"
+        else:
+            status = "Words are ANDed; \"quote\" phrases · enter opens · esc clears"
+        self.set_status(status)

@@ -23,21 +23,18 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from dasshh_history.domain.values import SessionSummary
 from dasshh_history.domain.text import format_when, one_line
+from dasshh_history.domain.values import SessionSummary
+from dasshh_history.services.listing import PAGE_SIZE, Source
+
+__all__ = ["PAGE_SIZE", "ROW_HEIGHT", "SessionList", "Source"]
 
 #: Titles are cut to this many characters before the pane's own ellipsis.
 TITLE_LIMIT = 200
 #: Lines per session row: the title, then when and how much.
 ROW_HEIGHT = 2
-#: Rows fetched per query: one or two screenfuls.  A search result's row costs a snippet lookup, and
-#: the first page of results is read at every keystroke (100 rows took 10-20 ms more than 40).
-PAGE_SIZE = 40
 #: Pages kept in memory; the farthest from the cursor go first.
 MAX_PAGES = 100
-
-#: Reads ``limit`` summaries from ``offset`` (newest first); ``None`` when the read failed.
-Source = Callable[[int, int], list[SessionSummary] | None]
 
 
 def session_meta(summary: SessionSummary, *, now: datetime, tz: tzinfo | None) -> str:
@@ -74,6 +71,13 @@ class SessionList(ScrollView, can_focus=True):
         def __init__(self, summary: SessionSummary | None) -> None:
             super().__init__()
             self.summary = summary
+
+    class ReadFailed(Message):
+        """Reading a page of rows raised ``error`` (the page is asked for again when it is drawn again)."""
+
+        def __init__(self, error: BaseException) -> None:
+            super().__init__()
+            self.error = error
 
     class Opened(Message):
         """Enter was pressed on a session."""
@@ -190,7 +194,11 @@ class SessionList(ScrollView, can_focus=True):
 
     @work(thread=True, group="session-pages")
     def _fetch(self, page: int, generation: int) -> None:
-        rows = self._source(page * PAGE_SIZE, PAGE_SIZE)
+        try:
+            rows = self._source(page * PAGE_SIZE, PAGE_SIZE)
+        except Exception as error:  # said by whoever handles ReadFailed (a bug is raised there)
+            self.post_message(self.ReadFailed(error))
+            rows = None
         self.app.call_from_thread(self._fetched, page, generation, rows)
 
     def _fetched(self, page: int, generation: int, rows: list[SessionSummary] | None) -> None:

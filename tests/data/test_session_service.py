@@ -25,7 +25,10 @@ def test_documented_signatures_and_keyword_only_arguments():
     assert list(new) == ["detail"] and new["detail"].default == "New Session"
     assert new["detail"].kind is not keyword_only
     listing = params(SessionService.list_sessions)
-    assert list(listing) == ["include_events"] and listing["include_events"].default is False
+    assert list(listing) == ["include_events", "offset", "limit"] and listing["include_events"].default is False
+    assert listing["include_events"].kind is not keyword_only  # as documented; the window is ours, keyword-only
+    assert (listing["offset"].kind, listing["offset"].default) == (keyword_only, 0)
+    assert (listing["limit"].kind, listing["limit"].default) == (keyword_only, None)
     assert params(SessionService.get_recent_session) == {}
     for name, expected in {
         "get_session": ["session_id"],
@@ -256,3 +259,18 @@ def test_recent_session_tie_broken_by_insertion(service, db_path):
     assert service.get_recent_session().id == first.id
     assert [s.id for s in service.list_sessions()] == [first.id, second.id]
     assert utcnow() - timedelta(days=1) > service.get_recent_session().updated_at
+
+
+def test_list_sessions_reads_windows_of_the_same_order(service, db_path):
+    import sqlite3
+
+    created = [service.new_session(f"s{i}") for i in range(7)]
+    with sqlite3.connect(db_path) as conn:  # three tied at the top: the first inserted first, as dasshh opens
+        for i, session in enumerate(created):
+            stamp = "2026-01-09 00:00:00.000000" if i in (2, 4, 5) else f"2026-01-0{i + 1} 00:00:00.000000"
+            conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (stamp, session.id))
+    expected = [created[i].id for i in (2, 4, 5, 6, 3, 1, 0)]
+    assert [s.id for s in service.list_sessions()] == expected
+    windows = [s.id for offset in range(0, 7, 3) for s in service.list_sessions(offset=offset, limit=3)]
+    assert windows == expected
+    assert [s.id for s in service.list_sessions(True, offset=5)] == expected[5:]

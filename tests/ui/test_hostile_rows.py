@@ -12,7 +12,7 @@ from hostile_db import MARKUP, ORPHANS, SESSIONS, write_hostile
 from uiutil import settle
 from textual.widgets import Footer
 
-from dasshh_history import exporting
+from dasshh_history.services import exporting
 from dasshh_history.widgets.blocks import RawBlock
 from dasshh_history.widgets.session_list import SessionList
 from dasshh_history.widgets.timeline import Timeline
@@ -31,16 +31,16 @@ def dirty(lines: list[str]) -> list[str]:
 
 
 def shown_event_ids(app) -> set[str]:
-    return {block.entry.event_id for block in app.timeline.blocks if hasattr(block, "entry")}
+    return {block.entry.event_id for block in app.browser.timeline.blocks if hasattr(block, "entry")}
 
 
 async def show_session(pilot, session_id: str) -> None:
     app = pilot.app
-    ids = [s.id for s in app.session_list.summaries]
-    app.session_list.highlighted = ids.index(session_id)
+    ids = [s.id for s in app.browser.session_list.summaries]
+    app.browser.session_list.highlighted = ids.index(session_id)
     await settle(pilot)
     deadline = time.monotonic() + 10  # a hang detector, not a timing target (those are in bench/)
-    while not (app.displayed_session_id == session_id and app.timeline.complete):
+    while not (app.browser.displayed_session_id == session_id and app.browser.timeline.complete):
         assert time.monotonic() < deadline, f"{session_id} never finished loading"
         await pilot.pause(0.05)
 
@@ -50,14 +50,14 @@ async def test_every_hostile_row_is_shown_literally_and_the_app_stays_usable(tmp
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        assert {s.id for s in app.session_list.summaries} == set(SESSIONS)  # the orphan makes no session
-        list_lines = screen_lines(app.session_list)
+        assert {s.id for s in app.browser.session_list.summaries} == set(SESSIONS)  # the orphan makes no session
+        list_lines = screen_lines(app.browser.session_list)
         assert any(MARKUP.split()[2] in line for line in list_lines)  # "[@click=app.quit]quit[/]", literally
         assert dirty(list_lines) == []
         for session_id, (_detail, _created, _updated, events) in SESSIONS.items():
             await show_session(pilot, session_id)
             assert shown_event_ids(app) == {event_id for event_id, _ in events}, session_id
-            timeline = app.timeline
+            timeline = app.browser.timeline
             for index, block in enumerate(timeline.blocks):  # everything open: the huge and deep parts too
                 if block.expandable:
                     timeline.toggle(index)
@@ -65,14 +65,14 @@ async def test_every_hostile_row_is_shown_literally_and_the_app_stays_usable(tmp
             for key in ("end", "home"):
                 await pilot.press(key)
                 await pilot.pause()
-                assert app.displayed_session_id == session_id
+                assert app.browser.displayed_session_id == session_id
                 assert dirty(screen_lines(timeline)) == [], (session_id, key)
-            app.session_list.focus()
+            app.browser.session_list.focus()
             title = timeline.border_title or ""
             assert "\x1b" not in str(title)
         # Markup came through as text, in the title and in every kind of block.
         await show_session(pilot, "markup")
-        text = "\n".join(screen_lines(app.timeline))
+        text = "\n".join(screen_lines(app.browser.timeline))
         assert "[@click=app.quit]quit[/]" in text and "[b]bold[/b]" in text
         assert "漢字" in text
         # Clicking the literal [@click=app.quit] in the list and in the timeline does nothing.
@@ -82,15 +82,15 @@ async def test_every_hostile_row_is_shown_literally_and_the_app_stays_usable(tmp
         assert app.is_running
         # Broken rows are marked as such, not hidden.
         await show_session(pilot, "shapes")
-        raw = {block.entry.event_id for block in app.timeline.blocks if isinstance(block, RawBlock)}
+        raw = {block.entry.event_id for block in app.browser.timeline.blocks if isinstance(block, RawBlock)}
         assert {"null", "invalid-json", "blob", "deep"} <= raw
         # Search snippets are drawn from the same text: literal, and clean.
         await pilot.press("slash")
         for char in "pwned":
             await pilot.press(char)
         await settle(pilot)
-        assert app.session_list.total == 1 and app.session_list.current.id == "markup"
-        lines = screen_lines(app.session_list)
+        assert app.browser.session_list.total == 1 and app.browser.session_list.current.id == "markup"
+        lines = screen_lines(app.browser.session_list)
         assert dirty(lines) == [] and any("[@click=app.quit]" in line for line in lines)
         await pilot.press("escape")
         await settle(pilot)

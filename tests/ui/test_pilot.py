@@ -33,38 +33,38 @@ async def test_start_lists_sessions_newest_first_with_recent_highlighted(demo_db
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        listed = [s.id for s in app.session_list.summaries]
+        listed = [s.id for s in app.browser.session_list.summaries]
         assert listed == session_ids_newest_first(demo_db)
-        assert app.session_list.highlighted == 0
-        assert app.session_list.border_title == f"Sessions ({len(listed)})"
-        assert app.focused is app.session_list
-        kinds = {block.kind for block in app.timeline.blocks}
+        assert app.browser.session_list.highlighted == 0
+        assert app.browser.session_list.border_title == f"Sessions ({len(listed)})"
+        assert app.focused is app.browser.session_list
+        kinds = {block.kind for block in app.browser.timeline.blocks}
         assert {"header", "user"} <= kinds
         recent = SessionService(app.client).get_recent_session()
-        assert app.session_list.current.id == recent.id
-        assert plain_title(app.timeline) == one_line(recent.detail, 120)
+        assert app.browser.session_list.current.id == recent.id
+        assert plain_title(app.browser.timeline) == one_line(recent.detail, 120)
 
 
 async def test_moving_the_highlight_shows_that_sessions_timeline(demo_db, make_app):
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        first_blocks = app.timeline.blocks
+        first_blocks = app.browser.timeline.blocks
         await pilot.press("j")
         await settle(pilot)
-        second = app.session_list.current
-        assert app.session_list.highlighted == 1
-        assert app.timeline.blocks is not first_blocks
+        second = app.browser.session_list.current
+        assert app.browser.session_list.highlighted == 1
+        assert app.browser.timeline.blocks is not first_blocks
         expected = len(SessionService(app.client).get_events(session_id=second.id))
-        shown = {b.entry.event_id for b in app.timeline.blocks if b.kind != "header"}
+        shown = {b.entry.event_id for b in app.browser.timeline.blocks if b.kind != "header"}
         assert len(shown) == expected > 0, "every event of the newly highlighted session is shown"
-        assert plain_title(app.timeline) == one_line(second.detail, 120)
+        assert plain_title(app.browser.timeline) == one_line(second.detail, 120)
         await pilot.press("G")
         await settle(pilot)
-        assert app.session_list.highlighted == len(app.session_list.summaries) - 1
+        assert app.browser.session_list.highlighted == len(app.browser.session_list.summaries) - 1
         await pilot.press("g")
         await settle(pilot)
-        assert app.session_list.highlighted == 0
+        assert app.browser.session_list.highlighted == 0
 
 
 async def test_rename_saves_through_the_database_and_keeps_the_highlight(demo_db, make_app):
@@ -74,10 +74,10 @@ async def test_rename_saves_through_the_database_and_keeps_the_highlight(demo_db
         await settle(pilot)
         await pilot.press("j")
         await settle(pilot)
-        target = app.session_list.current
+        target = app.browser.session_list.current
         await pilot.press("tab", "G")  # into the timeline, to its end: renaming keeps that place
         await settle(pilot)
-        timeline_place = (app.timeline.cursor, app.timeline.scroll_y)
+        timeline_place = (app.browser.timeline.cursor, app.browser.timeline.scroll_y)
         assert timeline_place[1] > 0, "the session is long enough to scroll"
         await pilot.press("shift+tab")
         await pilot.press("r")
@@ -95,11 +95,11 @@ async def test_rename_saves_through_the_database_and_keeps_the_highlight(demo_db
         (old,) = [row for row in before if row[1] == target.id]
         assert [row for row in after if row[1] == target.id] == [(*old[:2], "Renamed by the test", *old[3:])]
         # The session keeps its place in the list, the timeline its place in the session.
-        assert app.session_list.current.id == target.id
-        assert app.session_list.highlighted == 1
-        assert app.session_list.current.detail == "Renamed by the test"
-        assert plain_title(app.timeline) == "Renamed by the test"
-        assert (app.timeline.cursor, app.timeline.scroll_y) == timeline_place
+        assert app.browser.session_list.current.id == target.id
+        assert app.browser.session_list.highlighted == 1
+        assert app.browser.session_list.current.detail == "Renamed by the test"
+        assert plain_title(app.browser.timeline) == "Renamed by the test"
+        assert (app.browser.timeline.cursor, app.browser.timeline.scroll_y) == timeline_place
 
 
 async def test_cancelled_rename_changes_nothing(demo_db, make_app):
@@ -137,8 +137,8 @@ async def test_delete_removes_session_and_events_and_moves_to_the_neighbour(demo
         await settle(pilot)
         await pilot.press("j")
         await settle(pilot)
-        ids = [s.id for s in app.session_list.summaries]
-        target = app.session_list.current
+        ids = [s.id for s in app.browser.session_list.summaries]
+        target = app.browser.session_list.current
         assert db_rows(demo_db, "SELECT count(*) FROM events WHERE session_id = ?", target.id)[0][0] > 0
         await pilot.press("d")
         await settle(pilot)
@@ -147,9 +147,9 @@ async def test_delete_removes_session_and_events_and_moves_to_the_neighbour(demo
         await settle(pilot)
         assert db_rows(demo_db, "SELECT count(*) FROM sessions WHERE id = ?", target.id) == [(0,)]
         assert db_rows(demo_db, "SELECT count(*) FROM events WHERE session_id = ?", target.id) == [(0,)]
-        assert [s.id for s in app.session_list.summaries] == [i for i in ids if i != target.id]
-        assert app.session_list.current.id == ids[2]
-        assert app.session_list.highlighted == 1
+        assert [s.id for s in app.browser.session_list.summaries] == [i for i in ids if i != target.id]
+        assert app.browser.session_list.current.id == ids[2]
+        assert app.browser.session_list.highlighted == 1
 
 
 async def test_deleting_the_last_session_highlights_the_one_before(demo_db, make_app):
@@ -158,13 +158,13 @@ async def test_deleting_the_last_session_highlights_the_one_before(demo_db, make
         await settle(pilot)
         await pilot.press("end")
         await settle(pilot)
-        ids = [s.id for s in app.session_list.summaries]
+        ids = [s.id for s in app.browser.session_list.summaries]
         await pilot.press("delete")
         await settle(pilot)
         await pilot.click("#delete")
         await settle(pilot)
         assert session_ids_newest_first(demo_db) == ids[:-1]
-        assert app.session_list.current.id == ids[-2]
+        assert app.browser.session_list.current.id == ids[-2]
 
 
 async def test_cancelled_delete_changes_nothing(demo_db, make_app):
@@ -180,7 +180,7 @@ async def test_cancelled_delete_changes_nothing(demo_db, make_app):
             await pilot.press(cancel)
             await settle(pilot)
             assert not isinstance(app.screen, ConfirmDeleteScreen)
-        assert len(app.session_list.summaries) == len(before_sessions)
+        assert len(app.browser.session_list.summaries) == len(before_sessions)
     assert db_rows(demo_db, "SELECT * FROM sessions ORDER BY rowid") == before_sessions
     assert db_rows(demo_db, "SELECT count(*) FROM events") == before_events
 
@@ -189,27 +189,27 @@ async def test_long_tool_result_expands_and_collapses(demo_db, make_app):
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        summaries = app.session_list.summaries
+        summaries = app.browser.session_list.summaries
         for index in range(len(summaries)):
-            app.session_list.highlighted = index
+            app.browser.session_list.highlighted = index
             await settle(pilot)
-            expandable = [i for i, b in enumerate(app.timeline.blocks) if isinstance(b, ToolResultBlock) and b.expandable]
+            expandable = [i for i, b in enumerate(app.browser.timeline.blocks) if isinstance(b, ToolResultBlock) and b.expandable]
             if expandable:
                 break
         else:
             raise AssertionError("the demo has no long tool result")
         await pilot.press("enter")
-        assert app.focused is app.timeline
-        while app.timeline.cursor != expandable[0]:
+        assert app.focused is app.browser.timeline
+        while app.browser.timeline.cursor != expandable[0]:
             await pilot.press("j")
-        before = app.timeline.virtual_size.height
+        before = app.browser.timeline.virtual_size.height
         await pilot.press("enter")
         await settle(pilot)
-        assert expandable[0] in app.timeline.expanded
-        assert app.timeline.virtual_size.height > before
+        assert expandable[0] in app.browser.timeline.expanded
+        assert app.browser.timeline.virtual_size.height > before
         await pilot.press("enter")
         await settle(pilot)
-        assert expandable[0] not in app.timeline.expanded
+        assert expandable[0] not in app.browser.timeline.expanded
 
 
 async def test_help_lists_every_key(demo_db, make_app):
@@ -239,8 +239,8 @@ async def test_titles_are_shown_literally_never_as_markup(tmp_path, make_app):
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        assert app.session_list.row_text(0).startswith("[b]bold[/b] [@click=app.quit]quit[/] red\n")
-        assert plain_title(app.timeline).startswith("[b]bold[/b] [@click=app.quit]quit[/] red")
+        assert app.browser.session_list.row_text(0).startswith("[b]bold[/b] [@click=app.quit]quit[/] red\n")
+        assert plain_title(app.browser.timeline).startswith("[b]bold[/b] [@click=app.quit]quit[/] red")
         await pilot.click("#sessions")
         await settle(pilot)
         assert app.is_running
@@ -255,14 +255,14 @@ async def test_no_history_yet_is_shown_empty_and_nothing_is_created(tmp_path):
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            assert app.session_list.summaries == []
-            lines = [app.timeline.render_line(y).text for y in range(app.timeline.size.height)]
+            assert app.browser.session_list.summaries == []
+            lines = [app.browser.timeline.render_line(y).text for y in range(app.browser.timeline.size.height)]
             assert f"{missing};" in "".join(line.strip() for line in lines), "the empty state names the history"
             for key in ("slash", "r", "d", "u", "e", "c"):
                 await pilot.press(key)
                 await settle(pilot)
                 assert app.screen is app.screen_stack[0], key
-            assert app.search_bar.display is False
+            assert app.browser.search_bar.display is False
             assert app.is_running
     finally:
         client.dispose()
@@ -273,8 +273,8 @@ async def test_empty_database_shows_the_empty_state(tmp_path, make_app):
     app = make_app(tmp_path / "empty.db")
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        assert app.session_list.summaries == []
-        assert plain_title(app.timeline) == "No sessions"
+        assert app.browser.session_list.summaries == []
+        assert plain_title(app.browser.timeline) == "No sessions"
         await pilot.press("r")
         await pilot.press("d")
         await settle(pilot)
@@ -304,16 +304,16 @@ async def test_a_long_list_reads_only_the_rows_it_shows(tmp_path, make_app):
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        session_list = app.session_list
+        session_list = app.browser.session_list
         assert session_list.total == 450
         assert session_list.border_title == "Sessions (450)"
         assert len(session_list.summaries) == PAGE_SIZE, "only the first page is read at start"
-        assert app.displayed_session_id == expected[0]
+        assert app.browser.displayed_session_id == expected[0]
         await pilot.press("end")
         await settle(pilot)
         assert session_list.highlighted == 449
         assert session_list.current.id == expected[-1]
-        assert app.displayed_session_id == expected[-1]
+        assert app.browser.displayed_session_id == expected[-1]
         assert session_list.row_text(449).startswith(one_line(HistoryReader(app.client).list_summaries()[-1].detail))
         await pilot.press("pageup")
         await settle(pilot)
@@ -339,8 +339,8 @@ async def test_a_long_session_streams_in_completely_and_in_order(tmp_path, make_
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        timeline = app.timeline
-        expected = build_blocks(build_timeline(app.service.get_events(session_id=app.displayed_session_id)), None)
+        timeline = app.browser.timeline
+        expected = build_blocks(build_timeline(app.service.get_events(session_id=app.browser.displayed_session_id)), None)
         assert timeline.complete
         assert len(expected) > 1_200
         assert [type(b) for b in timeline.blocks] == [type(b) for b in expected]
@@ -404,7 +404,7 @@ async def test_u_undoes_the_last_delete_with_every_byte_back(demo_db, make_app):
         before = snapshot()
         await pilot.press("j", "j")
         await settle(pilot)
-        victim = app.session_list.current
+        victim = app.browser.session_list.current
         await pilot.press("d")
         await settle(pilot)
         await pilot.press("y")  # confirm
@@ -414,7 +414,7 @@ async def test_u_undoes_the_last_delete_with_every_byte_back(demo_db, make_app):
         await pilot.press("u")
         await settle(pilot)
         assert snapshot() == before
-        assert app.session_list.current.id == victim.id
+        assert app.browser.session_list.current.id == victim.id
         await pilot.press("u")  # nothing more to undo
         await settle(pilot)
         assert snapshot() == before
@@ -428,7 +428,7 @@ async def test_e_exports_markdown_to_a_new_file_in_the_current_directory(demo_db
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        current = app.session_list.current
+        current = app.browser.session_list.current
         await pilot.press("e")
         await settle(pilot)
         await pilot.press("e")  # a second export never overwrites the first
@@ -445,14 +445,14 @@ async def test_e_exports_markdown_to_a_new_file_in_the_current_directory(demo_db
 
 
 async def test_c_copies_the_session_as_markdown(demo_db, make_app):
-    from dasshh_history.exporting import export_session
+    from dasshh_history.services.exporting import export_session
 
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await pilot.press("c")
         await settle(pilot)
-        expected = export_session(app.client, app.session_list.current.id, "md", tz=app.tz)
+        expected = export_session(app.client, app.browser.session_list.current.id, "md", tz=app.tz)
         assert app.clipboard == expected
         assert any(str(n.message).startswith("Copied “") for n in app._notifications)
 
@@ -461,8 +461,8 @@ async def test_the_list_is_filled_before_the_first_frame(demo_db, make_app):
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)):
         # No pause: the first page is read in on_mount, not in a worker.
-        assert app.session_list.total == len(session_ids_newest_first(demo_db))
-        assert app.session_list.current.id == session_ids_newest_first(demo_db)[0]
+        assert app.browser.session_list.total == len(session_ids_newest_first(demo_db))
+        assert app.browser.session_list.current.id == session_ids_newest_first(demo_db)[0]
 
 
 async def test_a_worker_finishing_after_the_app_closed_changes_nothing(demo_db, make_app):
@@ -476,7 +476,7 @@ async def test_a_worker_finishing_after_the_app_closed_changes_nothing(demo_db, 
 
     def late_worker() -> None:  # a timeline load whose last batch arrives after the app closed
         try:
-            app._ui(called.append, "late")
+            app.browser._ui(called.append, "late")
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -516,5 +516,5 @@ async def test_the_timeline_is_in_insertion_order_when_created_at_goes_backwards
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        shown = [b.entry.event_id for b in app.timeline.blocks if b.kind != "header"]
+        shown = [b.entry.event_id for b in app.browser.timeline.blocks if b.kind != "header"]
         assert shown == ["e1", "e2", "e3", "e4", "e5"]

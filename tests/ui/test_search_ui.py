@@ -18,35 +18,35 @@ async def type_without_pause(pilot, text: str) -> None:
     """Type as a person does, and wait only until the list shows the results (not for the timeline)."""
     for char in text:
         await pilot.press(char)
-    while pilot.app.listed_query.text != text:
+    while pilot.app.browser.listed_query.text != text:
         await pilot.pause(0.01)
 
 
 def titles(app) -> list[str]:
-    return [s.detail for s in app.session_list.summaries]
+    return [s.detail for s in app.browser.session_list.summaries]
 
 
 async def test_slash_opens_the_search_and_typing_filters_the_list_with_snippets(demo_db, make_app):
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        everything = app.session_list.total
+        everything = app.browser.session_list.total
         await pilot.press("slash")
         await settle(pilot)
-        assert app.search_bar.display and app.focused is app.search_bar.input
+        assert app.browser.search_bar.display and app.focused is app.browser.search_bar.input
         await type_text(pilot, "nginx")
         assert titles(app) == ["Show me the nginx config for the api location"]
-        assert app.session_list.border_title == "Search (1)"
-        assert app.session_list.highlighted == 0
-        row = app.session_list.row_text(0)
+        assert app.browser.session_list.border_title == "Search (1)"
+        assert app.browser.session_list.highlighted == 0
+        row = app.browser.session_list.row_text(0)
         assert "nginx" in row.splitlines()[1].lower(), row  # the snippet line shows the match
         assert app.query_one("#search-status").render().plain.startswith("1 session matches")
         await type_text(pilot, " zzzz")
-        assert app.session_list.total == 0
+        assert app.browser.session_list.total == 0
         for _ in range(5):
             await pilot.press("backspace")
         await settle(pilot)
-        assert app.session_list.total == 1
+        assert app.browser.session_list.total == 1
         assert everything > 1
 
 
@@ -59,7 +59,7 @@ async def test_any_characters_typed_are_safe(demo_db, make_app):
         assert not [n for n in app._notifications if n.severity == "error"]
         await pilot.press("escape")
         await settle(pilot)
-        assert app.session_list.total == 12
+        assert app.browser.session_list.total == 12
 
 
 async def test_enter_opens_at_the_first_match_and_n_moves_between_matches(demo_db, make_app):
@@ -71,7 +71,7 @@ async def test_enter_opens_at_the_first_match_and_n_moves_between_matches(demo_d
         assert titles(app)[0] == "Clean the pip cache only, please."
         await pilot.press("enter")
         await settle(pilot)
-        timeline = app.timeline
+        timeline = app.browser.timeline
         assert app.focused is timeline
         matches = [i for i, block in enumerate(timeline.blocks) if timeline.is_match(i)]
         assert len(matches) >= 2
@@ -93,7 +93,7 @@ async def test_matches_are_highlighted_in_the_timeline(demo_db, make_app):
         await type_text(pilot, "pip")
         await pilot.press("enter")
         await settle(pilot)
-        timeline = app.timeline
+        timeline = app.browser.timeline
         match_style = timeline.get_component_rich_style("timeline--match", partial=True)
         lines = [timeline.render_line(y) for y in range(timeline.scrollable_content_region.height)]
         highlighted = [seg.text for strip in lines for seg in strip if seg.style and seg.style.bgcolor == match_style.bgcolor]
@@ -109,11 +109,11 @@ async def test_escape_clears_the_search_and_keeps_the_session_highlighted(demo_d
         assert titles(app) == ["What's the weather in Lisbon tomorrow?"]
         await pilot.press("escape")
         await settle(pilot)
-        assert not app.search_bar.display
-        assert app.session_list.total == 12
-        assert app.session_list.current.detail == "What's the weather in Lisbon tomorrow?"
-        assert app.focused is app.session_list
-        assert app.timeline.is_match(0) is False  # nothing is highlighted any more
+        assert not app.browser.search_bar.display
+        assert app.browser.session_list.total == 12
+        assert app.browser.session_list.current.detail == "What's the weather in Lisbon tomorrow?"
+        assert app.focused is app.browser.session_list
+        assert app.browser.timeline.is_match(0) is False  # nothing is highlighted any more
 
 
 async def test_down_and_up_move_through_results_while_typing(demo_db, make_app):
@@ -122,49 +122,49 @@ async def test_down_and_up_move_through_results_while_typing(demo_db, make_app):
         await settle(pilot)
         await pilot.press("slash")
         await type_text(pilot, "the")
-        assert app.session_list.total > 2
+        assert app.browser.session_list.total > 2
         await pilot.press("down")
         await settle(pilot)
-        assert app.session_list.highlighted == 1
-        assert app.focused is app.search_bar.input
-        assert app.timeline.border_title  # the highlighted result's timeline is shown
+        assert app.browser.session_list.highlighted == 1
+        assert app.focused is app.browser.search_bar.input
+        assert app.browser.timeline.border_title  # the highlighted result's timeline is shown
         await pilot.press("up")
-        assert app.session_list.highlighted == 0
+        assert app.browser.session_list.highlighted == 0
 
 
 async def test_while_typing_the_timeline_waits_for_a_pause_and_enter_shows_it_at_once(demo_db, make_app):
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        first = app.displayed_session_id
+        first = app.browser.displayed_session_id
         await pilot.press("slash")
         await type_without_pause(pilot, "nginx")
-        result = app.session_list.current.id
+        result = app.browser.session_list.current.id
         assert result != first
-        assert app.timeline_pending and app.displayed_session_id == first  # the list first
-        assert app.timeline.search_pattern is None  # its highlights too
+        assert app.browser.timeline_pending and app.browser.displayed_session_id == first  # the list first
+        assert app.browser.timeline.search_pattern is None  # its highlights too
         await pilot.pause(0.3)
         await settle(pilot)
-        assert not app.timeline_pending and app.displayed_session_id == result
-        assert app.timeline.search_pattern == app.query.pattern()
+        assert not app.browser.timeline_pending and app.browser.displayed_session_id == result
+        assert app.browser.timeline.search_pattern == app.browser.search_query.pattern()
         # Moving through the results with the arrows, once typing has paused: the timeline follows at once.
         await pilot.press("backspace", "backspace", "backspace", "backspace")
         await pilot.pause(0.3)
         await settle(pilot)
-        assert app.session_list.total > 1
+        assert app.browser.session_list.total > 1
         await pilot.press("down")
         await pilot.pause()  # well under the typing pause
-        assert not app.timeline_pending
-        assert plain_title(app.timeline) == one_line(app.session_list.current.detail, 120)
+        assert not app.browser.timeline_pending
+        assert plain_title(app.browser.timeline) == one_line(app.browser.session_list.current.detail, 120)
         # Typing on and pressing Enter at once: no pause needed.
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
         await settle(pilot)
         await type_without_pause(pilot, "nginx")
         await pilot.press("enter")
-        assert not app.timeline_pending
+        assert not app.browser.timeline_pending
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.displayed_session_id == result and app.focused is app.timeline
+        assert app.browser.displayed_session_id == result and app.focused is app.browser.timeline
 
 
 async def test_a_query_longer_than_the_box_scrolls_to_the_cursor(demo_db, make_app):
@@ -176,7 +176,7 @@ async def test_a_query_longer_than_the_box_scrolls_to_the_cursor(demo_db, make_a
         text = "abcdefghij" * 8 + "XYZ"
         await type_without_pause(pilot, text)
         await settle(pilot)
-        box = app.search_bar.input
+        box = app.browser.search_bar.input
         shown = "".join(segment.text for segment in box.render_line(0)).rstrip()
         assert len(text) > box.size.width and shown.endswith("XYZ"), shown
         await pilot.press("home")

@@ -21,7 +21,7 @@ def first_session_with(app, predicate) -> int:
     from dasshh_history.domain.parse import build_timeline
     from dasshh_history.widgets.blocks import build_blocks
 
-    for index, summary in enumerate(app.session_list.summaries):
+    for index, summary in enumerate(app.browser.session_list.summaries):
         blocks = build_blocks(build_timeline(app.service.get_events(session_id=summary.id)), app.tz)
         if any(predicate(block) for block in blocks):
             return index
@@ -31,7 +31,7 @@ def first_session_with(app, predicate) -> int:
 async def open_session(pilot, predicate) -> None:
     await settle(pilot)
     app = pilot.app
-    app.session_list.highlighted = first_session_with(app, predicate)
+    app.browser.session_list.highlighted = first_session_with(app, predicate)
     await settle(pilot)
 
 
@@ -79,7 +79,7 @@ def test_every_event_kind(snap_compare, tmp_path: Path, make_app):
 
     async def run_before(pilot):
         await settle(pilot)
-        pilot.app.timeline.focus()
+        pilot.app.browser.timeline.focus()
         await settle(pilot)
 
     app = make_app(every_kind_db(tmp_path / "kinds.db"))
@@ -89,7 +89,7 @@ def test_every_event_kind(snap_compare, tmp_path: Path, make_app):
 def test_invalid_tool_arguments_are_marked(snap_compare, demo_db, make_app):
     async def run_before(pilot):
         await open_session(pilot, lambda block: block.kind == "tool_call" and not block.entry.arguments_valid)
-        timeline = pilot.app.timeline
+        timeline = pilot.app.browser.timeline
         timeline.focus()
         target = next(i for i, b in enumerate(timeline.blocks) if b.kind == "tool_call" and not b.entry.arguments_valid)
         timeline.cursor = target
@@ -105,7 +105,7 @@ def _expandable(block) -> bool:
 def test_tool_result_collapsed(snap_compare, demo_db, make_app):
     async def run_before(pilot):
         await open_session(pilot, _expandable)
-        timeline = pilot.app.timeline
+        timeline = pilot.app.browser.timeline
         timeline.focus()
         timeline.cursor = next(i for i, b in enumerate(timeline.blocks) if _expandable(b))
         await settle(pilot)
@@ -116,7 +116,7 @@ def test_tool_result_collapsed(snap_compare, demo_db, make_app):
 def test_tool_result_expanded(snap_compare, demo_db, make_app):
     async def run_before(pilot):
         await open_session(pilot, _expandable)
-        timeline = pilot.app.timeline
+        timeline = pilot.app.browser.timeline
         timeline.focus()
         timeline.cursor = next(i for i, b in enumerate(timeline.blocks) if _expandable(b))
         await pilot.press("enter")

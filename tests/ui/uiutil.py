@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 #: The terminal size of every snapshot unless a test says otherwise.
 SIZE = (120, 36)
 
@@ -9,9 +11,10 @@ SIZE = (120, 36)
 async def settle(pilot) -> None:
     """Wait until the app's workers are done and the screen has caught up."""
     for _ in range(3):
-        while getattr(pilot.app, "timeline_pending", False):  # the timeline follows once typing pauses
+        while getattr(pilot.app.screen_stack[0], "timeline_pending", False):  # the timeline follows once typing pauses
             await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
+        # Failed workers count as complete: what they raised is the app's to report, not the wait's.
+        await asyncio.gather(*(worker.wait() for worker in pilot.app.workers), return_exceptions=True)
         await pilot.pause()
 
 

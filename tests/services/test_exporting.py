@@ -11,7 +11,7 @@ import pytest
 from exportutil import SESSION, expected_events, varied_history, without_errors
 
 from dasshh_history.data.client import DBClient
-from dasshh_history.exporting import export_session, export_to_directory, iter_export, write_new_file
+from dasshh_history.services.exporting import export_session, export_to_directory, iter_export, write_new_file
 
 
 @pytest.fixture

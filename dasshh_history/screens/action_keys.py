@@ -1,0 +1,70 @@
+"""The browser's keys that change or hand out a session: rename, delete, undo, export, copy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from dasshh_history.domain.text import one_line
+from dasshh_history.domain.values import SessionSummary
+from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
+from dasshh_history.screens.rename import RenameScreen
+from dasshh_history.services.actions import Outcome
+
+
+class ActionKeys:
+    """Part of :class:`~dasshh_history.screens.browser.BrowserScreen`: each action runs in a worker, its outcome is shown."""
+
+    def _current_or_warn(self, what: str) -> SessionSummary | None:
+        """The highlighted session, or None after saying there is none to ``what``."""
+        summary = self.session_list.current
+        if summary is None:
+            self.say(f"No session to {what}.", severity="warning")
+        return summary
+
+    def action_rename(self) -> None:
+        summary = self._current_or_warn("rename")
+        if summary is not None:
+            self.app.push_screen(
+                RenameScreen(one_line(summary.detail) if summary.detail else ""),
+                lambda title: title is not None and self._act("Rename failed", self.actions.rename, summary, title),
+            )
+
+    def action_delete(self) -> None:
+        summary = self._current_or_warn("delete")
+        if summary is not None:
+            index = self.session_list.highlighted or 0
+            self.app.push_screen(
+                ConfirmDeleteScreen(one_line(summary.detail, 300), summary.event_count),
+                lambda yes: bool(yes) and self._act("Delete failed", self.actions.delete, summary, index),
+            )
+
+    def action_undo(self) -> None:
+        if not self.actions.can_undo:
+            self.say("Nothing to undo: no session was deleted in this run.", severity="warning")
+        else:
+            self._act("Undo failed", self.actions.undo)
+
+    def action_export(self) -> None:
+        summary = self._current_or_warn("export")
+        if summary is not None:
+            self._act("Export failed", self.actions.export, summary, Path.cwd())
+
+    def action_copy(self) -> None:
+        summary = self._current_or_warn("copy")
+        if summary is not None:
+            self._act("Copy failed", self.actions.copy, summary)
+
+    def _act(self, failed: str, action: Callable[..., Outcome], *args: object) -> bool:
+        """Run an action in a worker (writes one at a time); its outcome comes to :meth:`_act_done`."""
+        self.run_worker(lambda: action(*args), name="act", group="write", description=failed, thread=True,
+                        exit_on_error=False)
+        return True
+
+    def _act_done(self, outcome: Outcome) -> None:
+        if outcome.clipboard is not None:
+            self.app.copy_to_clipboard(outcome.clipboard)
+        self.say(outcome.message, severity=outcome.severity)
+        if outcome.reload:
+            keep = (self.session_list.highlighted or 0) if outcome.keep_index is None else outcome.keep_index
+            self.load_sessions(highlight_id=outcome.highlight_id, keep_index=keep, keep_scroll=outcome.keep_scroll)

@@ -1,0 +1,105 @@
+"""What the keys that change or hand out a session do: rename, delete, undo, export, copy -- each an outcome to show.
+
+No Textual here: the browser screen runs these in its workers and shows the
+:class:`Outcome`.  The database's errors (and a restore that cannot be done, a
+file that cannot be written) are raised; the screen reports them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+
+from dasshh_history.data import trash
+from dasshh_history.data.client import DBClient
+from dasshh_history.data.rename import rename_session
+from dasshh_history.data.session import SessionNotFoundError
+from dasshh_history.data.trash import DeletedSession
+from dasshh_history.domain.text import one_line
+from dasshh_history.domain.values import SessionSummary
+from dasshh_history.services import exporting
+
+GONE = "That session no longer exists."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did: a message, and what the list should do now."""
+
+    message: str
+    severity: str = "information"
+    #: Read the list again, highlighting ``highlight_id`` if listed, else staying at ``keep_index``
+    #: (None: where the highlight is); with ``keep_scroll`` the highlighted row stays where it is on screen.
+    reload: bool = False
+    highlight_id: str | None = None
+    keep_index: int | None = None
+    keep_scroll: bool = False
+    #: Text to put on the clipboard.
+    clipboard: str | None = None
+
+
+def _messages(count: int) -> str:
+    return f"{count:,} message{'' if count == 1 else 's'}"
+
+
+class Actions:
+    """Rename, delete, undo, export and copy; remembers this run's deletes for undo (from any thread)."""
+
+    def __init__(self, client: DBClient, *, tz: tzinfo | None = None) -> None:
+        self.client = client
+        self.tz = tz
+        self._deleted: list[DeletedSession] = []  # the last one last: u undoes it
+        self._lock = threading.Lock()
+
+    def rename(self, summary: SessionSummary, title: str) -> Outcome:
+        """The title only: the session keeps its place in the list (and dasshh's choice of session stays)."""
+        try:
+            rename_session(self.client, session_id=summary.id, detail=title)
+        except SessionNotFoundError:
+            return Outcome(GONE, "warning", reload=True, highlight_id=summary.id, keep_scroll=True)
+        return Outcome(f"Renamed to “{one_line(title, 60)}”", reload=True, highlight_id=summary.id, keep_scroll=True)
+
+    def delete(self, summary: SessionSummary, index: int) -> Outcome:
+        """Delete a session, keeping what it held for undo; the highlight stays at ``index``."""
+        deleted = trash.delete_session(self.client, session_id=summary.id)
+        if deleted is None:
+            return Outcome(GONE, "warning", reload=True, keep_index=index)
+        with self._lock:
+            self._deleted.append(deleted)
+        return Outcome(f"Deleted “{one_line(summary.detail, 60)}” · press u to undo", reload=True, keep_index=index)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._deleted)
+
+    def undo(self) -> Outcome:
+        """Write the last deleted session back, exactly as it was stored, and highlight it."""
+        with self._lock:
+            if not self._deleted:
+                return Outcome("Nothing to undo: no session was deleted in this run.", "warning")
+            deleted = self._deleted[-1]
+        trash.restore(self.client, deleted)
+        with self._lock:
+            if self._deleted and self._deleted[-1] is deleted:
+                self._deleted.pop()
+        return Outcome(
+            f"Restored “{one_line(deleted.title, 60)}” with {_messages(deleted.event_count)}",
+            reload=True,
+            highlight_id=deleted.session_id,
+            keep_index=0,
+        )
+
+    def export(self, summary: SessionSummary, directory: Path) -> Outcome:
+        """Write the session as Markdown to a new file in ``directory``."""
+        path = exporting.export_to_directory(self.client, summary.id, directory, tz=self.tz)
+        return Outcome(GONE, "warning") if path is None else Outcome(f"Exported to {path}")
+
+    def copy(self, summary: SessionSummary) -> Outcome:
+        """The session as Markdown, for the clipboard."""
+        text = exporting.export_session(self.client, summary.id, "md", tz=self.tz)
+        if text is None:
+            return Outcome(GONE, "warning")
+        lines = text.count("\n") + 1
+        return Outcome(f"Copied “{one_line(summary.detail, 60)}” as Markdown ({lines:,} lines)", clipboard=text)

@@ -1,0 +1,130 @@
+"""The services without a UI: the list's reads, the actions' outcomes, the index keeper's error said once."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dasshh_history.data.browse import HistoryReader
+from dasshh_history.data.client import DBClient
+from dasshh_history.data.session import SessionService
+from dasshh_history.demo import DEMO_NOW, write_demo
+from dasshh_history.domain.query import SearchQuery
+from dasshh_history.services.actions import GONE, Actions
+from dasshh_history.services.index_keeper import IndexKeeper
+from dasshh_history.services.listing import PAGE_SIZE, Listing
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[DBClient, Path]]:
+    path = write_demo(tmp_path / "demo.db", now=DEMO_NOW)
+    client = DBClient(db_path=path)
+    yield client, path
+    client.dispose()
+
+
+def rows(path: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def listing_of(client: DBClient, tmp_path: Path) -> Listing:
+    return Listing(SessionService(client), HistoryReader(client), IndexKeeper(client, tmp_path / "search.db"))
+
+
+def test_the_list_starts_on_the_session_dasshh_opens(demo, tmp_path):
+    client, path = demo
+    read = listing_of(client, tmp_path).read(SearchQuery.parse(""), prefer_recent=True)
+    newest_first = [r[0] for r in rows(path, "SELECT id FROM sessions ORDER BY updated_at DESC, rowid ASC")]
+    assert read.result is None and read.total == len(newest_first) == 12
+    assert read.index == 0 and [s.id for s in read.pages[0]] == newest_first
+    counts = dict(rows(path, "SELECT session_id, count(*) FROM events GROUP BY session_id"))
+    assert {s.id: s.event_count for s in read.pages[0]} == {sid: counts.get(sid, 0) for sid in newest_first}
+    assert read.source(3, 2) == read.pages[0][3:5]
+
+
+def test_the_highlight_follows_its_session_or_stays_at_its_place(demo, tmp_path):
+    client, path = demo
+    listing = listing_of(client, tmp_path)
+    target = rows(path, "SELECT id FROM sessions ORDER BY updated_at DESC, rowid ASC")[7][0]
+    assert listing.read(SearchQuery.parse(""), highlight_id=target).index == 7
+    assert listing.read(SearchQuery.parse(""), highlight_id="gone", keep_index=5).index == 5
+    assert listing.read(SearchQuery.parse(""), keep_index=500).index == 11
+    assert PAGE_SIZE > 12
+
+
+def test_a_search_lists_the_matching_sessions_with_snippets(demo, tmp_path):
+    client, path = demo
+    listing = listing_of(client, tmp_path)
+    listing.index.sync()
+    read = listing.read(SearchQuery.parse("nginx"))
+    assert read.result is not None and read.total >= 1
+    assert all("nginx" in (s.snippet or "").lower() or "nginx" in (s.detail or "").lower() for s in read.pages[0])
+    assert listing.read(SearchQuery.parse("nginx"), cancelled=lambda: True) is None
+
+
+def test_rename_outcome_and_database(demo):
+    client, path = demo
+    actions = Actions(client)
+    summary = HistoryReader(client).list_summaries(limit=2)[1]
+    before = rows(path, "SELECT updated_at FROM sessions WHERE id = ?", summary.id)
+    outcome = actions.rename(summary, "New name")
+    assert (outcome.message, outcome.severity, outcome.reload, outcome.highlight_id, outcome.keep_scroll) == (
+        "Renamed to “New name”", "information", True, summary.id, True)
+    assert rows(path, "SELECT detail, updated_at FROM sessions WHERE id = ?", summary.id) == [("New name", before[0][0])]
+    gone = actions.rename(type(summary)("nope", None, None, None, 0), "x")
+    assert (gone.message, gone.severity) == (GONE, "warning")
+
+
+def test_delete_then_undo_puts_every_row_back(demo):
+    client, path = demo
+    actions = Actions(client)
+    before = rows(path, "SELECT rowid, * FROM events ORDER BY rowid") + rows(path, "SELECT rowid, * FROM sessions")
+    assert not actions.can_undo
+    assert actions.undo().severity == "warning"
+    summary = HistoryReader(client).list_summaries(limit=1)[0]
+    deleted = actions.delete(summary, 0)
+    assert deleted.reload and deleted.keep_index == 0 and "press u to undo" in deleted.message
+    assert rows(path, "SELECT count(*) FROM sessions WHERE id = ?", summary.id) == [(0,)]
+    assert actions.can_undo
+    restored = actions.undo()
+    assert restored.highlight_id == summary.id and restored.message.startswith("Restored")
+    assert rows(path, "SELECT rowid, * FROM events ORDER BY rowid") + rows(path, "SELECT rowid, * FROM sessions") == before
+    assert not actions.can_undo
+
+
+def test_export_and_copy_outcomes(demo, tmp_path):
+    client, _ = demo
+    actions = Actions(client)
+    summary = HistoryReader(client).list_summaries(limit=1)[0]
+    exported = actions.export(summary, tmp_path)
+    written = Path(exported.message.removeprefix("Exported to "))
+    assert written.parent == tmp_path and written.read_text(encoding="utf-8").startswith("# ")
+    copied = actions.copy(summary)
+    assert copied.clipboard == written.read_text(encoding="utf-8")
+    assert copied.message.endswith(f"({copied.clipboard.count(chr(10)) + 1:,} lines)")
+
+
+def test_the_index_keeper_says_a_failing_sync_once_and_remembers_it_is_behind(demo, tmp_path, monkeypatch):
+    client, _ = demo
+    keeper = IndexKeeper(client, tmp_path / "search.db")
+    assert keeper.available and not keeper.is_open
+    assert keeper.sync().changed and keeper.is_open
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(type(keeper.open()), "sync", locked)
+    first, second = keeper.sync(), keeper.sync()
+    assert first.failed and first.error == "Could not index for search: the database is locked by another program; try again"
+    assert second.failed and second.error is None  # said once
+    assert keeper.behind
+    monkeypatch.undo()
+    keeper.behind = False
+    assert not keeper.sync().failed
+    assert keeper.sync().error is None
+    keeper.close()
+    assert not IndexKeeper(DBClient(url="sqlite://")).available
