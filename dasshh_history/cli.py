@@ -111,8 +111,13 @@ def history_path(path: Path | None) -> Path:
 
 
 def has_terminal() -> bool:
-    """Whether the browser can run here: standard input and output are both a terminal."""
-    return sys.stdin is not None and sys.stdout is not None and sys.stdin.isatty() and sys.stdout.isatty()
+    """Whether the browser can run here: standard input, output and error are all a terminal.
+
+    Textual reads keys from standard input and draws on standard error; with
+    either redirected it would spin or draw into a file.
+    """
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    return all(stream is not None and stream.isatty() for stream in streams)
 
 
 def run_app(client: DBClient, search_path: Path | None = None, history: Path | None = None) -> None:
@@ -323,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.db is not None and args.demo:
         parser.error("argument --demo: not allowed with argument --db")
     if args.command is None and not has_terminal():
-        print(f"{PROG}: the browser needs a terminal (standard input and output are not one); "
+        print(f"{PROG}: the browser needs a terminal (its input or output is redirected); "
               f"for scripts use '{PROG} list' and '{PROG} export SESSION_ID'", file=sys.stderr)
         return 2
 

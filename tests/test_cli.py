@@ -319,7 +319,7 @@ def test_the_browser_without_a_terminal_exits_at_once_pointing_to_list_and_expor
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "dasshh-history: the browser needs a terminal (standard input and output are not one); "
+        "dasshh-history: the browser needs a terminal (its input or output is redirected); "
         "for scripts use 'dasshh-history list' and 'dasshh-history export SESSION_ID'\n"
     )
     assert digest(history) == before
@@ -413,3 +413,18 @@ def test_command_help():
         assert result.returncode == 0
         for option in options:
             assert option in result.stdout, (command, option)
+
+
+def test_the_browser_with_only_standard_error_redirected_exits_too(history: Path, tmp_path: Path):
+    """Textual draws on standard error: redirected to a file, the app would draw into it."""
+    master, slave = pty.openpty()
+    log = tmp_path / "log"
+    try:
+        with log.open("w") as stderr:
+            result = subprocess.run([sys.executable, "-m", "dasshh_history", "--db", str(history)], stdin=slave,
+                                    stdout=slave, stderr=stderr, timeout=30)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert result.returncode == 2
+    assert "needs a terminal" in log.read_text()
