@@ -63,8 +63,10 @@ class BrowserScreen(SearchKeys, ActionKeys, Screen[None]):
         clock: Callable[[], datetime],
         tz: tzinfo | None,
         history_path: Path | None = None,
+        loaded: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__()
+        self._loaded = loaded  # called once the first page and its layout inputs are read
         self.reader = reader
         self.listing = listing
         self.index = index
@@ -113,6 +115,7 @@ class BrowserScreen(SearchKeys, ActionKeys, Screen[None]):
         self.timeline.border_title = "Timeline"
         self.session_list.focus()
         self._first_load()
+        self._loaded()
         self.set_interval(REFRESH_INTERVAL, self.check_for_changes)
 
     def on_unmount(self) -> None:

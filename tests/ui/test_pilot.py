@@ -518,3 +518,20 @@ async def test_the_timeline_is_in_insertion_order_when_created_at_goes_backwards
         await settle(pilot)
         shown = [b.entry.event_id for b in app.browser.timeline.blocks if b.kind != "header"]
         assert shown == ["e1", "e2", "e3", "e4", "e5"]
+
+
+async def test_browsing_and_searching_write_nothing_to_the_history(demo_db, make_app):
+    """Only what the user asks is written: moving, opening, searching and copying leave every byte as it was."""
+    from exportutil import digest
+
+    DBClient(db_path=demo_db).dispose()  # the first open adds the browser's indexes
+    before = digest(demo_db)
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "enter", "G", "escape", "slash", "n", "g", "i", "n", "x")
+        await settle(pilot)
+        assert app.browser.session_list.total >= 1
+        await pilot.press("enter", "n", "escape", "escape", "c", "question_mark", "escape")
+        await settle(pilot)
+    assert digest(demo_db) == before
