@@ -23,7 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dasshh_history import __version__
 from dasshh_history.data import client as client_module
-from dasshh_history.data.client import DEFAULT_DB_PATH, DatabaseOpenError, DatabaseUnavailableError, DBClient
+from dasshh_history.data.client import (
+    DEFAULT_DB_PATH,
+    DatabaseOpenError,
+    DatabaseUnavailableError,
+    DBClient,
+    check_file_is_usable,
+)
 
 if TYPE_CHECKING:
     from dasshh_history.domain.values import SessionSummary
@@ -327,10 +333,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.db is not None and args.demo:
         parser.error("argument --demo: not allowed with argument --db")
-    if args.command is None and not has_terminal():
-        print(f"{PROG}: the browser needs a terminal (its input or output is redirected); "
-              f"for scripts use '{PROG} list' and '{PROG} export SESSION_ID'", file=sys.stderr)
-        return 2
+    if args.command is None:
+        if not args.demo:  # an unusable file is said first (exit 1), without a terminal too
+            try:
+                check_file_is_usable(history_path(args.db))
+            except DatabaseOpenError as exc:
+                return _fail(str(exc))
+        if not has_terminal():
+            print(f"{PROG}: the browser needs a terminal (its input or output is redirected); "
+                  f"for scripts use '{PROG} list' and '{PROG} export SESSION_ID'", file=sys.stderr)
+            return 2
 
     if args.demo:
         from dasshh_history.demo import write_demo

@@ -99,8 +99,11 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return (info.st_dev, info.st_ino)
 
 
-def _check_existing_file(path: Path) -> None:
-    """Refuse a file that is not a dasshh-compatible SQLite database, without writing to it."""
+def check_file_is_usable(path: Path) -> None:
+    """Raise :class:`DatabaseOpenError` for a file that is not a dasshh-compatible SQLite database.
+
+    Only reads (the file is opened read-only); a missing file passes.
+    """
     if path.is_dir():
         raise DatabaseOpenError(path, "it is a directory, not a database file")
     if not path.exists():
@@ -162,7 +165,7 @@ class DBClient:
         if url is not None:
             self.db_path = _path_from_url(url)
             if self.db_path is not None:
-                _check_existing_file(self.db_path)
+                check_file_is_usable(self.db_path)
             elif make_url(url).database in (None, "", ":memory:"):
                 engine_options["poolclass"] = StaticPool  # one database for every thread, not one each
         else:
@@ -170,7 +173,7 @@ class DBClient:
             url = f"sqlite:///{self.db_path}"
             if read_only and not self.db_path.exists():
                 raise DatabaseOpenError(self.db_path, "no such file")
-            _check_existing_file(self.db_path)
+            check_file_is_usable(self.db_path)
             if read_only:
                 uri = f"{self.db_path.resolve().as_uri()}?mode=ro"  # percent-encoded: any file name works
                 engine_options["creator"] = lambda: sqlite3.connect(
