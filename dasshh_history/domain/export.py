@@ -225,7 +225,7 @@ def iter_session_json(fields: SessionFields, rows: Iterable[EventLike]) -> Itera
     """The JSON document of a session, in pieces; joined, it equals :func:`session_json`.
 
     ``{"id", "detail", "created_at", "updated_at", "events": [...]}``, the
-    events in the order given (the stored order: created_at, then rowid),
+    events in the order given (the stored order: insertion, by rowid),
     each ``{"id", "invocation_id", "session_id", "created_at", "content"}``.
     Times are ISO 8601 in UTC (``+00:00``), null when missing or unparseable.
     """
