@@ -334,16 +334,22 @@ def _run_without_terminal(args: list[str], stdin: str) -> subprocess.CompletedPr
     )
 
 
-def test_the_browser_with_only_output_redirected_exits_too(history: Path):
+@pytest.mark.parametrize("redirected", ["output", "error"])
+def test_the_browser_with_only_one_stream_redirected_exits_too(history: Path, tmp_path: Path, redirected: str):
+    """Input on a terminal is not enough: Textual reads keys there but draws on standard error."""
     master, slave = pty.openpty()
+    log = tmp_path / "log"
     try:
-        result = subprocess.run([sys.executable, "-m", "dasshh_history", "--db", str(history)], stdin=slave,
-                                capture_output=True, text=True, timeout=30)
+        with log.open("w") as captured:
+            result = subprocess.run(
+                [sys.executable, "-m", "dasshh_history", "--db", str(history)], stdin=slave,
+                stdout=captured if redirected == "output" else slave, stderr=captured, timeout=30,
+            )
     finally:
         os.close(slave)
         os.close(master)
     assert result.returncode == 2
-    assert "needs a terminal" in result.stderr
+    assert "needs a terminal" in log.read_text()
 
 
 @pytest.mark.parametrize("command", ["list", "export"])
@@ -413,18 +419,3 @@ def test_command_help():
         assert result.returncode == 0
         for option in options:
             assert option in result.stdout, (command, option)
-
-
-def test_the_browser_with_only_standard_error_redirected_exits_too(history: Path, tmp_path: Path):
-    """Textual draws on standard error: redirected to a file, the app would draw into it."""
-    master, slave = pty.openpty()
-    log = tmp_path / "log"
-    try:
-        with log.open("w") as stderr:
-            result = subprocess.run([sys.executable, "-m", "dasshh_history", "--db", str(history)], stdin=slave,
-                                    stdout=slave, stderr=stderr, timeout=30)
-    finally:
-        os.close(slave)
-        os.close(master)
-    assert result.returncode == 2
-    assert "needs a terminal" in log.read_text()
