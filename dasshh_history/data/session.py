@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, literal_column, select, update
+from sqlalchemy import delete, literal_column, select, text, update
 from sqlalchemy.orm import raiseload, selectinload
 
-from dasshh_history.data.client import RECENT_KEY_SQL, DBClient
+from dasshh_history.data.client import LIST_ORDER_SQL, DBClient
 from dasshh_history.data.models import StorageEvent, StorageSession, new_id, utcnow
 
 #: Insertion order, the only order dasshh's rows have: ``created_at`` is one value per dasshh
@@ -16,7 +16,8 @@ EVENT_ORDER = (literal_column("events.rowid"),)
 #: inserted first -- the session dasshh opens at its start (``ORDER BY updated_at DESC LIMIT 1``,
 #: no tie-break) is the first listed.  It sorts on the expression of the browser's own index
 #: (see :data:`~dasshh_history.data.client.RECENT_KEY_SQL`), which dasshh's queries cannot use.
-SESSION_RECENT_FIRST = (literal_column(RECENT_KEY_SQL).desc(), literal_column("sessions.rowid").asc())
+#: One definition for every reader of that order: :data:`~dasshh_history.data.client.LIST_ORDER_SQL`.
+SESSION_RECENT_FIRST = (text(LIST_ORDER_SQL),)
 
 
 class SessionNotFoundError(LookupError):
