@@ -135,18 +135,18 @@ class BrowserScreen(SearchKeys, ActionKeys, Screen[None]):
             if done is not None and self.is_mounted:
                 done(worker.result)
         elif event.state == WorkerState.ERROR:
-            error = worker.error
-            if not isinstance(error, REPORTED_ERRORS):
-                raise error  # type: ignore[misc]  # a bug: let it surface
             failed = getattr(self, f"_{worker.name}_failed", None)
-            if failed is None or not failed(error):
-                self.say(f"{worker.description}: {describe_error(error)}", severity="error")
+            if failed is None or not failed(worker.error):
+                self._report(worker.description, worker.error)
 
     def on_session_list_read_failed(self, message: SessionList.ReadFailed) -> None:
-        if not isinstance(message.error, REPORTED_ERRORS):
-            raise message.error
-        action = "Could not search" if self.listed_query else "Could not read sessions"
-        self.say(f"{action}: {describe_error(message.error)}", severity="error")
+        self._report("Could not search" if self.listed_query else "Could not read sessions", message.error)
+
+    def _report(self, what: str, error: BaseException | None) -> None:
+        """The one place an error raised in a worker is told: ``what`` failed and why; a bug is raised."""
+        if not isinstance(error, REPORTED_ERRORS):
+            raise error  # type: ignore[misc]  # a bug: let it surface
+        self.say(f"{what}: {describe_error(error)}", severity="error")
 
     def _ui(self, callback: Callable[..., object], *args: object) -> None:
         """Run ``callback`` on the UI thread and wait for it (the timeline loader's hand-off); dropped at shutdown."""
@@ -244,10 +244,11 @@ class BrowserScreen(SearchKeys, ActionKeys, Screen[None]):
         return True, shown, self.reader.session_signature(session_id=shown) if shown else None
 
     def _check_for_changes_failed(self, error: BaseException) -> bool:
+        """Whether the failure is dealt with here: a passing database error is, as the next check tries again."""
         if isinstance(error, DatabaseUnavailableError):
             self.watcher.close()
             return False  # said, once: the watcher is closed
-        return True  # a passing failure: the next check tries again
+        return isinstance(error, DB_ERRORS)  # anything else is said, or raised if a bug
 
     def _check_for_changes_done(self, checked: tuple[bool, str | None, tuple[int, int | None] | None]) -> None:
         changed, shown, signature = checked
