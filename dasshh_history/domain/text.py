@@ -89,3 +89,8 @@ def format_timestamp(dt: datetime | None, tz: tzinfo | None) -> str:
     if dt is None:
         return "unknown time"
     return to_local(dt, tz).strftime("%Y-%m-%d %H:%M")
+
+
+def count_messages(count: int) -> str:
+    """``1 message``, ``1,234 messages``."""
+    return f"{count:,} message{'' if count == 1 else 's'}"

@@ -28,14 +28,14 @@ from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DatabaseUnavailableError
 from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.domain.query import SearchQuery
-from dasshh_history.domain.text import format_timestamp, one_line
+from dasshh_history.domain.text import count_messages, format_timestamp, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.errors import DB_ERRORS, REPORTED_ERRORS, describe_error
 from dasshh_history.screens.action_keys import ActionKeys
 from dasshh_history.screens.search_keys import SearchKeys
 from dasshh_history.services.actions import Actions
 from dasshh_history.services.index_keeper import IndexKeeper
-from dasshh_history.services.listing import ListRead, Listing
+from dasshh_history.services.listing import Listing, ListRead
 from dasshh_history.widgets.blocks import Block
 from dasshh_history.widgets.placeholders import empty_state, no_events, no_match
 from dasshh_history.widgets.search_bar import SearchBar
@@ -317,9 +317,8 @@ class BrowserScreen(SearchKeys, ActionKeys, Screen[None]):
             )
             return
         self.timeline.border_title = Content(one_line(summary.detail, 120))  # literal, never markup
-        count = summary.event_count
         self.timeline.border_subtitle = (
-            f"{count:,} message{'' if count == 1 else 's'} · started {format_timestamp(summary.created_at, self.tz)}"
+            f"{count_messages(summary.event_count)} · started {format_timestamp(summary.created_at, self.tz)}"
         )
         if summary.id != self._shown_id:
             self._shown_id = summary.id

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from dasshh_history.domain.text import count_messages
+
 
 class ConfirmDeleteScreen(ModalScreen[bool]):
     """Names the session and what goes with it; dismisses with ``True`` to delete."""
@@ -27,8 +29,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         with Vertical(id="dialog", classes="dialog danger"):
             yield Label("Delete session?", classes="dialog-title")
             yield Static(Text(self._title), id="delete-title", classes="dialog-session")
-            noun = "message" if self._count == 1 else "messages"
-            yield Label(f"This deletes the session and its {self._count:,} {noun}.", id="delete-count")
+            yield Label(f"This deletes the session and its {count_messages(self._count)}.", id="delete-count")
             yield Label("Until you quit, u brings it back.", id="delete-undo")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete", variant="error", id="delete")

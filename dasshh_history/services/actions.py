@@ -17,7 +17,7 @@ from dasshh_history.data.client import DBClient
 from dasshh_history.data.rename import rename_session
 from dasshh_history.data.session import SessionNotFoundError
 from dasshh_history.data.trash import DeletedSession
-from dasshh_history.domain.text import one_line
+from dasshh_history.domain.text import count_messages, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.services import exporting
 
@@ -38,10 +38,6 @@ class Outcome:
     keep_scroll: bool = False
     #: Text to put on the clipboard.
     clipboard: str | None = None
-
-
-def _messages(count: int) -> str:
-    return f"{count:,} message{'' if count == 1 else 's'}"
 
 
 class Actions:
@@ -85,7 +81,7 @@ class Actions:
             if self._deleted and self._deleted[-1] is deleted:
                 self._deleted.pop()
         return Outcome(
-            f"Restored “{one_line(deleted.title, 60)}” with {_messages(deleted.event_count)}",
+            f"Restored “{one_line(deleted.title, 60)}” with {count_messages(deleted.event_count)}",
             reload=True,
             highlight_id=deleted.session_id,
             keep_index=0,

@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from dasshh_history.domain.text import format_when, one_line
+from dasshh_history.domain.text import count_messages, format_when, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.services.listing import PAGE_SIZE, Source
 
@@ -38,8 +38,7 @@ MAX_PAGES = 100
 
 
 def session_meta(summary: SessionSummary, *, now: datetime, tz: tzinfo | None) -> str:
-    count = summary.event_count
-    return f"{format_when(summary.updated_at, now=now, tz=tz)} · {count:,} message{'' if count == 1 else 's'}"
+    return f"{format_when(summary.updated_at, now=now, tz=tz)} · {count_messages(summary.event_count)}"
 
 
 class SessionList(ScrollView, can_focus=True):
