@@ -22,10 +22,12 @@ from dasshh_history.services import exporting
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DBClient
 from dasshh_history.domain.parse import TimelineBuilder
-from dasshh_history.widgets.blocks import BlockBuilder, BlockTheme
+from dasshh_history.widgets.blocks import BlockBuilder, BlockTheme, Look
 
 THEME = BlockTheme(user="blue", assistant="green", tool="yellow", result="cyan", raw="red", error="red",
                    accent="magenta", muted="grey50", dark=True)
+#: Every way a block can be drawn: folded, unfolded, selected, stored form, conversation view.
+LOOKS = [Look(60), Look(60, expanded=True), Look(60, selected=True), Look(60, raw=True), Look(60, compact=True)]
 # Terminal controls, bidi overrides and zero-width characters: never in what is drawn.
 FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -93,9 +95,9 @@ def test_any_stored_content_renders_safely_and_exports_as_stored(contents: list[
             shown = [block.entry.event_id for block in blocks if hasattr(block, "entry")]
             assert list(dict.fromkeys(shown)) == [f"e{n}" for n in range(len(contents))]
             for block in blocks:
-                for expanded in (False, True):
-                    text = rendered(block.render(THEME, expanded=expanded, selected=False))
-                    assert not FORBIDDEN.search(text), (block, text)
+                for look in LOOKS:
+                    text = rendered(block.render(THEME, look))
+                    assert not FORBIDDEN.search(text), (block, look, text)
             exported = json.loads(exporting.export_session(client, "s", "json"))
         finally:
             client.dispose()
@@ -108,7 +110,7 @@ def test_any_stored_content_renders_safely_and_exports_as_stored(contents: list[
 
 
 def test_huge_texts_are_cut_where_drawn_with_a_note_and_exported_whole(tmp_path: Path):
-    from dasshh_history.widgets.blocks import EXPANDED_LINES, SHOWN_CHARS
+    from dasshh_history.widgets.readable_view import EXPANDED_LINES, SHOWN_CHARS
 
     big_line = "x" * 1_000_000
     many_lines = "\n".join(f"line {n}" for n in range(100_000))
@@ -121,11 +123,11 @@ def test_huge_texts_are_cut_where_drawn_with_a_note_and_exported_whole(tmp_path:
     client = DBClient(db_path=path)
     try:
         user, result, reply = [block for block in read_blocks(client) if hasattr(block, "entry")]
-        drawn = rendered(user.render(THEME, expanded=False, selected=False))
+        drawn = rendered(user.render(THEME, Look(60)))
         assert drawn.split("…")[0].count("x") == SHOWN_CHARS  # before the note
         assert "… 900,000 more characters not drawn here · e exports" in drawn
-        assert "900,000 more characters not drawn" in rendered(reply.render(THEME, expanded=False, selected=False))
-        drawn = rendered(result.render(THEME, expanded=True, selected=False))
+        assert "900,000 more characters not drawn" in rendered(reply.render(THEME, Look(60)))
+        drawn = rendered(result.render(THEME, Look(60, expanded=True)))
         assert f"line {EXPANDED_LINES - 1}" in drawn and f"line {EXPANDED_LINES}\n" not in drawn
         assert f"{100_000 - EXPANDED_LINES:,} more lines not drawn here" in drawn
         exported = json.loads(exporting.export_session(client, "s", "json"))

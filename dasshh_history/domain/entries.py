@@ -91,6 +91,25 @@ class ToolResult(_Base):
         return pretty_json(self.parsed) if self.is_json else self.content_raw
 
     @property
+    def value(self) -> tuple[object, bool]:
+        """What the result says, and whether it was decoded from JSON.
+
+        An object or array as decoded; a JSON string (dasshh stores a string
+        result as ``json.dumps(text)``), number, boolean or null decoded too;
+        any other text as it is.
+        """
+        if self.is_json:
+            return self.parsed, True
+        text = self.content_raw
+        head = text.lstrip()[:1]
+        if head and (head in '"-tfn' or head.isdigit()):
+            try:
+                return loads(text), True
+            except ValueError:
+                pass
+        return text, False
+
+    @property
     def line_count(self) -> int:
         return self.pretty.count("\n") + 1
 
@@ -102,6 +121,8 @@ class RawEntry(_Base):
     role: str | None
     reason: str
     raw: str
+    #: The message's text, for a system message.
+    text: str | None = None
 
 
 Entry = UserMessage | AssistantReply | ToolCall | ToolResult | RawEntry

@@ -124,8 +124,11 @@ def _entries(event: EventLike, common: dict) -> list[Entry]:
         return entries
     if role == "tool":
         return [_tool_result(content, common)]
+    if role == "system":
+        text = _as_text(content.get("content"))
+        return [RawEntry(**common, role="system", reason="system message", raw=pretty_json(content), text=text)]
     label = role if isinstance(role, str) else None
-    reason = "system message" if role == "system" else ("no role" if role is None else "unknown role")
+    reason = "no role" if role is None else "unknown role"
     return [RawEntry(**common, role=label, reason=reason, raw=pretty_json(content))]
 
 

@@ -16,14 +16,14 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.color import Color
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from dasshh_history.widgets.blocks import Block, BlockTheme
+from dasshh_history.widgets.block_theme import BlockTheme, block_theme
+from dasshh_history.widgets.blocks import Block, Look
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -37,6 +37,8 @@ class Timeline(ScrollView, can_focus=True):
         Binding("pagedown,space", "page_down", "Page down", show=False),
         Binding("pageup,b", "page_up", "Page up", show=False),
         Binding("enter,o", "toggle", "Expand/collapse", key_display="enter"),
+        Binding("t", "conversation", "Conversation view"),
+        Binding("J", "raw", "Stored form"),
         Binding("n", "next_match", "Next match", show=False),
         Binding("N", "previous_match", "Previous match", show=False),
         Binding("escape", "back", "Sessions", show=False),
@@ -58,7 +60,9 @@ class Timeline(ScrollView, can_focus=True):
         self._expanded: set[int] = set()
         self._heights: list[int] = []
         self._offsets: list[int] = [0]
-        self._cache: dict[int, list[Strip]] = {}
+        self._cache: dict[int, tuple[int, list[Strip]]] = {}  # block index: (its revision, its lines)
+        self._raw: set[int] = set()  # blocks shown in their stored form
+        self._compact = False  # the conversation view: tool calls and results on one line each
         self._render_width = 0
         self._placeholder: RenderableType | None = None
         self._reading = False  # more blocks of this session are on their way
@@ -95,14 +99,15 @@ class Timeline(ScrollView, can_focus=True):
         last block it moves to the new last one, so new messages come into view.
         """
         at_end = self.cursor >= 0 and self._next_selectable(self.cursor, 1) == self.cursor
-        cursor, expanded, scroll_y = self.cursor, self._expanded, self.scroll_y
+        cursor, expanded, raw, scroll_y = self.cursor, self._expanded, self._raw, self.scroll_y
         self._placeholder = None
         self._blocks = list(blocks)
-        self._expanded = set()
+        self._expanded, self._raw = set(), set()
         self._reading = not complete
         self._follow_end = False
         if keep_place and self._blocks:
             self._expanded = {index for index in expanded if index < len(self._blocks)}
+            self._raw = {index for index in raw if index < len(self._blocks)}
             self._reset_layout()
             if at_end:
                 self.action_last()
@@ -120,7 +125,8 @@ class Timeline(ScrollView, can_focus=True):
         """Add the next blocks of the session being shown."""
         start = len(self._blocks)
         self._blocks.extend(blocks)
-        self._heights.extend(block.estimate_height(self._render_width, False) for block in blocks)
+        look = self._look()
+        self._heights.extend(block.estimate_height(look) for block in blocks)
         self._reading = not complete
         self._update_offsets()
         if self.cursor < 0:
@@ -133,7 +139,7 @@ class Timeline(ScrollView, can_focus=True):
     def show_placeholder(self, renderable: RenderableType) -> None:
         """Show a message instead of blocks (empty states)."""
         self._blocks = []
-        self._expanded = set()
+        self._expanded, self._raw = set(), set()
         self._reading = self._follow_end = False
         self._placeholder = renderable
         self._reset_layout()
@@ -144,10 +150,11 @@ class Timeline(ScrollView, can_focus=True):
         width = self._content_width()
         self._render_width = width
         if self._placeholder is not None:
-            self._cache[0] = self._render(self._placeholder, width)
-            self._heights = [len(self._cache[0])]
+            self._cache[0] = (0, self._render(self._placeholder, width))
+            self._heights = [len(self._cache[0][1])]
         else:
-            self._heights = [block.estimate_height(width, False) for block in self._blocks]
+            look = self._look()
+            self._heights = [block.estimate_height(look) for block in self._blocks]
         self._update_offsets()
         self.refresh()
 
@@ -161,26 +168,18 @@ class Timeline(ScrollView, can_focus=True):
     # -- rendering ---------------------------------------------------------------
 
     def _theme(self) -> BlockTheme:
-        variables = self.app.theme_variables
-        background = self.background_colors[1]
+        return block_theme(self.app.theme_variables, dark=self.app.current_theme.dark, background=self.background_colors[1])
 
-        def colour(name: str, fallback: str) -> str:
-            try:
-                value = Color.parse(variables.get(name, fallback))
-            except Exception:
-                value = Color.parse(fallback)
-            return (background + value).hex if value.a < 1 else value.hex
-
-        return BlockTheme(
-            user=colour("primary", "blue"),
-            assistant=colour("success", "green"),
-            tool=colour("warning", "yellow"),
-            result=colour("secondary", "magenta"),
-            raw=colour("foreground-muted", "grey"),
-            error=colour("error", "red"),
-            accent=colour("accent", "cyan"),
-            muted=colour("foreground-muted", "grey"),
-            dark=self.app.current_theme.dark,
+    def _look(self, index: int | None = None) -> Look:
+        """How block ``index`` is drawn now (with no index: how every block is drawn before it is shown)."""
+        if index is None:
+            return Look(self._render_width, compact=self._compact)
+        return Look(
+            self._render_width,
+            expanded=index in self._expanded,
+            selected=index == self.cursor and self.has_focus,
+            raw=index in self._raw,
+            compact=self._compact,
         )
 
     def _render(self, renderable: RenderableType, width: int) -> list[Strip]:
@@ -190,24 +189,22 @@ class Timeline(ScrollView, can_focus=True):
         return [Strip(line, width) for line in lines]
 
     def _strips(self, index: int) -> list[Strip]:
-        strips = self._cache.get(index)
-        if strips is None:
-            block = self._blocks[index]
-            renderable = block.render(
-                self._theme(), expanded=index in self._expanded, selected=index == self.cursor and self.has_focus
-            )
-            strips = self._render(renderable, self._render_width)
-            self._cache[index] = strips
-            if len(strips) != self._heights[index]:
-                self._heights[index] = len(strips)
-                self._update_offsets()
-                self.refresh()
+        block = self._blocks[index]
+        cached = self._cache.get(index)
+        if cached is not None and cached[0] == block.revision:
+            return cached[1]
+        strips = self._render(block.render(self._theme(), self._look(index)), self._render_width)
+        self._cache[index] = (block.revision, strips)
+        if len(strips) != self._heights[index]:
+            self._heights[index] = len(strips)
+            self._update_offsets()
+            self.refresh()
         return strips
 
     def _line_strips(self, line_no: int) -> tuple[list[Strip], int] | None:
         """The strips of the block under a virtual line, and the row within it."""
         if self._placeholder is not None:
-            strips = self._cache[0]
+            strips = self._cache[0][1]
             return (strips, line_no) if line_no < len(strips) else None
         for _attempt in range(4):  # rendering a block may correct its estimated height
             index = bisect_right(self._offsets, line_no) - 1
@@ -270,7 +267,7 @@ class Timeline(ScrollView, can_focus=True):
     def _go_to_match(self, index: int) -> None:
         self._follow_end = False
         block = self._blocks[index]
-        if block.expandable and index not in self._expanded:
+        if block.expandable(self._look(index)) and index not in self._expanded:
             self._expanded.add(index)  # the match may be in the hidden part
             self._invalidate(index)
         self.cursor = index
@@ -325,6 +322,7 @@ class Timeline(ScrollView, can_focus=True):
         if new >= 0:
             self.scroll_to_block(new)
         self.refresh()
+        self.refresh_bindings()
 
     def block_region(self, index: int) -> tuple[int, int]:
         """Top line and height of a block, rendering it to know its exact height."""
@@ -372,17 +370,57 @@ class Timeline(ScrollView, can_focus=True):
     def action_toggle(self) -> None:
         self.toggle(self.cursor)
 
+    @property
+    def conversation_view(self) -> bool:
+        """True while tool calls and results are drawn on one line each."""
+        return self._compact
+
+    def action_conversation(self) -> None:
+        """Toggle the conversation view, keeping the selected block in view."""
+        self._compact = not self._compact
+        self._reset_layout()
+        if self.cursor >= 0:
+            self.scroll_to_block(self.cursor, top=True)
+        self.refresh_bindings()
+
+    def action_raw(self) -> None:
+        """Show the selected block as stored (its JSON, its Markdown source), or readable again."""
+        index = self.cursor
+        if 0 <= index < len(self._blocks) and (self._blocks[index].has_raw or index in self._raw):
+            self._raw.symmetric_difference_update({index})
+            self._invalidate(index)
+            self.scroll_to_block(index)
+            self.refresh()
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Expand and the stored form are offered only on blocks that have them."""
+        if action in ("toggle", "raw"):
+            index = self.cursor
+            if not 0 <= index < len(self._blocks):
+                return False
+            block = self._blocks[index]
+            if action == "toggle":
+                return block.expandable(self._look(index)) or index in self._expanded
+            return block.has_raw or index in self._raw
+        return True
+
     def action_back(self) -> None:
         self.post_message(self.BackRequested())
 
+    def can_expand(self, index: int) -> bool:
+        """Whether block ``index`` folds away rows at the current width (and so can expand)."""
+        return 0 <= index < len(self._blocks) and self._blocks[index].expandable(self._look(index))
+
     def toggle(self, index: int) -> None:
         """Expand or collapse an expandable block."""
-        if not (0 <= index < len(self._blocks)) or not self._blocks[index].expandable:
+        if not (0 <= index < len(self._blocks)) or not self._blocks[index].expandable(self._look(index)):
             return
         self._expanded.symmetric_difference_update({index})
         self._invalidate(index)
         self.scroll_to_block(index)
         self.refresh()
+        self.refresh_bindings()
 
     def on_click(self, event: events.Click) -> None:
         line_no = self.scroll_y + event.y

@@ -193,7 +193,7 @@ async def test_long_tool_result_expands_and_collapses(demo_db, make_app):
         for index in range(len(summaries)):
             app.browser.session_list.highlighted = index
             await settle(pilot)
-            expandable = [i for i, b in enumerate(app.browser.timeline.blocks) if isinstance(b, ToolResultBlock) and b.expandable]
+            expandable = [i for i, b in enumerate(app.browser.timeline.blocks) if isinstance(b, ToolResultBlock) and app.browser.timeline.can_expand(i)]
             if expandable:
                 break
         else:

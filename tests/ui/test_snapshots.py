@@ -13,7 +13,7 @@ from uiutil import SIZE, settle
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.session import SessionService
-from dasshh_history.widgets.blocks import ToolResultBlock
+from dasshh_history.widgets.blocks import Look, ToolResultBlock
 
 
 def first_session_with(app, predicate) -> int:
@@ -99,7 +99,7 @@ def test_invalid_tool_arguments_are_marked(snap_compare, demo_db, make_app):
 
 
 def _expandable(block) -> bool:
-    return isinstance(block, ToolResultBlock) and block.expandable
+    return isinstance(block, ToolResultBlock) and block.expandable(Look(80))
 
 
 def test_tool_result_collapsed(snap_compare, demo_db, make_app):
@@ -107,7 +107,7 @@ def test_tool_result_collapsed(snap_compare, demo_db, make_app):
         await open_session(pilot, _expandable)
         timeline = pilot.app.browser.timeline
         timeline.focus()
-        timeline.cursor = next(i for i, b in enumerate(timeline.blocks) if _expandable(b))
+        timeline.cursor = next(i for i, b in enumerate(timeline.blocks) if isinstance(b, ToolResultBlock) and timeline.can_expand(i))
         await settle(pilot)
 
     assert snap_compare(make_app(demo_db), terminal_size=SIZE, run_before=run_before)
@@ -118,7 +118,7 @@ def test_tool_result_expanded(snap_compare, demo_db, make_app):
         await open_session(pilot, _expandable)
         timeline = pilot.app.browser.timeline
         timeline.focus()
-        timeline.cursor = next(i for i, b in enumerate(timeline.blocks) if _expandable(b))
+        timeline.cursor = next(i for i, b in enumerate(timeline.blocks) if isinstance(b, ToolResultBlock) and timeline.can_expand(i))
         await pilot.press("enter")
         await settle(pilot)
 
