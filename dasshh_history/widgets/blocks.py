@@ -14,7 +14,6 @@ from math import ceil
 
 from rich import box
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.rule import Rule
@@ -31,6 +30,7 @@ from dasshh_history.domain.entries import (
     UserMessage,
 )
 from dasshh_history.domain.text import format_timestamp, sanitize
+from dasshh_history.widgets.markdown_view import reply_markdown
 
 #: Lines of a tool result shown while it is collapsed.
 PREVIEW_LINES = 8
@@ -176,7 +176,7 @@ class ReplyBlock(EntryBlock):
         if len(text) > HIGHLIGHT_LIMIT:
             body = Text(text)
         else:
-            body = Markdown(text, code_theme=theme.code_theme, hyperlinks=False, inline_code_lexer="text")
+            body = reply_markdown(text, code_theme=theme.code_theme, heading=theme.accent)
         title = Text("✦ Assistant", style=f"bold {theme.assistant}")
         return _panel(_with_note(body, note, theme), title, theme.assistant, selected=selected)
 
