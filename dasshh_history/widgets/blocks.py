@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, tzinfo
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.rule import Rule
 from rich.text import Text
@@ -38,6 +37,7 @@ from dasshh_history.widgets.block_base import (
     with_note,
 )
 from dasshh_history.widgets.block_theme import BlockTheme
+from dasshh_history.widgets.markdown_view import reply_markdown
 from dasshh_history.widgets.tool_blocks import ToolCallBlock, ToolResultBlock, _Folding
 
 __all__ = ["Block", "BlockBuilder", "BlockTheme", "Look", "ToolCallBlock", "ToolResultBlock", "build_blocks"]
@@ -109,14 +109,14 @@ class ReplyBlock(EntryBlock):
         if look.raw or len(text) > HIGHLIGHT_LIMIT:
             body = Text(text)
         else:
-            body = Markdown(text, code_theme=theme.code_theme, hyperlinks=False, inline_code_lexer="text")
+            body = reply_markdown(text, code_theme=theme.code_theme, heading=theme.accent)
         title = title_text("✦", "Assistant", colour, look, *([(f" · {failure}", f"bold {theme.error}")] if failure else []),
                            *([(" · Markdown source", theme.muted)] if look.raw else []))
         return panel(with_note(body, note, theme), title, colour, theme, look)
 
     def estimate_height(self, look: Look) -> int:
         text, note = bounded(self.entry.text)
-        return estimate_lines(text, look.width) + 4 + bool(note)
+        return estimate_lines(text, look.width) + 2 + bool(note)
 
 
 class SystemBlock(_Folding):
