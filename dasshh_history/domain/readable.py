@@ -34,7 +34,7 @@ class Line:
     """One line of the readable form.
 
     ``depth`` is the indentation level; ``label`` a key (``None`` for text
-    lines); ``bullet`` marks the first line of a list item; ``kind`` says how
+    lines); ``bullet`` counts the list items that this line starts; ``kind`` says how
     ``text`` is drawn: a line of a text block, a scalar of that JSON type, an
     empty value, or nothing after a label that opens a nested block.
     """
@@ -43,14 +43,14 @@ class Line:
     label: str | None
     text: str
     kind: Kind
-    bullet: bool = False
+    bullet: int = 0
 
     @property
     def plain(self) -> str:
         """The line as plain text, indented with spaces."""
         indent = "  " * self.depth
         if self.bullet:
-            indent = indent[:-2] + "- "
+            indent = indent[: -2 * self.bullet] + "- " * self.bullet
         label = f"{self.label}: " if self.label is not None else ""
         return f"{indent}{label}{self.text}".rstrip()
 
@@ -114,7 +114,7 @@ def _tree(value: dict | list, depth: int, lines: list[Line]) -> None:
         _item(label, item, depth, lines, in_list=key is None)
         if key is None and len(lines) > start:  # a list item: its first line carries the bullet
             first = lines[start]
-            lines[start] = Line(first.depth, first.label, first.text, first.kind, bullet=True)
+            lines[start] = Line(first.depth, first.label, first.text, first.kind, bullet=first.bullet + 1)
 
 
 def _item(label: str | None, item: object, depth: int, lines: list[Line], *, in_list: bool) -> None:
@@ -123,7 +123,7 @@ def _item(label: str | None, item: object, depth: int, lines: list[Line], *, in_
         lines.append(Line(inner if in_list else depth, label, "", "label"))
         lines.extend(text_lines(item, inner if not in_list else inner + 1))
     elif isinstance(item, str) and not item:
-        lines.append(Line(inner if in_list else depth, label, '""', "empty"))
+        lines.append(Line(inner if in_list else depth, label, "(empty)", "empty"))
     elif isinstance(item, dict | list) and item and inner <= TREE_DEPTH:
         if in_list:
             _tree(item, inner, lines)  # the item's first line gets the bullet
@@ -159,9 +159,15 @@ def output_lines(value: object) -> int:
     """How many lines a result's output holds: its text, or its ``stdout``/``stderr``/``output``."""
     if isinstance(value, str):
         return _count_lines(value)
-    if isinstance(value, dict) and any(isinstance(value.get(key), str) for key in OUTPUT_KEYS):
-        return sum(_count_lines(value[key]) for key in OUTPUT_KEYS if isinstance(value.get(key), str))
+    if isinstance(value, dict) and any(isinstance(value.get(key), str | list) for key in OUTPUT_KEYS):
+        return sum(_stream_lines(value.get(key)) for key in OUTPUT_KEYS)
     return len(readable_lines(value))
+
+
+def _stream_lines(stream: object) -> int:
+    if isinstance(stream, str):
+        return _count_lines(stream)
+    return len(stream) if isinstance(stream, list) else 0
 
 
 def lines_label(count: int) -> str:
@@ -179,7 +185,20 @@ def summary(value: object) -> str:
 
 
 def first_line(value: object, limit: int = 200) -> str:
-    """The first non-blank line of the readable form (for the one-line conversation view)."""
+    """The first non-blank line of what a result says (for the one-line conversation view).
+
+    For a command's result that is its output (its error output first when it
+    failed); for an error object its error; else the readable form's.
+    """
+    if isinstance(value, dict):
+        status = exit_status(value)
+        keys = ("stderr", "error", "stdout", "output") if status else ("stdout", "output", "stderr", "error")
+        for key in keys:
+            stream = value.get(key)
+            if isinstance(stream, list):
+                stream = "\n".join(str(item) for item in stream[:20])
+            if isinstance(stream, str) and stream.strip():
+                return first_line(stream, limit)
     for line in readable_lines(value):
         plain = line.plain.strip()
         if plain and line.kind != "label":
@@ -206,13 +225,10 @@ def call_preview(arguments: object, limit: int = 200) -> str:
     """A call's arguments on one line: its shell command, else its scalar values."""
     command = shell_command(arguments)
     if command is not None:
-        text = command
+        values = [command]
     elif isinstance(arguments, dict):
-        text = "  ".join(
-            _scalar(value)[0] for value in arguments.values() if not isinstance(value, dict | list)
-        ) or ("…" if arguments else "")
-    elif arguments is None:
-        text = ""
+        values = [_scalar(value)[0] for value in arguments.values() if not isinstance(value, dict | list)]
+        values = values or (["…"] if arguments else [])
     else:
-        text = _compact(arguments)
-    return " ".join(sanitize(text[: limit * 4]).split())[:limit]
+        values = [] if arguments is None else [_compact(arguments)]
+    return "  ".join(" ".join(sanitize(value[: limit * 4]).split()) for value in values)[:limit]

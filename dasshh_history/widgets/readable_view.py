@@ -95,9 +95,8 @@ def lines_text(lines: list[Line], styles: LineStyles) -> Text:
             text.append("\n")
         indent = "  " * line.depth
         if line.bullet:
-            indent = indent[:-2]
-            text.append(indent)
-            text.append("- ", styles.quiet)
+            text.append(indent[: -2 * line.bullet])
+            text.append("- " * line.bullet, styles.quiet)
         else:
             text.append(indent)
         if line.label is not None:
