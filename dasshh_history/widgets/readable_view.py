@@ -89,7 +89,7 @@ class LineStyles:
 
 def lines_text(lines: list[Line], styles: LineStyles) -> Text:
     """Readable lines as one Rich ``Text`` (literal: never parsed as markup)."""
-    text = Text(end="")
+    text = Text()
     for position, line in enumerate(lines):
         if position:
             text.append("\n")

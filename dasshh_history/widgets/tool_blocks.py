@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from rich.cells import cell_len, set_cell_size
 from rich.console import Group, RenderableType
 from rich.text import Text
 
@@ -160,11 +161,17 @@ class ToolCallBlock(_Folding):
 
     def _compact(self, theme: BlockTheme, look: Look) -> Text:
         preview = call_preview(self.entry.arguments) if self.entry.arguments_valid else (self.entry.problem or "")
-        parts = [("⚙ ", theme.tool), (sanitize(self.entry.name), f"bold {theme.tool}"), ("  " + preview, "")]
+        name = sanitize(self.entry.name)
+        outcome = []
         if self.result is not None:
             failure = self.result.failure
-            outcome = f"✗ {failure}" if failure else self.result.summary
-            parts.append(("  → " + outcome, f"bold {theme.error}" if failure else theme.muted))
+            text = f"  → ✗ {failure}" if failure else f"  → {self.result.summary}"
+            outcome.append((text, f"bold {theme.error}" if failure else theme.muted))
+        # The outcome always shows: the command gives way when the line is too long.
+        room = look.width - 4 - cell_len(name) - sum(cell_len(text) for text, _ in outcome)
+        if cell_len("  " + preview) > room:
+            preview = set_cell_size(preview, max(0, room - 3)) + "…"
+        parts = [("⚙ ", theme.tool), (name, f"bold {theme.tool}"), ("  " + preview, ""), *outcome]
         return compact_line(parts, theme, look, theme.error if self._failed else theme.tool)
 
     @property
