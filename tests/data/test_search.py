@@ -118,7 +118,7 @@ def test_snippets_show_the_first_matching_event_or_the_title(index: SearchIndex)
     result = index.search(SearchQuery.parse("firewall "))
     snippets = index.snippets(result, result.session_ids)
     assert snippets == {
-        "s-new": "Use a **location** block; the firewall is fine.",
+        "s-new": "Use a location block; the firewall is fine.",  # as read, without its Markdown
         "s-mid": "The firewall blocks port 443",
     }
     result = index.search(SearchQuery.parse("nginx config "))
