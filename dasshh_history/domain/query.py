@@ -13,14 +13,17 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dasshh_history.domain.plain import plain
+
 # FTS5's unicode61 tokenizer keeps letters, numbers and private-use characters
 # together and splits on everything else (underscore included).
 _TOKEN = re.compile(r"[^\W_]+")
 #: The longest prefix the search index holds (its ``prefix`` option).
 SEEK_PREFIX = 3
-#: Characters of context shown around a match in the session list, and at most how many before it.
-SNIPPET_WIDTH = 120
-SNIPPET_LEAD = 12
+#: Characters of context kept either side of a match for the session list, which shows what its width allows.
+SNIPPET_CONTEXT = 200
+#: At most how far a snippet's cut end moves, to the next space, so as not to cut a word.
+SNIPPET_WORD = 16
 
 
 #: Combining marks, which may follow a letter in decomposed text ("e" + U+0301).
@@ -121,22 +124,39 @@ class SearchQuery:
             return None
         return re.compile("|".join(term.regex() for term in self.terms), re.IGNORECASE)
 
-    def snippet(self, text: str, *, width: int = SNIPPET_WIDTH) -> str:
-        """About ``width`` characters of ``text`` on one line, starting a little before its first match."""
+    def snippet(self, text: str, *, context: int = SNIPPET_CONTEXT) -> str:
+        """The readable text around the first match in ``text``, on one line: up to ``context``
+        characters either side of it, "…" where ``text`` goes on.
+
+        The text is read as Markdown (see :func:`~dasshh_history.domain.plain.plain`), and
+        its syntax left out, unless that leaves out the match (a word of a link's URL).  The
+        list cuts this down to its width, around the match (:func:`~dasshh_history.domain.text.centre_on_match`).
+        """
         pattern = self.pattern()
         found = pattern.search(text) if pattern else None
-        start = found.start() if found else 0
-        low, high = max(0, start - 2 * width), start + 4 * width
-        window = " ".join(text[low:high].split())
-        found = pattern.search(window) if pattern else None
-        lead = min(width // 4, SNIPPET_LEAD)
-        cut = max(0, min((found.start() if found else 0) - lead, len(window) - width))
-        if cut > 0 and (space := window.find(" ", cut, cut + lead)) >= 0:
+        start, end = (found.start(), found.end()) if found else (0, 0)
+        # The source read: several times the context (syntax and runs of spaces go), from a line's start
+        # and to a line's end where one is far enough from the match, so that its Markdown reads right.
+        low, high = max(0, start - 4 * context), min(len(text), end + 4 * context)
+        if low > 0 and (newline := text.find("\n", low, max(low, start - 2 * context))) >= 0:
+            low = newline + 1
+        if high < len(text) and (newline := text.rfind("\n", min(high, end + 2 * context), high)) >= 0:
+            high = newline
+        source = text[low:high]
+        line = " ".join(plain(source).split())
+        found = pattern.search(line) if pattern else None
+        if found is None and pattern is not None and pattern.search(source):
+            line = " ".join(source.split())  # the match was in the syntax: shown as written
+            found = pattern.search(line)
+        start, end = (found.start(), found.end()) if found else (0, 0)
+        cut, stop = max(0, start - context), min(len(line), end + context)
+        if cut > 0 and 0 <= (space := line.find(" ", cut, start)) < cut + SNIPPET_WORD:
             cut = space + 1  # start at a word
-        line = window[cut:cut + width]
+        if stop < len(line) and (space := line.rfind(" ", end, stop)) >= 0 and space > stop - SNIPPET_WORD:
+            stop = space  # end at one
         head = "…" if cut > 0 or low > 0 else ""
-        tail = "…" if cut + width < len(window) or high < len(text) else ""
-        return head + line + tail
+        tail = "…" if stop < len(line) or high < len(text) else ""
+        return head + line[cut:stop] + tail
 
 
 def _split(text: str) -> list[tuple[str, bool]]:

@@ -1,8 +1,9 @@
-"""Text made safe for a terminal, and times made readable."""
+"""Text made safe for a terminal, cut to a width around a match, and times made readable."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, tzinfo
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST),
@@ -52,6 +53,71 @@ def one_line(text: str | None, max_len: int | None = None) -> str:
     if max_len is not None and len(line) > max_len:
         return line[: max(0, max_len - 1)].rstrip() + "…"
     return line
+
+
+def cell_width(char: str) -> int:
+    """Terminal cells a character takes: 2 for wide and fullwidth (CJK) ones, 0 for combining marks, else 1."""
+    if char.isascii():
+        return 1
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def cell_len(text: str) -> int:
+    """Terminal cells a line of text takes."""
+    return len(text) if text.isascii() else sum(map(cell_width, text))
+
+
+def centre_on_match(text: str, pattern: re.Pattern[str] | None, width: int) -> str:
+    """A line of ``text`` at most ``width`` cells wide, its first match of ``pattern`` in the middle.
+
+    The context on each side is as even as the text's ends allow; "…" marks
+    a cut end.  A match wider than ``width`` is shown from its start.  With
+    no match, the text is cut at its end.  Text that fits is returned as is.
+    """
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:max(width, 0)]
+    widths = [cell_width(char) for char in text]
+    found = pattern.search(text) if pattern is not None else None
+    left, right = (found.start(), found.end()) if found else (0, 0)
+    used = sum(widths[left:right])
+    end = len(text)
+
+    def fits(low: int, high: int, cells: int) -> bool:
+        return cells + (low > 0) + (high < end) <= width
+
+    if not fits(left, right, used):  # the match alone is too wide: as much of it as fits
+        right, used = left, 0
+        while right < end and fits(left, right + 1, used + widths[right]):
+            used += widths[right]
+            right += 1
+        return _cut(text, left, right)
+    before = after = 0  # cells of context on each side
+    while True:
+        sides = ("left", "right") if before <= after else ("right", "left")
+        for side in sides:
+            if side == "left" and left > 0 and fits(left - 1, right, used + widths[left - 1]):
+                left -= 1
+                used += widths[left]
+                before += widths[left]
+                break
+            if side == "right" and right < end and fits(left, right + 1, used + widths[right]):
+                used += widths[right]
+                after += widths[right]
+                right += 1
+                break
+        else:
+            return _cut(text, left, right)
+
+
+def _cut(text: str, left: int, right: int) -> str:
+    """``text[left:right]`` with "…" for each end cut off, no space beside it."""
+    part = text[left:right]
+    head = "…" + part.lstrip() if left > 0 else part
+    return head.rstrip() + "…" if right < len(text) else head
 
 
 def to_local(dt: datetime, tz: tzinfo | None) -> datetime:

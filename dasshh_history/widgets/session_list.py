@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from dasshh_history.domain.text import count_messages, format_when, one_line
+from dasshh_history.domain.text import cell_len, centre_on_match, count_messages, format_when, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.services.listing import PAGE_SIZE, Source
 
@@ -31,6 +31,8 @@ __all__ = ["PAGE_SIZE", "ROW_HEIGHT", "SessionList", "Source"]
 
 #: Titles are cut to this many characters before the pane's own ellipsis.
 TITLE_LIMIT = 200
+#: Snippets are cut to this many characters (the search gives a few hundred) before being cut to the pane.
+SNIPPET_LIMIT = 1000
 #: Lines per session row: the title, then when and how much.
 ROW_HEIGHT = 2
 #: Pages kept in memory; the farthest from the cursor go first.
@@ -233,7 +235,7 @@ class SessionList(ScrollView, can_focus=True):
             self._want(index // PAGE_SIZE)
             plain, component = ("…" if part == 0 else ""), "session-list--placeholder"
         else:
-            plain, component = self._line(summary, part)
+            plain, component = self._line(summary, part, max(0, width - 2))
         style = base + self.get_component_rich_style(component)
         padding = base
         if index == self.cursor:
@@ -250,13 +252,20 @@ class SessionList(ScrollView, can_focus=True):
         ]
         return Strip(segments).adjust_cell_length(width, padding)
 
-    def _line(self, summary: SessionSummary, part: int) -> tuple[str, str]:
-        """The text of one line of a row, and its component class."""
+    def _line(self, summary: SessionSummary, part: int, width: int | None = None) -> tuple[str, str]:
+        """The text of one line of a row, and its component class.
+
+        A search snippet is cut to ``width`` cells (when given) around its first match,
+        so that the match is seen however narrow the pane; other lines are cut when drawn.
+        """
         if part == 0:
             return one_line(summary.detail, TITLE_LIMIT), "session-list--title"
         if summary.snippet is not None:
-            when = format_when(summary.updated_at, now=self._clock(), tz=self._tz)
-            return f"{when} · {one_line(summary.snippet, TITLE_LIMIT)}", "session-list--meta"
+            head = f"{format_when(summary.updated_at, now=self._clock(), tz=self._tz)} · "
+            snippet = one_line(summary.snippet, SNIPPET_LIMIT)
+            if width is not None:
+                snippet = centre_on_match(snippet, self._pattern, width - cell_len(head))
+            return head + snippet, "session-list--meta"
         return session_meta(summary, now=self._clock(), tz=self._tz), "session-list--meta"
 
     def _scroll_to_cursor(self) -> None:
@@ -324,8 +333,9 @@ class SessionList(ScrollView, can_focus=True):
             self.cursor = index
 
     def row_text(self, index: int) -> str:
-        """The plain text of a row's two lines, as drawn (for tests and tools)."""
+        """The plain text of a row's two lines, the snippet cut to the pane as drawn (for tests and tools)."""
         summary = self.summary_at(index)
         if summary is None:
             return "…"
-        return f"{self._line(summary, 0)[0]}\n{self._line(summary, 1)[0]}"
+        width = self.scrollable_content_region.width - 2 if self.scrollable_content_region.width else None
+        return f"{self._line(summary, 0)[0]}\n{self._line(summary, 1, width)[0]}"

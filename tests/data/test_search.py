@@ -14,6 +14,7 @@ from dasshh_history.data import trash
 from dasshh_history.data.client import DBClient
 from dasshh_history.domain.query import SearchQuery
 from dasshh_history.data.search import SearchIndex, default_cache_path, searchable_text
+from dasshh_history.data.search.schema import SCHEMA_VERSION
 
 from dbutil import dasshh_database, digest, rows
 
@@ -117,7 +118,7 @@ def test_snippets_show_the_first_matching_event_or_the_title(index: SearchIndex)
     result = index.search(SearchQuery.parse("firewall "))
     snippets = index.snippets(result, result.session_ids)
     assert snippets == {
-        "s-new": "Use a **location** block; the firewall is fine.",
+        "s-new": "Use a location block; the firewall is fine.",  # as read, without its Markdown
         "s-mid": "The firewall blocks port 443",
     }
     result = index.search(SearchQuery.parse("nginx config "))
@@ -293,6 +294,53 @@ def test_an_index_of_another_layout_is_rebuilt(history: Path, tmp_path: Path):
     client.dispose()
 
 
+def test_a_tool_result_stored_as_a_json_string_is_searched_without_its_escapes(tmp_path: Path):
+    """dasshh stores a tool's text result ``json.dumps``-ed: a quoted string with ``\\n`` and ``\\"`` in it."""
+    result = json.dumps('PRETTY_NAME="Debian GNU/Linux 12"\nNAME="Debian"\n', indent=2)
+    history = dasshh_database(tmp_path / "history.db", [SESSIONS[0]], [
+        event("e1", "s-old", "2025-01-01 10:00:00", {"role": "tool", "tool_call_id": "c1", "name": "read_file",
+                                                      "content": result}),
+    ])
+    client = DBClient(db_path=history)
+    index = SearchIndex(client, path=tmp_path / "search.db")
+    index.sync()
+    try:
+        assert found(index, "NAME ") == ["s-old"]  # escaped, it was indexed as "nNAME"
+        assert found(index, '"GNU Linux 12"') == ["s-old"]
+        result = index.search(SearchQuery.parse("NAME "))
+        snippet = index.snippets(result, ["s-old"])["s-old"]
+        assert "\\" not in snippet and 'NAME="Debian"' in snippet, snippet
+    finally:
+        index.close()
+        client.dispose()
+
+
+def test_a_cache_of_an_earlier_version_is_rebuilt(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A cache written before the extracted text changed (version 3: JSON string literals indexed with their
+    escapes) is thrown away and built again, so that what it holds is extracted as it is now."""
+    cache = tmp_path / "search.db"
+    client = DBClient(db_path=history)
+    with monkeypatch.context() as patch:  # a cache with other text in it...
+        patch.setattr("dasshh_history.data.search.sync.searchable_text", lambda raw: "stale")
+        index = SearchIndex(client, path=cache)
+        index.sync()
+        index.close()
+    index = SearchIndex(client, path=cache)
+    index.sync()
+    assert found(index, "stale ") == ["s-new", "s-mid", "s-old"]  # ...is kept while its version is current
+    index.close()
+    conn = sqlite3.connect(cache)
+    with conn:
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")  # ...and rebuilt once it is not
+    conn.close()
+    index = SearchIndex(client, path=cache)
+    index.sync()
+    assert found(index, "stale ") == [] and found(index, "firewall ") == ["s-new", "s-mid"]
+    assert rows(cache, "SELECT value FROM meta WHERE key = 'schema'") == [(SCHEMA_VERSION,)]
+    index.close()
+    client.dispose()
+
+
 def test_default_cache_path_is_per_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     one, two = default_cache_path(tmp_path / "a.db"), default_cache_path(tmp_path / "b.db")
@@ -309,8 +357,14 @@ def test_default_cache_path_is_per_database(tmp_path: Path, monkeypatch: pytest.
         (b"\xff\xfebinary", "\ufffd\ufffdbinary"),
         (None, ""),
         ("[" * 5000 + "]" * 5000, "[" * 5000 + "]" * 5000),  # too deep to parse: indexed as text
+        (json.dumps({"role": "tool", "tool_call_id": "c1", "name": "read_file",
+                     "content": json.dumps('PRETTY_NAME="Debian"\nNAME=x', indent=2)}), 'read_file\nPRETTY_NAME="Debian"\nNAME=x'),
+        (json.dumps({"role": "tool", "content": json.dumps('{"exit_code": 0}')}), "exit_code\n0"),  # JSON in the string
+        (json.dumps({"role": "user", "content": '"quoted" and more'}), '"quoted" and more'),  # not a literal
+        (json.dumps({"role": "user", "content": '"unclosed'}), '"unclosed'),
     ],
-    ids=["message", "parts", "not-json", "binary", "null", "too-deep"],
+    ids=["message", "parts", "not-json", "binary", "null", "too-deep", "quoted-string", "quoted-json", "quote-start",
+         "unclosed-quote"],
 )
 def test_searchable_text_of_any_stored_value(raw: object, expected: str):
     assert searchable_text(raw) == expected

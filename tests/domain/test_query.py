@@ -55,13 +55,36 @@ def test_seekable_cuts_long_prefixes_only():
     assert SearchQuery.parse("nginx co").seekable().fts() == '"nginx" "co"*'
 
 
-def test_snippet_starts_near_the_first_match_on_one_line():
+def test_snippet_is_the_line_around_the_first_match_with_context_either_side():
     text = "intro " * 100 + "the\nfirewall   blocks port 443 " + "outro " * 100
-    snippet = SearchQuery.parse("firewall").snippet(text, width=60)
-    assert snippet.startswith("…") and snippet.endswith("…")
-    assert "the firewall blocks port 443" in snippet
+    snippet = SearchQuery.parse("firewall").snippet(text, context=60)
+    assert snippet.startswith("…intro") and snippet.endswith("outro…")
     assert "\n" not in snippet
+    assert "the firewall blocks port 443" in snippet
+    before, _, after = snippet.partition("firewall")
+    assert 60 - 16 <= len(before) <= 60 + 1 and 60 - 16 <= len(after) <= 60 + 1  # cut at words
     assert SearchQuery.parse("short").snippet("a short text") == "a short text"
+    assert SearchQuery.parse("zzz").snippet("no match here") == "no match here"
+    assert SearchQuery.parse("zzz").snippet("word " * 200).endswith("word…")
+
+
+def test_snippet_is_the_readable_text_of_markdown():
+    text = (
+        "## Chrome flags\n\n| flag | use |\n|---|---|\n| `--headless` | no window |\n\n"
+        "Run **chrome** with `--headless`, see [the docs](https://example.org/chrome-flags).\n"
+        "```bash\nchrome --headless\n```\n- done"
+    )
+    snippet = SearchQuery.parse("headless").snippet(text)
+    assert snippet == (
+        "Chrome flags flag use --headless no window Run chrome with --headless, see the docs. chrome --headless done"
+    )
+    for syntax in ("**", "`", "|", "## ", "](", "- "):
+        assert syntax not in snippet
+
+
+def test_snippet_shows_the_source_when_only_its_syntax_matches():
+    snippet = SearchQuery.parse("example").snippet("see [the docs](https://example.org) here")
+    assert snippet == "see [the docs](https://example.org) here"
 
 
 @settings(max_examples=300, deadline=None)

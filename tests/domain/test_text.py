@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from dasshh_history.domain.text import UNTITLED, format_timestamp, format_when, one_line, sanitize
+from dasshh_history.domain.text import (
+    UNTITLED,
+    cell_len,
+    centre_on_match,
+    format_timestamp,
+    format_when,
+    one_line,
+    sanitize,
+)
 
 NOW = datetime(2026, 3, 14, 15, 0, 0)  # naive UTC, as stored
 
@@ -61,3 +70,66 @@ def test_times_are_shown_in_the_local_zone():
     assert format_timestamp(None, UTC) == "unknown time"
     # Near midnight the date follows the local zone, not UTC.
     assert format_when(datetime(2025, 12, 31, 23, 30), now=NOW, tz=plus_two) == "1 Jan"
+
+
+# -- a line cut to a width around a match ---------------------------------------------
+
+WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa"
+PLACES = {"start": "chrome " + WORDS, "middle": WORDS[:43] + " chrome " + WORDS[44:], "end": WORDS + " chrome"}
+
+
+@pytest.mark.parametrize("width", [20, 30, 40, 80])
+@pytest.mark.parametrize("place", sorted(PLACES))
+def test_the_match_is_centred_and_whole_at_any_width(place: str, width: int):
+    text = PLACES[place]
+    shown = centre_on_match(text, re.compile("chrome"), width)
+    assert cell_len(shown) <= width and width - cell_len(shown) <= 2, shown  # the width used (a space may go)
+    assert "chrome" in shown
+    inner = shown.removeprefix("…").removesuffix("…")
+    assert inner in text
+    assert shown.startswith("…") is (not text.startswith(inner))  # "…" exactly where the text is cut
+    assert shown.endswith("…") is (not text.endswith(inner))
+    before, _, after = shown.partition("chrome")
+    if place == "middle":  # as much context on each side, give or take a cell and the spaces cut
+        assert abs(len(before) - len(after)) <= 2, shown
+    elif place == "start":  # the rest of the width after it ("…" and all; a space before it may go)
+        assert before == "" and width - 7 <= len(after) <= width - 6, shown
+    else:
+        assert after == "" and width - 7 <= len(before) <= width - 6, shown
+
+
+@pytest.mark.parametrize(
+    ("width", "shown"),
+    [
+        (20, "…golf chrome hotel…"),
+        (30, "…xtrot golf chrome hotel indi…"),
+        (40, "…ho foxtrot golf chrome hotel india jul…"),
+    ],
+)
+def test_centred_examples(width: int, shown: str):
+    assert centre_on_match(PLACES["middle"], re.compile("chrome"), width) == shown
+
+
+def test_a_match_wider_than_the_width_is_shown_from_its_start():
+    text = "see " + "supercalifragilistic" * 3 + " there"
+    pattern = re.compile("(?:supercalifragilistic)+")
+    assert centre_on_match(text, pattern, 20) == "…supercalifragilist…"
+    assert centre_on_match(text[4:], pattern, 20) == "supercalifragilisti…"
+
+
+def test_no_match_cuts_at_the_end_and_text_that_fits_is_kept():
+    assert centre_on_match(WORDS, re.compile("zulu"), 20) == "alpha bravo charlie…"
+    assert centre_on_match(WORDS, None, 12) == "alpha bravo…"
+    assert centre_on_match("short chrome", re.compile("chrome"), 20) == "short chrome"
+    assert centre_on_match(WORDS, re.compile("chrome"), 1) == "…"
+    assert centre_on_match(WORDS, re.compile("chrome"), 0) == ""
+
+
+def test_wide_characters_take_two_cells():
+    assert cell_len("漢字 ｗｉｄｅ 🎉 e\u0301") == 4 + 1 + 8 + 1 + 2 + 1 + 1
+    text = "漢字" * 20 + " chrome " + "かな" * 20
+    for width in (20, 30, 40, 80):
+        shown = centre_on_match(text, re.compile("chrome"), width)
+        assert "chrome" in shown and width - 2 <= cell_len(shown) <= width, (width, shown)
+        before, _, after = shown.partition("chrome")
+        assert abs(cell_len(before) - cell_len(after)) <= 2, shown

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+
+import pytest
 from uiutil import plain_title, settle
 
 from dasshh_history.domain.text import one_line
@@ -48,6 +52,46 @@ async def test_slash_opens_the_search_and_typing_filters_the_list_with_snippets(
         await settle(pilot)
         assert app.browser.session_list.total == 1
         assert everything > 1
+
+
+#: A file a tool read, as dasshh stores a tool's text result: ``json.dumps``-ed, a quoted string with escapes.
+BROWSERS_MD = (
+    "# Browsers\n\nThe browsers installed on this machine, and where each one lives:\n\n"
+    "| name | path |\n|------|------|\n| **firefox** | `/usr/bin/firefox` |\n| *lynx* | `/usr/bin/lynx` |\n\n"
+    "- Set with `update-alternatives`, see [the manual](https://example.org/alternatives).\n"
+    "- The default one is **\"chrome\"** since the upgrade, for every user.\n"
+)
+
+
+def add_tool_result_session(path) -> None:
+    content = {"role": "tool", "tool_call_id": "c1", "name": "read_file", "content": json.dumps(BROWSERS_MD, indent=2)}
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO sessions VALUES ('browsers', 'Which browsers are there?', "
+                     "'2026-03-14 15:00:00', '2026-03-14 15:00:00')")
+        conn.execute("INSERT INTO events VALUES ('browsers-1', 'inv', 'browsers', '2026-03-14 15:00:00', ?)",
+                     (json.dumps(content),))
+    conn.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_a_snippet_shows_its_match_as_readable_text_at_any_width(demo_db, make_app, size):
+    """A tool's text result (escapes, Markdown) matched near its end: the row shows the match, centred, readable."""
+    add_tool_result_session(demo_db)
+    app = make_app(demo_db)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "chrome")
+        session_list = app.browser.session_list
+        assert titles(app) == ["Which browsers are there?"]
+        drawn = ["".join(segment.text for segment in session_list.render_line(y)) for y in range(2)]
+        for line in (drawn[1], session_list.row_text(0).splitlines()[1]):
+            assert "chrome" in line, line
+            for syntax in ("\\n", '\\"', "**", "\\"):
+                assert syntax not in line, (syntax, line)
+        assert '"chrome"' in drawn[1] and drawn[1].strip().endswith("…")  # centred: context either side
+        marked = [segment.text for segment in session_list.render_line(1) if segment.style and segment.style.underline]
+        assert marked == ["chrome"], marked  # and highlighted
 
 
 async def test_any_characters_typed_are_safe(demo_db, make_app):

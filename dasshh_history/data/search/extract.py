@@ -36,12 +36,17 @@ def _loads(text: str) -> object | None:
 
 
 def _strings(value: object) -> Iterator[str]:
-    """Strings and numbers in document order; inside JSON-in-a-string (tool arguments, results) keys too."""
+    """Strings and numbers in document order; inside JSON-in-a-string (tool arguments, results) keys too.
+
+    A string holding a JSON string literal (a tool's text result, which dasshh
+    stores ``json.dumps``-ed: ``"NAME=\\"Debian\\"\\n..."``) is indexed decoded,
+    so its words are not glued to escapes (``nDebian``) and snippets read as text.
+    """
     stack: list[tuple[object, bool]] = [(value, False)]
     while stack:
         item, nested = stack.pop()
         if isinstance(item, str):
-            if item.lstrip()[:1] in ("{", "[") and (inner := _loads(item)) is not None:
+            if item.lstrip()[:1] in ("{", "[", '"') and (inner := _loads(item)) is not None:
                 stack.append((inner, True))
             else:
                 yield item

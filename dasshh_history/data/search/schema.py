@@ -14,7 +14,8 @@ from pathlib import Path
 from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, decode_text
 
 #: Bump when the index layout or the extracted text changes: the cache is rebuilt.
-SCHEMA_VERSION = "3"  # 3: JSON nested deeper than MAX_JSON_DEPTH is indexed as text
+SCHEMA_VERSION = "4"  # 3: JSON nested deeper than MAX_JSON_DEPTH is indexed as text;
+# 4: strings that are JSON string literals (tools' text results) are indexed decoded, without their escapes
 #: Sessions with a rowid from here on are not searchable (dasshh counts from 1; a rowid set by hand can be
 #: anything): the index's answers hold a byte per session rowid, and shifted by SEQ_BITS it must fit SQLite.
 MAX_ROWID = 1 << 22
