@@ -260,7 +260,7 @@ class SessionList(ScrollView, can_focus=True):
         """
         if part == 0:
             return one_line(summary.detail, TITLE_LIMIT), "session-list--title"
-        if summary.snippet is not None:
+        if summary.snippet:  # an empty one (only the title matched, or the session is gone) says nothing
             head = f"{format_when(summary.updated_at, now=self._clock(), tz=self._tz)} · "
             snippet = one_line(summary.snippet, SNIPPET_LIMIT)
             if width is not None:
