@@ -92,7 +92,7 @@ def _scalar(value: object) -> tuple[str, Kind]:
     if isinstance(value, int | float):
         return str(value), "number"
     if isinstance(value, str):
-        text = sanitize(value)
+        text = sanitize(value.rstrip("\n"))  # a one-line output ends with a newline: it starts no other line
         return (text[:SCALAR_CHARS] + "…" if len(text) > SCALAR_CHARS else text), "string"
     return _compact(value), "string"
 

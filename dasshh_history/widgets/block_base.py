@@ -142,5 +142,5 @@ def code(text: str, lexer: str, theme: BlockTheme, *, background: str = "default
 
 
 def background(colour: str, theme: BlockTheme, look: Look) -> str:
-    """The background inside a block: the tint of the selected one, else the terminal's."""
-    return theme.tint(colour) if look.selected else "default"
+    """The background inside a block: the tint of the selected one, else the timeline's."""
+    return theme.tint(colour) if look.selected else theme.background

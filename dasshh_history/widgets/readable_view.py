@@ -8,14 +8,17 @@ collapsed block shows is counted in rows at the current width: the first
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, replace
 from math import ceil
 
 from rich.cells import cell_len
+from rich.console import Console
 from rich.text import Text
 
 from dasshh_history.domain.readable import Line
 
+_CONSOLE = Console(file=io.StringIO(), width=80)  # only for Text.wrap, which asks for one
 #: Rows of a folded block shown.
 PREVIEW_ROWS = 10
 #: A block is folded only when folding hides at least this many rows.
@@ -40,8 +43,12 @@ class Fold:
 
 
 def rows_of(line: Line, usable: int) -> int:
-    """Rows a line takes when wrapped at ``usable`` cells."""
-    return max(1, ceil(cell_len(line.plain) / max(1, usable)))
+    """Rows a line takes when wrapped at ``usable`` cells (as :func:`lines_text` wraps it, under its indentation)."""
+    cells, usable = cell_len(line.plain), max(1, usable)
+    indent = 2 * line.depth
+    if cells <= usable or not indent or indent >= usable:
+        return max(1, ceil(cells / usable))
+    return 1 + ceil((cells - usable) / (usable - indent))
 
 
 def fold(lines: list[Line], usable: int, *, expanded: bool) -> Fold:
@@ -87,26 +94,43 @@ class LineStyles:
     text: str = ""
 
 
-def lines_text(lines: list[Line], styles: LineStyles) -> Text:
-    """Readable lines as one Rich ``Text`` (literal: never parsed as markup)."""
+def lines_text(lines: list[Line], styles: LineStyles, usable: int | None = None) -> Text:
+    """Readable lines as Rich text (literal: never parsed as markup).
+
+    A line wider than ``usable`` cells is wrapped here, each row under the
+    line's own indentation (a list item's under its text, right of the
+    bullet), so that nesting stays visible in long output.
+    """
     text = Text()
     for position, line in enumerate(lines):
         if position:
             text.append("\n")
-        indent = "  " * line.depth
-        if line.bullet:
-            text.append(indent[: -2 * line.bullet])
-            text.append("- " * line.bullet, styles.quiet)
-        else:
-            text.append(indent)
-        if line.label is not None:
-            text.append(line.label, styles.label)
-            text.append(": ", styles.quiet)
-        style = {
-            "text": styles.text,
-            "string": styles.string,
-            "number": styles.number,
-            "label": styles.label,
-        }.get(line.kind, styles.quiet)
-        text.append(line.text, style)
+        indent = 2 * line.depth
+        if usable is None or not indent or indent >= usable or cell_len(line.plain) <= usable:
+            _append(text, line, styles, indent)
+            continue
+        body = Text()
+        _append(body, replace(line, bullet=0), styles, 0)
+        for row, piece in enumerate(body.wrap(_CONSOLE, usable - indent, justify="left", overflow="fold")):
+            if row:
+                text.append("\n" + " " * indent)
+            elif line.bullet:
+                text.append(" " * (indent - 2 * line.bullet))
+                text.append("- " * line.bullet, styles.quiet)
+            else:
+                text.append(" " * indent)
+            text.append_text(piece)
     return text
+
+
+def _append(text: Text, line: Line, styles: LineStyles, indent: int) -> None:
+    if line.bullet:
+        text.append(" " * max(0, indent - 2 * line.bullet))
+        text.append("- " * line.bullet, styles.quiet)
+    else:
+        text.append(" " * indent)
+    if line.label is not None:
+        text.append(line.label, styles.label)
+        text.append(":" if line.kind == "label" else ": ", styles.quiet)
+    style = {"text": styles.text, "string": styles.string, "number": styles.number, "label": styles.label}
+    text.append(line.text, style.get(line.kind, styles.quiet))

@@ -77,7 +77,7 @@ class _Folding(EntryBlock):
 
     def folded_body(self, theme: BlockTheme, look: Look, label: str) -> RenderableType:
         shown = self.fold(look)
-        body: RenderableType = with_note(lines_text(shown.lines, _styles(theme, label)), shown.note, theme)
+        body: RenderableType = with_note(lines_text(shown.lines, _styles(theme, label), look.usable), shown.note, theme)
         if shown.hidden_rows:
             hint = f"▼ {shown.hidden_rows:,} more lines · enter to expand"
         elif look.expanded and self.expandable(look):

@@ -148,3 +148,7 @@ def test_any_value_has_a_readable_form_without_control_characters(value):
     text = plain_text(lines)
     assert not any(ch in text for ch in "\x1b\x00\t\r")
     assert isinstance(summary(value), str) and isinstance(first_line(value), str)
+
+
+def test_a_one_line_stream_ending_in_a_newline_is_one_line():
+    assert readable({"stderr": "Permission denied\n"}) == "stderr: Permission denied"

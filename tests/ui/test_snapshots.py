@@ -9,6 +9,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+from tool_history import write_tool_history
 from uiutil import SIZE, settle
 
 from dasshh_history.data.client import DBClient
@@ -191,3 +193,47 @@ def test_search_with_no_match(snap_compare, demo_db, make_app):
         await settle(pilot)
 
     assert snap_compare(make_app(demo_db), terminal_size=SIZE, run_before=search)
+
+
+# -- tool output (issue: read what the tools did) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+def test_tool_output_every_kind(snap_compare, tmp_path: Path, make_app, theme: str):
+    """System prompt, a file read as text, a shell result with stdout and stderr, a failed command, an error
+    dict, a long folded result, replies: each kind in its colour, on a dark and a light theme."""
+
+    async def run_before(pilot):
+        pilot.app.theme = theme
+        await settle(pilot)
+        timeline = pilot.app.browser.timeline
+        timeline.focus()
+        timeline.cursor = next(i for i, b in enumerate(timeline.blocks) if b.kind == "tool_result")
+        await settle(pilot)
+
+    app = make_app(write_tool_history(tmp_path / "tools.db"))
+    assert snap_compare(app, terminal_size=(110, 96), run_before=run_before)
+
+
+def test_conversation_view(snap_compare, tmp_path: Path, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.browser.timeline.focus()
+        await pilot.press("t")
+        await settle(pilot)
+
+    app = make_app(write_tool_history(tmp_path / "tools.db"))
+    assert snap_compare(app, terminal_size=(110, 34), run_before=run_before)
+
+
+def test_stored_form_of_a_result(snap_compare, tmp_path: Path, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        timeline = pilot.app.browser.timeline
+        timeline.focus()
+        timeline.cursor = next(i for i, b in enumerate(timeline.blocks) if b.kind == "tool_result")
+        await pilot.press("J")
+        await settle(pilot)
+
+    app = make_app(write_tool_history(tmp_path / "tools.db"))
+    assert snap_compare(app, terminal_size=(110, 34), run_before=run_before)
