@@ -34,13 +34,50 @@ async def tool_results(pilot) -> None:
         app.browser.session_list.highlighted = index
         await settle(pilot)
         blocks = app.browser.timeline.blocks
-        target = next((i for i, b in enumerate(blocks) if isinstance(b, ToolResultBlock) and b.expandable), None)
+        timeline = app.browser.timeline
+        target = next((i for i, b in enumerate(blocks) if isinstance(b, ToolResultBlock) and timeline.can_expand(i)), None)
         if target is not None:
             app.browser.timeline.focus()
             app.browser.timeline.cursor = target
             app.browser.timeline.scroll_to_block(target - 2, top=True)
             await settle(pilot)
             return
+
+
+async def open_first(pilot, predicate) -> int:
+    """Highlight the first session with a block matching ``predicate``; that block's index."""
+    await settle(pilot)
+    app = pilot.app
+    for index in range(len(app.browser.session_list.summaries)):
+        app.browser.session_list.highlighted = index
+        await settle(pilot)
+        found = next((i for i, b in enumerate(app.browser.timeline.blocks) if predicate(b)), None)
+        if found is not None:
+            return found
+    raise LookupError("no session has such a block")
+
+
+async def failures(pilot) -> None:
+    target = await open_first(pilot, lambda b: isinstance(b, ToolResultBlock) and b.failure is not None)
+    timeline = pilot.app.browser.timeline
+    timeline.focus()
+    timeline.cursor = target
+    timeline.scroll_to_block(max(0, target - 4), top=True)
+    await settle(pilot)
+
+
+async def conversation(pilot) -> None:
+    await open_first(pilot, lambda b: isinstance(b, ToolResultBlock) and b.failure is not None)
+    pilot.app.browser.timeline.focus()
+    await pilot.press("t")
+    await settle(pilot)
+
+
+async def light(pilot) -> None:
+    pilot.app.theme = "textual-light"
+    await startup(pilot)
+    pilot.app.browser.timeline.focus()
+    await settle(pilot)
 
 
 async def rename(pilot) -> None:
@@ -73,6 +110,9 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "main": startup,
     "search": search,
     "tool-results": tool_results,
+    "failures": failures,
+    "conversation": conversation,
+    "light": light,
     "rename": rename,
     "delete": delete,
     "help": help_screen,
