@@ -152,3 +152,14 @@ def test_any_value_has_a_readable_form_without_control_characters(value):
 
 def test_a_one_line_stream_ending_in_a_newline_is_one_line():
     assert readable({"stderr": "Permission denied\n"}) == "stderr: Permission denied"
+
+
+def test_a_result_cut_off_mid_stream_is_its_text_and_not_a_failure():
+    from dasshh_history.domain.failure import result_failure
+
+    cut = ToolResult(event_id="e", invocation_id=None, created_at=None, call_id="c", name="t",
+                     content_raw='{\n  "exit_code": 1,\n  "stdout": "abc', is_json=False)
+    value, decoded = cut.value
+    assert (value, decoded) == (cut.content_raw, False)
+    assert plain_text(readable_lines(value)) == '{\n  "exit_code": 1,\n  "stdout": "abc'
+    assert result_failure(value, is_json=decoded) is None  # no rule reads a value out of broken JSON
