@@ -127,25 +127,34 @@ def to_local(dt: datetime, tz: tzinfo | None) -> datetime:
 
 
 def format_when(dt: datetime | None, *, now: datetime, tz: tzinfo | None) -> str:
-    """Relative when recent ("5m ago", "yesterday"), a date when older."""
+    """Relative when recent, a date when older; days are calendar days in the local zone.
+
+    Within the last hour: "just now", "5m ago"; earlier the same local day:
+    "3h ago"; the previous local day: "yesterday" (at 02:08, a session from
+    23:07 is "yesterday", one from 23:07 the day before "2d ago"); two to six
+    days back: "2d ago" ... "6d ago"; then "5 Jan", or "5 Dec 2024" in
+    another year.  A time more than a minute ahead (a wrong clock) is given
+    in full.
+    """
     if dt is None:
         return "—"
     local = to_local(dt, tz)
-    delta = to_local(now, tz) - local
-    seconds = delta.total_seconds()
+    local_now = to_local(now, tz)
+    seconds = (local_now - local).total_seconds()
     if seconds < -60:
         return local.strftime("%d %b %Y %H:%M")  # in the future: a clock was wrong
     if seconds < 60:
         return "just now"
     if seconds < 3600:
         return f"{int(seconds // 60)}m ago"
-    if seconds < 86400:
+    days = (local_now.date() - local.date()).days
+    if days <= 0:
         return f"{int(seconds // 3600)}h ago"
-    if seconds < 2 * 86400:
+    if days == 1:
         return "yesterday"
-    if seconds < 7 * 86400:
-        return f"{int(seconds // 86400)}d ago"
-    if local.year == to_local(now, tz).year:
+    if days < 7:
+        return f"{days}d ago"
+    if local.year == local_now.year:
         return local.strftime("%d %b").lstrip("0")
     return local.strftime("%d %b %Y").lstrip("0")
 

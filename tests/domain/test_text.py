@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -70,6 +71,46 @@ def test_times_are_shown_in_the_local_zone():
     assert format_timestamp(None, UTC) == "unknown time"
     # Near midnight the date follows the local zone, not UTC.
     assert format_when(datetime(2025, 12, 31, 23, 30), now=NOW, tz=plus_two) == "1 Jan"
+
+
+def utc(local: str, zone: str) -> datetime:
+    """A local wall-clock time in ``zone`` as the naive UTC datetime the database stores."""
+    return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+
+
+KOLKATA_NOW = "2026-03-30 02:08"  # 20:38 UTC on the 29th: the local date is a day ahead of UTC's
+LOS_ANGELES_NOW = "2026-03-09 00:30"  # PDT, the day after the switch from PST: yesterday was 23 hours long
+
+
+@pytest.mark.parametrize(
+    ("zone", "now", "then", "shown"),
+    [
+        # The report: at 02:08 on the 30th, a session from 23:07 on the 28th is two calendar days back.
+        ("Asia/Kolkata", KOLKATA_NOW, "2026-03-28 23:07", "2d ago"),
+        ("Asia/Kolkata", KOLKATA_NOW, "2026-03-29 23:07", "yesterday"),  # 3 hours, but the day before
+        ("Asia/Kolkata", KOLKATA_NOW, "2026-03-29 00:00", "yesterday"),
+        ("Asia/Kolkata", KOLKATA_NOW, "2026-03-28 23:59", "2d ago"),
+        ("Asia/Kolkata", KOLKATA_NOW, "2026-03-30 00:00", "2h ago"),
+        ("Asia/Kolkata", KOLKATA_NOW, "2026-03-30 01:10", "58m ago"),
+        ("Asia/Kolkata", KOLKATA_NOW, "2026-03-30 02:07:30", "just now"),
+        ("Asia/Kolkata", KOLKATA_NOW, "2026-03-24 09:00", "6d ago"),
+        ("Asia/Kolkata", KOLKATA_NOW, "2026-03-23 23:59", "23 Mar"),
+        ("Asia/Kolkata", "2026-01-01 00:30", "2025-12-31 23:50", "40m ago"),  # within the hour: minutes
+        ("Asia/Kolkata", "2026-01-01 00:30", "2025-12-31 22:00", "yesterday"),
+        ("Asia/Kolkata", "2026-01-01 00:30", "2025-12-24 22:00", "24 Dec 2025"),
+        # 24 hours back across the change to daylight saving time is two calendar days back ...
+        ("America/Los_Angeles", LOS_ANGELES_NOW, "2026-03-07 23:30", "2d ago"),
+        # ... and 22.5 hours back is yesterday.
+        ("America/Los_Angeles", LOS_ANGELES_NOW, "2026-03-08 01:00", "yesterday"),
+        ("America/Los_Angeles", LOS_ANGELES_NOW, "2026-03-08 23:59", "31m ago"),
+        ("America/Los_Angeles", LOS_ANGELES_NOW, "2026-03-09 00:00", "30m ago"),
+        ("America/Los_Angeles", "2026-03-14 09:00", "2026-03-08 23:00", "6d ago"),  # 5 days 10 hours
+        ("America/Los_Angeles", "2026-03-14 09:00", "2026-03-07 23:00", "7 Mar"),  # 6 days 9 hours
+        ("America/Los_Angeles", "2026-03-14 23:30", "2026-03-14 00:30", "23h ago"),  # the same day: hours
+    ],
+)
+def test_format_when_counts_calendar_days_in_the_local_zone(zone: str, now: str, then: str, shown: str):
+    assert format_when(utc(then, zone), now=utc(now, zone), tz=ZoneInfo(zone)) == shown
 
 
 # -- a line cut to a width around a match ---------------------------------------------
