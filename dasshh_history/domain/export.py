@@ -246,13 +246,39 @@ def session_json(fields: SessionFields, rows: Iterable[EventLike]) -> str:
 # -- file names --------------------------------------------------------------
 
 SLUG_LIMIT = 50
+#: Variation selectors (an emoji's "show as picture", ...): dropped without splitting a word.
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _words(text: str) -> Iterator[str]:
+    """Runs of letters and digits of any script, with the marks that belong to them; anything else splits."""
+    word: list[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category[0] in "LN" or (word and category in ("Mn", "Mc")):
+            word.append(char)
+        elif word:
+            yield "".join(word)
+            word = []
+    if word:
+        yield "".join(word)
 
 
 def slugify(title: str | None, limit: int = SLUG_LIMIT) -> str:
-    """Lowercase ASCII words joined by ``-``, at most ``limit`` characters; "untitled" when none."""
-    ascii_text = unicodedata.normalize("NFKD", (title or "")[: limit * 8]).encode("ascii", "ignore").decode()
+    """Lowercase words joined by ``-``, at most ``limit`` characters; "untitled" when none.
+
+    Words are letters and digits of any script (``日本語のメモ``, ``заметки``,
+    ``café``), compatibility forms folded (NFKC: full-width Latin, half-width
+    kana), with their combining marks (Arabic vowels, Devanagari signs).
+    Everything else separates words: punctuation, spaces, emoji and other
+    symbols, and so every character unsafe in a file name on Linux, macOS or
+    Windows (``/ \\ : * ? " < > |``, control characters); with the date in
+    front, the name is never a reserved one (``CON``) nor ends in a dot or a space.
+    """
+    text = unicodedata.normalize("NFKC", (title or "")[: limit * 8])
+    text = unicodedata.normalize("NFC", _VARIATION_SELECTORS.sub("", text).lower())
     slug = ""
-    for word in re.findall(r"[a-z0-9]+", ascii_text.lower()):
+    for word in _words(text):
         candidate = f"{slug}-{word}" if slug else word
         if len(candidate) > limit:
             slug = slug or word[:limit]

@@ -302,8 +302,20 @@ def test_json_export_round_trips_any_content(contents: list, detail: str, event_
     ("title", "slug"),
     [
         ("Fix the flaky test", "fix-the-flaky-test"),
-        ("Café déjà vu: what's `this`?!", "cafe-deja-vu-what-s-this"),
-        ("漢字だけ", "untitled"),
+        ("Café déjà vu: what's `this`?!", "café-déjà-vu-what-s-this"),
+        ("Cafe\u0301 AU LAIT", "café-au-lait"),  # decomposed accents are composed
+        ("漢字だけ", "漢字だけ"),
+        ("日本語のメモ 🚀", "日本語のメモ"),
+        ("ｶﾀｶﾅ ＦＵＬＬ", "カタカナ-full"),  # half-width kana, full-width Latin: their usual forms
+        ("Заметки о Python 3.13", "заметки-о-python-3-13"),
+        ("ΟΔΗΓΟΣ για το Git", "οδηγος-για-το-git"),
+        ("ملاحظات سريعة عن البايثون", "ملاحظات-سريعة-عن-البايثون"),
+        ("مَرْحَبًا", "مَرْحَبًا"),  # with its vowel marks
+        ("हिन्दी नोट्स", "हिन्दी-नोट्स"),
+        ("🚀🔥 !!! ✨", "untitled"),
+        ("❤️‍🔥 ⚠️ …", "untitled"),
+        ("1️⃣ step", "1-step"),
+        ('a<b>c:d"e/f\\g|h?i*j\x00k', "a-b-c-d-e-f-g-h-i-j-k"),  # nothing unsafe on Windows either
         ("", "untitled"),
         (None, "untitled"),
         ("Rename every .jpeg file in ~/Pictures/2025 to .jpg, keep the dates", "rename-every-jpeg-file-in-pictures-2025-to-jpg"),
@@ -314,6 +326,12 @@ def test_json_export_round_trips_any_content(contents: list, detail: str, event_
 def test_slugify(title: str | None, slug: str):
     assert slugify(title) == slug
     assert len(slugify(title)) <= 50
+
+
+def test_export_filename_keeps_the_letters_of_every_script():
+    late = datetime(2025, 3, 12, 23, 30)
+    assert export_filename(late, "日本語のメモ 🚀", UTC) == "2025-03-12-日本語のメモ.md"
+    assert export_filename(late, "✨🚀", UTC) == "2025-03-12-untitled.md"
 
 
 def test_export_filename_uses_the_local_date():

@@ -73,7 +73,7 @@ def test_unknown_format_is_refused(client: DBClient):
 def test_export_to_directory_never_overwrites(client: DBClient, tmp_path: Path):
     out = tmp_path / "out"
     out.mkdir()
-    taken = out / "2026-03-01-fix-the-flaky-test-e-b-x-b-second-line.md"
+    taken = out / "2026-03-01-fix-the-flaky-test-é-漢字-b-x-b-second-line.md"
     taken.write_text("mine")
     first = export_to_directory(client, SESSION, out, tz=UTC)
     second = export_to_directory(client, SESSION, out, tz=UTC)

@@ -108,6 +108,17 @@ def test_export_and_copy_outcomes(demo, tmp_path):
     assert copied.message.endswith(f"({copied.clipboard.count(chr(10)) + 1:,} lines)")
 
 
+def test_a_title_in_any_script_names_the_exported_file(demo, tmp_path):
+    client, _ = demo
+    actions = Actions(client)
+    summary = HistoryReader(client).list_summaries(limit=1)[0]
+    actions.rename(summary, "日本語のメモ 🚀")
+    exported = actions.export(summary, tmp_path)
+    written = Path(exported.message.removeprefix("Exported to "))
+    assert written.name.endswith("-日本語のメモ.md") and written.parent == tmp_path, written
+    assert written.read_text(encoding="utf-8").startswith("# 日本語のメモ 🚀")
+
+
 def test_the_index_keeper_says_a_failing_sync_once_and_remembers_it_is_behind(demo, tmp_path, monkeypatch):
     client, _ = demo
     keeper = IndexKeeper(client, tmp_path / "search.db")
