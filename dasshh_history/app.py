@@ -112,7 +112,8 @@ class HistoryApp(App[None]):
         yield SystemCommand("Rename session", "Rename the highlighted session (r)", browser.action_rename)
         yield SystemCommand("Delete session", "Delete the highlighted session and its events (d)", browser.action_delete)
         yield SystemCommand("Export session", "Write the session as Markdown to a new file here (e)", browser.action_export)
-        yield SystemCommand("Copy session", "Copy the session as Markdown to the clipboard (c)", browser.action_copy)
+        yield SystemCommand("Copy session", "Send the session as Markdown to the terminal's clipboard (c)",
+                            browser.action_copy)
         yield SystemCommand("Undo delete", "Bring back the last session deleted in this run (u)", browser.action_undo)
         yield SystemCommand("Search", "Search every session's titles, messages and tools (/)", browser.action_search)
         yield SystemCommand("Keys", "Show every key (?)", self.action_help)

@@ -41,7 +41,7 @@ class ActionKeys:
 
     def action_undo(self) -> None:
         if not self.actions.can_undo:
-            self.say("Nothing to undo: no session was deleted in this run.", severity="warning")
+            self.say(self.actions.nothing_to_undo, severity="warning")
         else:
             self._act("Undo failed", self.actions.undo)
 

@@ -22,6 +22,8 @@ from dasshh_history.domain.values import SessionSummary
 from dasshh_history.services import exporting
 
 GONE = "That session no longer exists."
+NEVER_DELETED = "Nothing to undo: no session was deleted in this run."
+ALL_RESTORED = "Nothing left to undo: every session deleted in this run is back."
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Actions:
         self.client = client
         self.tz = tz
         self._deleted: list[DeletedSession] = []  # the last one last: u undoes it
+        self._restored = False  # a delete was undone (so "nothing to undo" means every one is back)
         self._lock = threading.Lock()
 
     def rename(self, summary: SessionSummary, title: str) -> Outcome:
@@ -70,16 +73,22 @@ class Actions:
     def can_undo(self) -> bool:
         return bool(self._deleted)
 
+    @property
+    def nothing_to_undo(self) -> str:
+        """Why ``u`` has nothing to do: nothing was deleted in this run, or every delete was undone."""
+        return ALL_RESTORED if self._restored else NEVER_DELETED
+
     def undo(self) -> Outcome:
         """Write the last deleted session back, exactly as it was stored, and highlight it."""
         with self._lock:
             if not self._deleted:
-                return Outcome("Nothing to undo: no session was deleted in this run.", "warning")
+                return Outcome(self.nothing_to_undo, "warning")
             deleted = self._deleted[-1]
         trash.restore(self.client, deleted)
         with self._lock:
             if self._deleted and self._deleted[-1] is deleted:
                 self._deleted.pop()
+            self._restored = True
         return Outcome(
             f"Restored “{one_line(deleted.title, 60)}” with {count_messages(deleted.event_count)}",
             reload=True,
@@ -93,9 +102,17 @@ class Actions:
         return Outcome(GONE, "warning") if path is None else Outcome(f"Exported to {path}")
 
     def copy(self, summary: SessionSummary) -> Outcome:
-        """The session as Markdown, for the clipboard."""
+        """The session as Markdown, for the clipboard.
+
+        The app can only send it to the terminal (OSC 52), which may ignore it
+        without a word, so the message says where it went rather than that it arrived.
+        """
         text = exporting.export_session(self.client, summary.id, "md", tz=self.tz)
         if text is None:
             return Outcome(GONE, "warning")
         lines = text.count("\n") + 1
-        return Outcome(f"Copied “{one_line(summary.detail, 60)}” as Markdown ({lines:,} lines)", clipboard=text)
+        return Outcome(
+            f"Sent to the terminal's clipboard (OSC 52): “{one_line(summary.detail, 60)}” as Markdown ({lines:,} lines)."
+            " Nothing to paste? The terminal must allow OSC 52 (in tmux: set -g set-clipboard on).",
+            clipboard=text,
+        )

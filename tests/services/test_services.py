@@ -84,7 +84,9 @@ def test_delete_then_undo_puts_every_row_back(demo):
     actions = Actions(client)
     before = rows(path, "SELECT rowid, * FROM events ORDER BY rowid") + rows(path, "SELECT rowid, * FROM sessions")
     assert not actions.can_undo
-    assert actions.undo().severity == "warning"
+    nothing = actions.undo()
+    assert (nothing.message, nothing.severity) == ("Nothing to undo: no session was deleted in this run.", "warning")
+    assert actions.nothing_to_undo == nothing.message
     summary = HistoryReader(client).list_summaries(limit=1)[0]
     deleted = actions.delete(summary, 0)
     assert deleted.reload and deleted.keep_index == 0 and "press u to undo" in deleted.message
@@ -94,6 +96,9 @@ def test_delete_then_undo_puts_every_row_back(demo):
     assert restored.highlight_id == summary.id and restored.message.startswith("Restored")
     assert rows(path, "SELECT rowid, * FROM events ORDER BY rowid") + rows(path, "SELECT rowid, * FROM sessions") == before
     assert not actions.can_undo
+    left = actions.undo()  # every delete undone: not "no session was deleted"
+    assert (left.message, left.severity) == ("Nothing left to undo: every session deleted in this run is back.", "warning")
+    assert actions.nothing_to_undo == left.message
 
 
 def test_export_and_copy_outcomes(demo, tmp_path):
@@ -105,7 +110,11 @@ def test_export_and_copy_outcomes(demo, tmp_path):
     assert written.parent == tmp_path and written.read_text(encoding="utf-8").startswith("# ")
     copied = actions.copy(summary)
     assert copied.clipboard == written.read_text(encoding="utf-8")
-    assert copied.message.endswith(f"({copied.clipboard.count(chr(10)) + 1:,} lines)")
+    lines = copied.clipboard.count(chr(10)) + 1
+    # Sent, not "copied": a terminal that ignores OSC 52 drops it without a word.
+    assert copied.message.startswith("Sent to the terminal's clipboard (OSC 52): “")
+    assert f"as Markdown ({lines:,} lines)." in copied.message and "set -g set-clipboard on" in copied.message
+    assert "Copied" not in copied.message
 
 
 def test_a_title_in_any_script_names_the_exported_file(demo, tmp_path):

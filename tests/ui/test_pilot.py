@@ -7,7 +7,7 @@ import io
 import sqlite3
 from pathlib import Path
 
-from uiutil import plain_title, settle
+from uiutil import plain_title, said, settle
 from rich.console import Console
 from textual.widgets import Input, Label
 
@@ -402,6 +402,9 @@ async def test_u_undoes_the_last_delete_with_every_byte_back(demo_db, make_app):
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         before = snapshot()
+        await pilot.press("u")  # nothing deleted yet
+        await settle(pilot)
+        assert said(app)[-1] == "Nothing to undo: no session was deleted in this run."
         await pilot.press("j", "j")
         await settle(pilot)
         victim = app.browser.session_list.current
@@ -415,10 +418,10 @@ async def test_u_undoes_the_last_delete_with_every_byte_back(demo_db, make_app):
         await settle(pilot)
         assert snapshot() == before
         assert app.browser.session_list.current.id == victim.id
-        await pilot.press("u")  # nothing more to undo
+        await pilot.press("u")  # nothing more to undo: the delete was undone, not never made
         await settle(pilot)
         assert snapshot() == before
-        assert any("Nothing to undo" in str(n.message) for n in app._notifications)
+        assert said(app)[-1] == "Nothing left to undo: every session deleted in this run is back."
 
 
 async def test_e_exports_markdown_to_a_new_file_in_the_current_directory(demo_db, make_app, tmp_path, monkeypatch):
@@ -454,7 +457,7 @@ async def test_c_copies_the_session_as_markdown(demo_db, make_app):
         await settle(pilot)
         expected = export_session(app.client, app.browser.session_list.current.id, "md", tz=app.tz)
         assert app.clipboard == expected
-        assert any(str(n.message).startswith("Copied “") for n in app._notifications)
+        assert said(app)[-1].startswith("Sent to the terminal's clipboard (OSC 52): “Clean the pip cache only, please.”")
 
 
 async def test_the_list_is_filled_before_the_first_frame(demo_db, make_app):

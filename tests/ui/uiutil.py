@@ -23,3 +23,8 @@ def plain_title(widget) -> str:
     from textual.content import Content
 
     return Content.from_markup(widget.border_title or "").plain
+
+
+def said(app) -> list[str]:
+    """The app's notifications still shown, oldest first."""
+    return [str(notification.message) for notification in app._notifications]
