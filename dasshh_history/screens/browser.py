@@ -213,11 +213,8 @@ class BrowserScreen(SearchKeys, ActionKeys, Screen[None]):
         pattern = read.query.pattern()
         sessions.reset(read.total, read.pages, read.index, source=read.source, pattern=pattern, scroll_y=scroll_y)
         self.listed_query = read.query
-        if read.result is None:
-            sessions.border_title = f"Sessions ({read.total:,})"
-        else:
-            sessions.border_title = f"Search ({read.total:,})"
-            self._show_search_status()
+        sessions.border_title = f"Sessions ({read.total:,})" if read.result is None else f"Search ({read.total:,})"
+        self._show_search_status()  # also when the box was emptied: no longer "1 session matches"
         if self._typing():
             self._follow_after_pause()  # its highlights change with the session it shows
         else:

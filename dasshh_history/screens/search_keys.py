@@ -67,10 +67,13 @@ class SearchKeys:
             self._reload_list()
 
     def _show_search_status(self, progress: tuple[int, int] | None = None) -> None:
-        """The line under the search box: matches, or how to search; first-build progress takes the lead."""
+        """The line under the search box, saying what the list shows: the matches of the search it lists, or
+        every session (nothing typed: how to search); first-build progress takes the lead."""
         if self.search_bar.display:
-            matches = self.session_list.total if self.search_query else None
-            self.search_bar.show_status(matches, progress=progress, indexing=self._indexing)
+            listed = self.listed_query
+            matches = self.session_list.total if listed else None
+            self.search_bar.show_status(matches, typed=bool(listed.text.strip()), progress=progress,
+                                        indexing=self._indexing)
 
     def on_search_input_typed(self, message: SearchInput.Typed) -> None:
         if self.search_bar.display:  # not the input emptied by Escape

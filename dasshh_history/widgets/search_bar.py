@@ -69,8 +69,12 @@ class SearchBar(Vertical):
     def set_status(self, text: str) -> None:
         self.query_one("#search-status", Static).update(text, layout=False)
 
-    def show_status(self, matches: int | None, *, progress: tuple[int, int] | None, indexing: bool) -> None:
-        """How many sessions match (None: nothing typed yet: how to search); while the index is built, how far."""
+    def show_status(
+        self, matches: int | None, *, typed: bool = False, progress: tuple[int, int] | None, indexing: bool
+    ) -> None:
+        """How many sessions match; None: no search runs, because nothing was typed yet (how to search) or,
+        with ``typed``, only characters that are not searched (the list shows every session).  While the
+        index is built, how far."""
         building = ""
         if progress is not None:
             done, total = progress
@@ -84,6 +88,8 @@ class SearchBar(Vertical):
         elif progress is not None:
             done, total = progress
             status = f"Indexing {done:,} of {total:,} events ({building}); search away meanwhile"
+        elif typed:
+            status = "Type letters or digits to search · all sessions shown"
         else:
             status = "Words are ANDed; \"quote\" phrases · enter opens · esc clears"
         self.set_status(status)

@@ -227,3 +227,39 @@ async def test_a_query_longer_than_the_box_scrolls_to_the_cursor(demo_db, make_a
         await settle(pilot)
         shown = "".join(segment.text for segment in box.render_line(0))
         assert shown.startswith("abcdefghijabc"), shown
+
+
+def search_status(app) -> str:
+    return app.query_one("#search-status").render().plain
+
+
+async def test_the_status_under_the_search_box_says_what_the_list_shows(demo_db, make_app):
+    """Emptied, or holding only punctuation, the box searches nothing: the status no longer counts matches."""
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        everything = app.browser.session_list.total
+        await pilot.press("slash")
+        await settle(pilot)
+        hint = search_status(app)
+        assert hint.startswith("Words are ANDed")
+        await type_text(pilot, "nginx")
+        assert search_status(app) == "1 session matches"
+        for _ in "nginx":
+            await pilot.press("backspace")
+        await settle(pilot)
+        assert app.browser.session_list.total == everything and app.browser.search_bar.input.value == ""
+        assert search_status(app) == hint
+        await type_text(pilot, "nginx")
+        assert search_status(app) == "1 session matches"
+        for _ in "nginx":
+            await pilot.press("backspace")
+        await type_text(pilot, "?!-")
+        assert app.browser.session_list.total == everything
+        assert search_status(app) == "Type letters or digits to search · all sessions shown"
+        await type_text(pilot, " pip")
+        assert search_status(app).endswith("match") and app.browser.session_list.total < everything
+        for _ in " pip":
+            await pilot.press("backspace")
+        await settle(pilot)
+        assert search_status(app) == "Type letters or digits to search · all sessions shown"
