@@ -107,7 +107,9 @@ class HistoryApp(App[None]):
         self.push_screen(HelpScreen(help_sections(self.BINDINGS)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" (a panel of the focused widget's keys) would be a second "Keys": ours lists every key.
+        textual_keys = (self.action_show_help_panel, self.action_hide_help_panel)
+        yield from (command for command in super().get_system_commands(screen) if command.callback not in textual_keys)
         browser = self.browser
         yield SystemCommand("Rename session", "Rename the highlighted session (r)", browser.action_rename)
         yield SystemCommand("Delete session", "Delete the highlighted session and its events (d)", browser.action_delete)
@@ -116,6 +118,6 @@ class HistoryApp(App[None]):
                             browser.action_copy)
         yield SystemCommand("Undo delete", "Bring back the last session deleted in this run (u)", browser.action_undo)
         yield SystemCommand("Search", "Search every session's titles, messages and tools (/)", browser.action_search)
-        yield SystemCommand("Keys", "Show every key (?)", self.action_help)
+        yield SystemCommand("Keys", "Every key and what it does, in the help screen (?)", self.action_help)
         yield SystemCommand("Focus sessions", "Move focus to the session list", browser.session_list.focus)
         yield SystemCommand("Focus timeline", "Move focus to the timeline", browser.timeline.focus)

@@ -62,9 +62,17 @@ def keys_table(sections: Iterable[HelpSection]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Lists the keys; any of escape, q or ? closes it."""
+    """Lists the keys, scrolled with the keys that move in the list and the timeline; escape, q or ? closes it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "Close"),
+        Binding("down,j", "scroll('down')", "Scroll down", show=False),
+        Binding("up,k", "scroll('up')", "Scroll up", show=False),
+        Binding("home,g", "scroll('home')", "Top", show=False),
+        Binding("end,G", "scroll('end')", "Bottom", show=False),
+        Binding("pagedown,space", "scroll('page_down')", "Page down", show=False),
+        Binding("pageup,b", "scroll('page_up')", "Page up", show=False),
+    ]
 
     def __init__(self, sections: list[HelpSection]) -> None:
         super().__init__()
@@ -79,3 +87,15 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_scroll(self, how: str) -> None:
+        """Scroll the keys (the arrows, Home, End and the pages also work when the keys' pane has focus)."""
+        keys = self.query_one(VerticalScroll)
+        {
+            "down": keys.scroll_down,
+            "up": keys.scroll_up,
+            "home": keys.scroll_home,
+            "end": keys.scroll_end,
+            "page_down": keys.scroll_page_down,
+            "page_up": keys.scroll_page_up,
+        }[how]()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 #: The terminal size of every snapshot unless a test says otherwise.
 SIZE = (120, 36)
@@ -28,3 +29,11 @@ def plain_title(widget) -> str:
 def said(app) -> list[str]:
     """The app's notifications still shown, oldest first."""
     return [str(notification.message) for notification in app._notifications]
+
+
+async def wait_for(pilot, condition, timeout: float = 5.0) -> None:
+    """Wait until ``condition()`` holds, failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {condition.__code__.co_qualname}"
+        await pilot.pause(0.02)
