@@ -21,7 +21,6 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from dasshh_history.data.browse import HistoryReader
@@ -32,11 +31,13 @@ from dasshh_history.domain.text import count_messages, format_timestamp, one_lin
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.errors import DB_ERRORS, REPORTED_ERRORS, describe_error
 from dasshh_history.screens.action_keys import ActionKeys
+from dasshh_history.screens.panes import Panes
 from dasshh_history.screens.search_keys import SearchKeys
 from dasshh_history.services.actions import Actions
 from dasshh_history.services.index_keeper import IndexKeeper
 from dasshh_history.services.listing import Listing, ListRead
 from dasshh_history.widgets.blocks import Block
+from dasshh_history.widgets.footer import KeysFooter
 from dasshh_history.widgets.placeholders import empty_state, no_events, no_match
 from dasshh_history.widgets.search_bar import SearchBar
 from dasshh_history.widgets.session_list import ROW_HEIGHT, SessionList
@@ -49,7 +50,7 @@ TYPING_PAUSE = 0.2
 REFRESH_INTERVAL = 1.0
 
 
-class BrowserScreen(SearchKeys, ActionKeys, Screen[None]):
+class BrowserScreen(SearchKeys, ActionKeys, Panes, Screen[None]):
     """Browse, search, rename and delete sessions: the list on the left, the highlighted one's timeline on the right."""
 
     def __init__(
@@ -94,7 +95,7 @@ class BrowserScreen(SearchKeys, ActionKeys, Screen[None]):
                 yield SearchBar(id="search")
                 yield SessionList(self.listing.page, clock=self.clock, tz=self.tz, id="sessions")
             yield Timeline(id="timeline")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def session_list(self) -> SessionList:

@@ -155,7 +155,24 @@ def test_help_screen(snap_compare, demo_db, make_app):
 
 
 def test_narrow_terminal(snap_compare, demo_db, make_app):
+    """Below 100 columns the footer leaves out what does not fit (here Undo delete), keeping Help and Quit."""
     assert snap_compare(make_app(demo_db), terminal_size=(80, 24), run_before=settle)
+
+
+def test_one_pane_session_list(snap_compare, demo_db, make_app):
+    """Below 70 columns one pane shows at a time: first the session list, the whole width."""
+    assert snap_compare(make_app(demo_db), terminal_size=(60, 30), run_before=settle)
+
+
+def test_one_pane_timeline(snap_compare, demo_db, make_app):
+    """Below 70 columns, Enter shows the highlighted session's timeline in place of the list."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_db), terminal_size=(60, 30), run_before=run_before)
 
 
 def test_markup_and_escapes_shown_literally(snap_compare, tmp_path: Path, make_app):
