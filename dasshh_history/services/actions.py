@@ -112,7 +112,8 @@ class Actions:
             return Outcome(GONE, "warning")
         lines = text.count("\n") + 1
         return Outcome(
-            f"Sent to the terminal's clipboard (OSC 52): “{one_line(summary.detail, 60)}” as Markdown ({lines:,} lines)."
-            " Nothing to paste? The terminal must allow OSC 52 (in tmux: set -g set-clipboard on).",
+            f"Sent to the terminal's clipboard (OSC 52): “{one_line(summary.detail, 60)}”"
+            f" as Markdown ({lines:,} lines). Nothing to paste? The terminal must allow OSC 52"
+            " (in tmux: set -g set-clipboard on).",
             clipboard=text,
         )
