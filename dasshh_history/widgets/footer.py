@@ -2,8 +2,8 @@
 
 Textual's footer lays its keys out in a row and cuts off whatever passes the
 right end (under the command palette's key, docked there), which is where the
-app's Help and Quit are.  Below :data:`FIT_BELOW` columns this one leaves out
-keys until the rest fit, the least needed first (:data:`LEAVE_OUT`); Help and
+app's Help and Quit are.  When they do not all fit (at 80 columns, or at 120
+with the timeline's keys too) this one leaves out keys until the rest fit, the least needed first (:data:`LEAVE_OUT`); Help and
 Quit stay.  Every key still works, and the help screen lists them all.
 """
 
@@ -17,8 +17,6 @@ from textual.widgets._footer import FooterKey
 
 from dasshh_history.domain.text import cell_len
 
-#: Below this many columns the footer leaves out the keys that do not fit.
-FIT_BELOW = 100
 #: The actions whose keys always stay.
 KEPT = frozenset({"help", "quit"})
 #: The order in which keys are left out, first listed first gone; keys of other actions go before these,
@@ -42,7 +40,7 @@ def key_width(key_display: str, description: str) -> int:
 
 
 class KeysFooter(Footer):
-    """A footer that, below :data:`FIT_BELOW` columns, shows only the keys that fit, Help and Quit always."""
+    """A footer that shows only the keys that fit, Help and Quit always."""
 
     def compose(self) -> ComposeResult:
         left_out = self.left_out(self.size.width)
@@ -52,13 +50,13 @@ class KeysFooter(Footer):
             yield widget
 
     def left_out(self, width: int) -> set[str]:
-        """The actions whose keys do not fit in ``width`` columns (none at :data:`FIT_BELOW` or more).
+        """The actions whose keys do not fit in ``width`` columns.
 
         Textual's footer shows one key per action, its first binding; a key
         left out stays bound.  Only when even Help and Quit do not fit
         beside it is the command palette's key left out as well.
         """
-        if not self._bindings_ready or not 0 < width < FIT_BELOW:
+        if not self._bindings_ready or width <= 0:
             return set()
         active = self.screen.active_bindings
         shown: dict[str, Binding] = {}
@@ -88,9 +86,9 @@ class KeysFooter(Footer):
         return key_width(self.app.get_key_display(binding), binding.description)
 
     def on_resize(self, event: events.Resize) -> None:
-        """Fit the keys again when the width crosses or stays below :data:`FIT_BELOW`."""
-        if event.size.width < FIT_BELOW or self._fitted_width < FIT_BELOW:
+        """Fit the keys again when the width changes."""
+        if event.size.width != self._fitted_width:
             self.call_after_refresh(self.recompose)
         self._fitted_width = event.size.width
 
-    _fitted_width = FIT_BELOW
+    _fitted_width = 0
