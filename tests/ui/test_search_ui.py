@@ -286,3 +286,21 @@ async def test_a_filter_query_lists_the_sessions_passing_it_with_its_count_and_s
         await type_text(pilot, "nonsense ")
         assert session_list.total == 0  # an unknown value is words, which match nothing here
 
+
+async def test_help_lists_the_search_syntax(demo_db, make_app):
+    from rich.console import Console
+
+    from dasshh_history.screens.help import HelpScreen, keys_table
+
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=100, file=io.StringIO(), record=True)
+        console.print(keys_table(app.screen.sections))
+        text = console.export_text()
+        assert "Search syntax" in text
+        for syntax in ('"a phrase"', "tool:NAME", "is:failed", "after:DATE", "before:DATE", "7d 2w 3m 1y", "in:title"):
+            assert syntax in text, syntax
