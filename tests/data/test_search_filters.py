@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -89,6 +90,8 @@ def generate(path: Path, seed: int = 16, sessions: int = 90) -> Path:
         # Calls without a usable name, and a name in another case.
         ("noname", "inv", "s002", stored(NOW - timedelta(days=400)), json.dumps(call("n1", None))),
         ("upper", "inv", "s003", "not a date", json.dumps(call("u1", "READ_FILE"))),
+        # A tool whose name starts others' ("run", "run_tests").
+        ("run", "inv", "s004", stored(NOW - timedelta(days=400)), json.dumps(call("r1", "run"))),
     ]
     return dasshh_database(path, session_rows, event_rows + hostile)
 
@@ -162,7 +165,8 @@ def check_every_filter(index: SearchIndex, history: Path) -> None:
         assert found(index, f"tool:{name} ") == sql_ids(history, where, arg), name
     where, arg = sql_tool(history, "run", prefix=True)
     assert found(index, "tool:RUN") == sql_ids(history, where, arg)  # typed: a prefix
-    assert found(index, "tool:run ") == []  # done: the exact name
+    where, arg = sql_tool(history, "run")
+    assert found(index, "tool:run ") == sql_ids(history, where, arg) == ["s004"]  # done: the exact name
     assert found(index, "is:failed") == sql_ids(history, sql_failed())
     for text, moment in [("2026-03-01", datetime(2026, 2, 28, 18, 30)), ("2026-01-20", datetime(2026, 1, 19, 18, 30))]:
         assert found(index, f"after:{text}") == sql_ids(history, "d.last >= julianday(?)", julian(moment)), text
@@ -293,3 +297,33 @@ def test_the_history_is_never_written(history: Path, tmp_path: Path):
     index.close()
     client.dispose()
     assert digest(history) == before
+
+
+def test_broad_filter_answers_are_kept_and_patched_with_what_changed_since(
+    history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("dasshh_history.data.search.broad.BROAD_DOCS", 1)  # every tool and the failures are broad
+    client = DBClient(db_path=history, read_only=True)
+    index = SearchIndex(client, path=tmp_path / "broad.db", tz=KOLKATA, clock=lambda: NOW)
+    index.sync()
+    kept = {expr for (expr,) in rows(index.path, "SELECT expr FROM broad")}
+    assert {"tool:read_file", "tool:run_shell_command", "tool:write_file", "is:failed"} <= kept
+    check_every_filter(index, history)
+    # The kept answer is what is searched: spoilt on purpose, it gives nothing.
+    (marks,) = rows(index.path, "SELECT marks FROM broad WHERE expr = 'is:failed'")[0]
+    spoil = sqlite3.connect(index.path)
+    with spoil:
+        spoil.execute("UPDATE broad SET marks = ? WHERE expr = 'is:failed'", (zlib.compress(b""),))
+    assert found(index, "is:failed") == []
+    with spoil:
+        spoil.execute("UPDATE broad SET marks = ? WHERE expr = 'is:failed'", (marks,))
+    spoil.close()
+    # Another writer: the kept answers are patched with the sessions that changed, not worked out again.
+    change_history(history)
+    index.sync()
+    assert rows(index.path, "SELECT count(*) FROM changed")[0][0] > 0
+    assert {expr for (expr,) in rows(index.path, "SELECT expr FROM broad")} == kept
+    check_every_filter(index, history)
+    assert found(index, "tool:deploy ") == ["s005"]  # a new tool: not kept, read
+    index.close()
+    client.dispose()

@@ -13,13 +13,41 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 
-from dasshh_history.data.search.marks import read_marks
+from dasshh_history.data.search.marks import either, read_marks
 from dasshh_history.data.search.schema import SEQ_BITS, SEQ_MASK
 from dasshh_history.domain.filters import DateFilter, FailedFilter, Filter, ToolFilter, epoch_ms
 from dasshh_history.domain.query import SearchQuery, Term
 
 #: Past every character a tool name can hold: ``name < prefix || this`` ends a prefix's range.
 _LAST_CHAR = "char(1114111)"
+#: The most tool names a ``tool:`` prefix stands for (the rest are left out).
+MAX_NAMES = 1000
+#: The key of ``is:failed`` among the answers kept; a tool's is ``tool:`` and its name.
+FAILED_KEY = "is:failed"
+_SPAN = f"BETWEEN (c.session << {SEQ_BITS}) + 1 AND (c.session << {SEQ_BITS}) | {SEQ_MASK}"
+
+
+def facet_sql(key: str) -> tuple[str, object]:
+    """A query of the sessions a filter matches (``tool:NAME`` or ``is:failed``), and its parameter."""
+    if key == FAILED_KEY:
+        return f"SELECT doc >> {SEQ_BITS} AS session FROM docs WHERE failed AND doc > ?1", 0
+    return f"SELECT doc >> {SEQ_BITS} AS session FROM calls WHERE name = ?1", key.removeprefix("tool:")
+
+
+def _changed_sql(key: str) -> tuple[str, object]:
+    """The same among the sessions changed since the broad answers were worked out (``changed``)."""
+    if key == FAILED_KEY:
+        return (f"SELECT d.doc >> {SEQ_BITS} AS session FROM changed c JOIN docs d ON d.doc {_SPAN}"
+                " WHERE d.failed AND d.doc > ?1", 0)
+    return (f"SELECT k.doc >> {SEQ_BITS} AS session FROM changed c JOIN calls k ON k.doc {_SPAN}"
+            " WHERE k.name = ?1", key.removeprefix("tool:"))
+
+
+def broad_facets(conn: sqlite3.Connection, least: int) -> list[str]:
+    """The filters with at least ``least`` rows (calls of a tool, failed results): their answers are kept."""
+    tools = conn.execute("SELECT 'tool:' || name FROM calls GROUP BY name HAVING count(*) >= ?", (least,)).fetchall()
+    (failed,) = conn.execute("SELECT count(*) >= ? FROM docs WHERE failed", (least,)).fetchone()
+    return [key for (key,) in tools] + ([FAILED_KEY] if failed else [])
 
 
 class Filtering:
@@ -33,6 +61,7 @@ class Filtering:
     _order_top: int
     tz: tzinfo | None
     clock: Callable[[], datetime]
+    _broad_marks: Callable[[str, tuple[str, object] | None], bytes | None]
 
     def _kept(self, key: str, read: Callable[[], bytes]) -> bytes:
         """An answer kept between keystrokes under ``key`` (the term cache's rules), else read."""
@@ -45,20 +74,41 @@ class Filtering:
         """The sessions ``item`` keeps; ``now`` (naive UTC) is what relative dates count back from."""
         conn, top = self._conn, self._order_top
         if isinstance(item, ToolFilter):
-            if item.prefix:
-                where = f"name >= ?1 AND name < ?1 || {_LAST_CHAR}"
-            else:
-                where = "name = ?1"
-            found = f"SELECT doc >> {SEQ_BITS} AS session FROM calls WHERE {where}"
-            key = f"tool:{item.name}" + ("*" if item.prefix else "")
-            return self._kept(key, lambda: read_marks(conn, found, item.name, top))
+            if not item.prefix:
+                return self._facet_marks(f"tool:{item.name}")
+            return self._kept(f"tool:{item.name}*", lambda: self._tool_prefix_marks(item.name))
         if isinstance(item, FailedFilter):
-            found = f"SELECT doc >> {SEQ_BITS} AS session FROM docs WHERE failed AND doc > ?1"
-            return self._kept("is:failed", lambda: read_marks(conn, found, 0, top))
+            return self._facet_marks(FAILED_KEY)
         assert isinstance(item, DateFilter)
         bound = epoch_ms(item.bound(now, self.tz))
         compare = ">=" if item.after else "<"
         return read_marks(conn, f"SELECT session FROM activity WHERE last {compare} ?1", bound, top)
+
+    def _facet_marks(self, key: str) -> bytes:
+        """The sessions of one tool's calls or of the failed results: kept among the broad answers when
+        there are many (patched with the sessions changed since), else read; kept between keystrokes."""
+
+        def read() -> bytes:
+            kept = self._broad_marks(key, _changed_sql(key))
+            return kept if kept is not None else read_marks(self._conn, *facet_sql(key), self._order_top)
+
+        return self._kept(key, read)
+
+    def _tool_prefix_marks(self, prefix: str) -> bytes:
+        """The sessions calling any tool whose name starts with ``prefix``: each name's answer, combined.
+
+        The names are found one index seek each, so the calls of a tool are read once as its name is typed.
+        """
+        marks = b""
+        name, after = prefix, ">="
+        for _ in range(MAX_NAMES):
+            (name,) = self._conn.execute(
+                f"SELECT min(name) FROM calls WHERE name {after} ?1 AND name < ?2 || {_LAST_CHAR}", (name, prefix)
+            ).fetchone()
+            if name is None:
+                break
+            marks, after = either(marks, self._facet_marks(f"tool:{name}")), ">"
+        return marks
 
     def _title_marks(self, term: Term) -> bytes:
         """The sessions whose title matches ``term``."""
