@@ -44,6 +44,9 @@ def event_facts(content: object) -> EventFacts:
     """
     if not isinstance(content, dict):
         return NO_FACTS
+    role = content.get("role")
+    if not (role == "tool" or (role == "assistant" and content.get("tool_calls") is not None)):
+        return NO_FACTS  # no call, no result: nothing for the timeline to call a tool or a failure either
     tools: dict[str, None] = {}
     failed = False
     for entry in entries_from_event(_Event(content)):

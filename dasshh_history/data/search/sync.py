@@ -324,10 +324,12 @@ class Syncing:
                 next_seq: dict[int, int] = {}
                 texts: dict[int, list[str]] = {}  # per session, for ``words``
                 latest: dict[int, int | None] = {}  # per session, its newest event's date
+                docs: list[tuple[int, int, object, int, object]] = []
+                bodies: list[tuple[int, str]] = []
+                calls: list[tuple[int, str]] = []
                 for event_rowid, event_id, session_rowid, content, created in rows:
                     if session_rowid is None:  # no such session: remembered, so it is not read again, not searchable
-                        conn.execute("INSERT INTO docs (doc, event_rowid, event_id) VALUES (?, ?, ?)",
-                                     (-event_rowid, event_rowid, event_id))
+                        docs.append((-event_rowid, event_rowid, event_id, 0, None))
                         continue
                     base = session_rowid << SEQ_BITS
                     if session_rowid not in next_seq:
@@ -341,14 +343,15 @@ class Syncing:
                         continue  # over a million events in one session: the rest is not searchable
                     next_seq[session_rowid] = seq + 1
                     text, facts = read_event(content)
-                    conn.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?)",
-                                 (base + seq, event_rowid, event_id, int(facts.failed), created))
-                    if facts.tools:
-                        conn.executemany("INSERT INTO calls VALUES (?, ?)", [(base + seq, name) for name in facts.tools])
-                    conn.execute("INSERT INTO fts (rowid, body, kind) VALUES (?, ?, 1)", (base + seq, text))
+                    docs.append((base + seq, event_rowid, event_id, int(facts.failed), created))
+                    calls.extend((base + seq, name) for name in facts.tools)
+                    bodies.append((base + seq, text))
                     texts.setdefault(session_rowid, []).append(text)
                     known = latest.get(session_rowid)
                     latest[session_rowid] = created if known is None or (created is not None and created > known) else known
+                conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", docs)
+                conn.executemany("INSERT INTO calls VALUES (?, ?)", calls)
+                conn.executemany("INSERT INTO fts (rowid, body, kind) VALUES (?, ?, 1)", bodies)
                 for session_rowid, session_texts in texts.items():
                     self._add_segments(conn, session_rowid, session_texts, title=False)
                 # A session's last activity only moves on as events come (it is worked out again when some go).
