@@ -62,12 +62,14 @@ class Filtering:
     tz: tzinfo | None
     clock: Callable[[], datetime]
     _broad_marks: Callable[[str, tuple[str, object] | None], bytes | None]
+    _keep: Callable[[str, bytes], None]
 
     def _kept(self, key: str, read: Callable[[], bytes]) -> bytes:
-        """An answer kept between keystrokes under ``key`` (the term cache's rules), else read."""
+        """An answer kept between keystrokes under ``key`` (the term cache's rules), else read and kept."""
         found = self._term_sessions.get(key)
         if found is None:
-            found = self._term_sessions[key] = read()
+            found = read()
+            self._keep(key, found)
         return found
 
     def _filter_marks(self, item: Filter, now: datetime) -> bytes:

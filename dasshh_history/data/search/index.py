@@ -150,10 +150,14 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
                 if "fts5" not in str(exc) and "syntax" not in str(exc):
                     raise
                 sessions = b""  # never reaches the user; the query builder should not let this happen
-            if len(self._term_sessions) >= TERM_CACHE:
-                del self._term_sessions[next(iter(self._term_sessions))]
-            self._term_sessions[expression] = sessions
+            self._keep(expression, sessions)
         return sessions
+
+    def _keep(self, key: str, sessions: bytes) -> None:
+        """Keep an answer for the next keystrokes (words' and filters'): the oldest goes past TERM_CACHE."""
+        if len(self._term_sessions) >= TERM_CACHE:
+            del self._term_sessions[next(iter(self._term_sessions))]
+        self._term_sessions[key] = sessions
 
     def _check_term_version(self) -> None:
         """Forget the answers kept between keystrokes once another process wrote this cache file."""
