@@ -1,8 +1,9 @@
-"""Command line: ``dasshh-history [--db PATH] [--demo] [list ... | export ...]``.
+"""Command line: ``dasshh-history [--db PATH] [--demo] [list ... | search ... | export ...]``.
 
-Without a command the app opens (in a terminal only). ``list`` and ``export``
-are for scripts: they open the file read-only, print to stdout, never change a
-byte of it, and do not import Textual.
+Without a command the app opens (in a terminal only). ``list``, ``search`` and
+``export`` are for scripts: they open the file read-only, print to stdout,
+never change a byte of it, and do not import Textual (``search`` writes only
+its own cache file, as the browser's search does).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -88,6 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="a JSON array of {id, detail, created_at, updated_at, event_count} (times in UTC)",
     )
     listing.add_argument("--limit", metavar="N", type=_non_negative, help="print at most N sessions")
+
+    search = commands.add_parser(
+        "search",
+        help="print the sessions a search matches, newest first",
+        description="Print the sessions a search matches, newest first: the browser's search syntax, words ANDed, "
+        "\"quoted phrases\", and the filters tool:NAME, is:failed, after:DATE, before:DATE (2026-03-14, or "
+        "7d, 2w, 3m, 1y before now; a session's date is its last activity, days are local) and in:title. "
+        "A query of filters alone lists every session passing them. The search index is built or brought "
+        "up to date first, in its cache file (never in the history). Exit status 0, matches or not.",
+    )
+    _add_source_options(search, defaults=False)
+    search.add_argument("query", metavar="QUERY", nargs="+", help="what to search for (several arguments are joined)")
+    search.add_argument(
+        "--json", action="store_true",
+        help="a JSON array of {id, detail, created_at, updated_at, last_active, event_count, snippet} (times in UTC)",
+    )
+    search.add_argument("--limit", metavar="N", type=_non_negative, help="print at most N sessions")
 
     export = commands.add_parser(
         "export",
@@ -277,8 +296,56 @@ def cmd_export(client: DBClient, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- search ------------------------------------------------------------------------
+
+
+def cmd_search(client: DBClient, args: argparse.Namespace) -> int:
+    """``search``: the sessions a query matches, as a table or (``--json``) a JSON array; 0 with or without."""
+    from dasshh_history.data.browse import HistoryReader
+    from dasshh_history.services.index_keeper import IndexKeeper
+    from dasshh_history.services.searching import hit_lines, hit_record, script_query, search_history
+
+    keeper = IndexKeeper(client, getattr(args, "search_path", None))
+    try:
+        synced = keeper.sync(_index_progress() if sys.stderr.isatty() else None)
+        if synced.failed:  # the cache is locked or cannot be written: what is indexed already is searched
+            print(f"{PROG}: {synced.error or 'could not bring the search index up to date'}; "
+                  "results may miss the latest changes", file=sys.stderr)
+        query = script_query(" ".join(args.query))
+        hits = search_history(keeper.open(), HistoryReader(client), query, limit=args.limit)
+        if args.json:
+            records = [hit_record(hit) for hit in hits]
+            _stdout(encoding="utf-8").write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+            found = bool(records)
+        else:
+            stream = _stdout(errors="replace")
+            width = shutil.get_terminal_size((100, 24)).columns
+            found = False
+            for number, line in enumerate(hit_lines(hits, query, width)):
+                stream.write(line + "\n")
+                found = number > 0
+        if not found:
+            print(f"{PROG}: no session matches {' '.join(args.query)!r}", file=sys.stderr)
+        return 0
+    except sqlite3.Error as exc:
+        return _fail(f"cannot search {client.db_path}: {_one_line(exc)}")
+    finally:
+        keeper.close()
+
+
+def _index_progress() -> Callable[[int, int], None]:
+    """Progress of a first build, on a terminal's standard error."""
+
+    def progress(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\r{PROG}: indexing for search: {done:,} of {total:,} events", end=end, file=sys.stderr, flush=True)
+
+    return progress
+
+
 COMMANDS: dict[str, Callable[[DBClient, argparse.Namespace], int]] = {
     "list": cmd_list,
+    "search": cmd_search,
     "export": cmd_export,
 }
 
@@ -295,9 +362,9 @@ def no_history(db_path: Path, args: argparse.Namespace) -> int:
 
 
 def run_command(path: Path | None, args: argparse.Namespace) -> int:
-    """Run ``list`` or ``export`` on the database at *path* (the default one when None).
+    """Run ``list``, ``search`` or ``export`` on the database at *path* (the default one when None).
 
-    Both only read: the file is opened read-only and no byte of it changes.
+    Each only reads: the file is opened read-only and no byte of it changes.
     A history that does not exist yet (no file, or a file without dasshh's
     tables) is an empty one, and nothing is created for it.
     """
@@ -341,7 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _fail(str(exc))
         if not has_terminal():
             print(f"{PROG}: the browser needs a terminal (its input or output is redirected); "
-                  f"for scripts use '{PROG} list' and '{PROG} export SESSION_ID'", file=sys.stderr)
+                  f"for scripts use '{PROG} list', '{PROG} search QUERY' and '{PROG} export SESSION_ID'",
+                  file=sys.stderr)
             return 2
 
     if args.demo:
@@ -351,5 +419,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo = write_demo(Path(tmp) / "demo.db")
             if args.command is None:  # the demo's search index stays in the demo's directory too
                 return browse(demo, search_path=Path(tmp) / "demo.search.db")
+            args.search_path = Path(tmp) / "demo.search.db"
             return run_command(demo, args)
     return browse(args.db) if args.command is None else run_command(args.db, args)

@@ -320,7 +320,7 @@ def test_the_browser_without_a_terminal_exits_at_once_pointing_to_list_and_expor
     assert result.stdout == ""
     assert result.stderr == (
         "dasshh-history: the browser needs a terminal (its input or output is redirected); "
-        "for scripts use 'dasshh-history list' and 'dasshh-history export SESSION_ID'\n"
+        "for scripts use 'dasshh-history list', 'dasshh-history search QUERY' and 'dasshh-history export SESSION_ID'\n"
     )
     assert digest(history) == before
 

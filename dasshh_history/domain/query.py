@@ -4,15 +4,21 @@ Words are ANDed, "quoted phrases" match as phrases, case is ignored, and the
 last word is matched as a prefix while it is still being typed.  Every term is
 passed to FTS5 as a quoted string, so no character typed can be read as query
 syntax; the same terms give the pattern that highlights matches on screen.
+Filters (``tool:NAME``, ``is:failed``, ``after:``/``before:DATE``,
+``in:title``) are read by :mod:`~dasshh_history.domain.filters`; anything
+else with a colon is words.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
+from dasshh_history.domain.filters import IN_TITLE, INCOMPLETE, Filter, ToolFilter, read_filter
 from dasshh_history.domain.plain import plain
 
 # FTS5's unicode61 tokenizer keeps letters, numbers and private-use characters
@@ -73,28 +79,65 @@ class Term:
         return _term_regex(self.tokens, self.prefix)
 
 
+def _tool_regex(tool: ToolFilter) -> str:
+    """A pattern for a tool's name in displayed text: the whole name, or a word starting with it while typed."""
+    return r"(?<!\w)" + re.escape(tool.name) + (r"\w*" if tool.prefix else r"(?!\w)")
+
+
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """A parsed search; empty when nothing searchable was typed."""
+    """A parsed search: its words and its filters; empty when nothing searchable was typed.
+
+    With ``in_title`` every term must match in the session's title.
+    """
 
     text: str
     terms: tuple[Term, ...]
+    filters: tuple[Filter, ...] = ()
+    in_title: bool = False
 
     @classmethod
     def parse(cls, text: str) -> SearchQuery:
+        """The query ``text`` asks for; never raises, whatever it holds."""
         terms: list[Term] = []
+        filters: list[Filter] = []
+        in_title = False
         chunks = _split(text)
-        for index, (chunk, closed) in enumerate(chunks):
-            tokens = tuple(token.lower() for token in _TOKEN.findall(chunk))
-            if not tokens:
-                continue
-            typing = index == len(chunks) - 1 and not closed and not text[-1:].isspace()
-            # A word with punctuation inside ("foo.bar", "tool_call") is a phrase of its tokens.
-            terms.append(Term(tokens, prefix=typing))
-        return cls(text=text, terms=tuple(dict.fromkeys(terms)))
+        open_end = not text[-1:].isspace()
+        index = 0
+        while index < len(chunks):
+            chunk = chunks[index]
+            found: Filter | str | None = None
+            used = 1
+            if not chunk.quoted and ":" in chunk.text:
+                after = chunks[index + 1] if index + 1 < len(chunks) else None
+                if chunk.text.endswith(":") and after is not None and after.quoted and after.glued:
+                    # key:"quoted value"
+                    typing = index + 2 == len(chunks) and not after.closed and open_end
+                    found, used = read_filter(chunk.text, typing=typing, value=after.text), 2
+                else:
+                    found = read_filter(chunk.text, typing=index + 1 == len(chunks) and open_end)
+            if found is None:
+                tokens = tuple(token.lower() for token in _TOKEN.findall(chunk.text))
+                if tokens:
+                    typing = index + 1 == len(chunks) and not chunk.closed and open_end
+                    # A word with punctuation inside ("foo.bar", "tool_call") is a phrase of its tokens.
+                    terms.append(Term(tokens, prefix=typing))
+                used = 1
+            elif found == IN_TITLE:
+                in_title = True
+            elif found != INCOMPLETE:
+                filters.append(found)  # type: ignore[arg-type]
+            index += used
+        return cls(text=text, terms=tuple(dict.fromkeys(terms)), filters=tuple(dict.fromkeys(filters)),
+                   in_title=in_title)
 
     def __bool__(self) -> bool:
-        return bool(self.terms)
+        return bool(self.terms or self.filters or self.in_title)
+
+    @property
+    def tools(self) -> tuple[ToolFilter, ...]:
+        return tuple(f for f in self.filters if isinstance(f, ToolFilter))
 
     def matches(self, text: str) -> bool:
         """Whether every term occurs in ``text``, as the index would find it."""
@@ -112,17 +155,25 @@ class SearchQuery:
             else term
             for term in self.terms
         )
-        return SearchQuery(text=self.text, terms=terms)
+        return dataclasses.replace(self, terms=terms)
 
     def fts(self) -> str:
         """The FTS5 MATCH expression (implicit AND of quoted strings)."""
         return " ".join(term.fts() for term in self.terms)
 
     def pattern(self) -> re.Pattern[str] | None:
-        """A case-insensitive pattern that finds any term in displayed text."""
-        if not self.terms:
-            return None
-        return re.compile("|".join(term.regex() for term in self.terms), re.IGNORECASE)
+        """A case-insensitive pattern that finds any term, or the name of a ``tool:`` filter, in displayed text.
+
+        The filters' own syntax (``tool:``, ``is:failed``) is never highlighted.
+        """
+        parts = [term.regex() for term in self.terms] + [_tool_regex(tool) for tool in self.tools]
+        return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+    def _snippet_pattern(self) -> re.Pattern[str] | None:
+        """What a snippet is centred on: the first term, or without words the tool's name."""
+        if self.terms or not self.tools:
+            return dataclasses.replace(self, filters=()).pattern()
+        return self.pattern()
 
     def snippet(self, text: str, *, context: int = SNIPPET_CONTEXT) -> str:
         """The readable text around the first match in ``text``, on one line: up to ``context``
@@ -132,7 +183,7 @@ class SearchQuery:
         its syntax left out, unless that leaves out the match (a word of a link's URL).  The
         list cuts this down to its width, around the match (:func:`~dasshh_history.domain.text.centre_on_match`).
         """
-        pattern = self.pattern()
+        pattern = self._snippet_pattern()
         found = pattern.search(text) if pattern else None
         start, end = (found.start(), found.end()) if found else (0, 0)
         # The source read: several times the context (syntax and runs of spaces go), from a line's start
@@ -159,24 +210,34 @@ class SearchQuery:
         return head + line[cut:stop] + tail
 
 
-def _split(text: str) -> list[tuple[str, bool]]:
-    """Chunks of the query: (text, closed) — a phrase is closed by its quote; an unmatched quote runs to the end."""
-    chunks: list[tuple[str, bool]] = []
+class _Chunk(NamedTuple):
+    """A piece of the query: a word (anything up to a space or a quote) or a quoted phrase."""
+
+    text: str
+    closed: bool  # a phrase is closed by its quote
+    quoted: bool
+    glued: bool  # right after the previous chunk, no space between (``key:"value"``)
+
+
+def _split(text: str) -> list[_Chunk]:
+    """The query's chunks: words and quoted phrases; an unmatched quote runs to the end."""
+    chunks: list[_Chunk] = []
     i = 0
     while i < len(text):
+        glued = i > 0 and not text[i - 1].isspace()
         if text[i].isspace():
             i += 1
         elif text[i] == '"':
             end = text.find('"', i + 1)
             if end < 0:
-                chunks.append((text[i + 1:], False))
+                chunks.append(_Chunk(text[i + 1:], False, True, glued))
                 break
-            chunks.append((text[i + 1:end], True))
+            chunks.append(_Chunk(text[i + 1:end], True, True, glued))
             i = end + 1
         else:
             end = i
             while end < len(text) and not text[end].isspace() and text[end] != '"':
                 end += 1
-            chunks.append((text[i:end], False))
+            chunks.append(_Chunk(text[i:end], False, False, glued))
             i = end
     return chunks

@@ -1,4 +1,4 @@
-"""Help screen: every key, grouped by where it works, read from the bindings themselves."""
+"""Help screen: every key, grouped by where it works, read from the bindings themselves; and the search syntax."""
 
 from __future__ import annotations
 
@@ -40,12 +40,28 @@ def binding_rows(bindings: Iterable[object]) -> list[tuple[str, str]]:
     return [(key_label(b.key), b.description) for b in bindings if isinstance(b, Binding) and b.description]
 
 
+#: What can be typed in the search box (README's "Search and live refresh" says more).
+SEARCH_SYNTAX: HelpSection = (
+    "Search syntax",
+    [
+        ('words "a phrase"', "in any message or the title, all of them; the last typed is a prefix"),
+        ("tool:NAME", "sessions that call the tool NAME (tool:run_shell_command)"),
+        ("is:failed", "sessions with a failed tool result"),
+        ("after:DATE", "last active on or after DATE: a local day (2026-03-14), or 7d 2w 3m 1y ago"),
+        ("before:DATE", "last active before DATE"),
+        ("in:title", "the words in the title only"),
+    ],
+)
+
+
 def help_sections(anywhere: Iterable[object]) -> list[HelpSection]:
-    """The keys of the app (``anywhere``: its bindings), then those of the session list and the timeline."""
+    """The keys of the app (``anywhere``: its bindings), then those of the session list and the timeline,
+    then the search syntax."""
     return [
         ("Anywhere", [*binding_rows(anywhere), ("ctrl+p", "Command palette")]),
         ("Session list", binding_rows(SessionList.BINDINGS)),
         ("Timeline", binding_rows(Timeline.BINDINGS)),
+        SEARCH_SYNTAX,
     ]
 
 

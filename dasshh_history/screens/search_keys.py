@@ -122,7 +122,9 @@ class SearchKeys:
         self.timeline.action_previous_match()
 
     def on_timeline_no_match(self, message: Timeline.NoMatch) -> None:
-        if self.search_query:
+        if self.search_query.pattern() is None and self.search_query:
+            self.say("Nothing to go to: this search is filters only (is:, after:, before:).")
+        elif self.search_query:
             self.say("No match in this session (only its title matches).")
         else:
             self.say("Nothing to go to: press / to search.")

@@ -8,9 +8,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from dasshh_history.data.client import DBClient
+from dasshh_history.data.models import utcnow
 from dasshh_history.data.search import SearchIndex
 from dasshh_history.errors import DB_ERRORS, describe_error
 
@@ -25,11 +27,23 @@ class Synced:
 
 
 class IndexKeeper:
-    """The search index of one history, opened lazily, kept in step by :meth:`sync` (any thread)."""
+    """The search index of one history, opened lazily, kept in step by :meth:`sync` (any thread).
 
-    def __init__(self, client: DBClient, path: Path | None = None) -> None:
+    ``tz`` and ``clock`` are the index's (see :class:`SearchIndex`): what dates typed in a search mean.
+    """
+
+    def __init__(
+        self,
+        client: DBClient,
+        path: Path | None = None,
+        *,
+        tz: tzinfo | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.client = client
         self.path = path  # where the index lives (None: the user's cache directory)
+        self.tz = tz
+        self.clock = clock
         self._index: SearchIndex | None = None
         self._lock = threading.Lock()
         #: The last sync failed: the index misses changes already seen, and the next check should sync.
@@ -49,7 +63,7 @@ class IndexKeeper:
         """The index, opened on first use."""
         with self._lock:
             if self._index is None:
-                self._index = SearchIndex(self.client, path=self.path)
+                self._index = SearchIndex(self.client, path=self.path, tz=self.tz, clock=self.clock)
             return self._index
 
     def sync(

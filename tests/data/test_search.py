@@ -12,6 +12,7 @@ import pytest
 
 from dasshh_history.data import trash
 from dasshh_history.data.client import DBClient
+from dasshh_history.domain.facts import NO_FACTS
 from dasshh_history.domain.query import SearchQuery
 from dasshh_history.data.search import SearchIndex, default_cache_path, searchable_text
 from dasshh_history.data.search.schema import SCHEMA_VERSION
@@ -321,7 +322,7 @@ def test_a_cache_of_an_earlier_version_is_rebuilt(history: Path, tmp_path: Path,
     cache = tmp_path / "search.db"
     client = DBClient(db_path=history)
     with monkeypatch.context() as patch:  # a cache with other text in it...
-        patch.setattr("dasshh_history.data.search.sync.searchable_text", lambda raw: "stale")
+        patch.setattr("dasshh_history.data.search.sync.read_event", lambda raw: ("stale", NO_FACTS))
         index = SearchIndex(client, path=cache)
         index.sync()
         index.close()

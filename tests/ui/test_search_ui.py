@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 
@@ -263,3 +264,79 @@ async def test_the_status_under_the_search_box_says_what_the_list_shows(demo_db,
             await pilot.press("backspace")
         await settle(pilot)
         assert search_status(app) == "Type letters or digits to search · all sessions shown"
+
+
+def titles_in_list_order(path, where: str) -> list[str]:
+    """The titles of the sessions for which ``where`` holds (``s`` the session), as the list orders them."""
+    with sqlite3.connect(path) as conn:
+        found = conn.execute(f"SELECT s.detail FROM sessions s WHERE {where} "
+                             "ORDER BY coalesce(s.updated_at, NULL) DESC, s.rowid").fetchall()
+    conn.close()
+    return [title for (title,) in found]
+
+
+CALLS_SHELL = (
+    "s.id IN (SELECT e.session_id FROM events e, json_each(e.content, '$.tool_calls') c "
+    "WHERE json_extract(c.value, '$.function.name') = 'run_shell_command')"
+)
+#: The demo's failed results: a command's non-zero exit status, dasshh's reply to cut-off arguments.
+FAILED = (
+    "s.id IN (SELECT e.session_id FROM events e WHERE json_extract(e.content, '$.role') = 'tool' AND ("
+    "json_extract(json_extract(e.content, '$.content'), '$.exit_code') != 0 "
+    "OR json_extract(json_extract(e.content, '$.content'), '$.error') IS NOT NULL))"
+)
+
+
+async def test_a_filter_query_lists_the_sessions_passing_it_with_its_count_and_status(demo_db, make_app):
+    shell = titles_in_list_order(demo_db, CALLS_SHELL)
+    shell_and_failed = titles_in_list_order(demo_db, f"{CALLS_SHELL} AND {FAILED}")
+    assert 1 <= len(shell_and_failed) < len(shell) < 12  # the demo has some of each
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "tool:run_shell_command")
+        session_list = app.browser.session_list
+        assert titles(app) == shell
+        assert session_list.border_title == f"Search ({len(shell)})"
+        assert app.query_one("#search-status").render().plain.startswith(f"{len(shell)} sessions match")
+        # Filters alone: the snippet is the session's first call of the tool, its name highlighted, never "tool:".
+        snippet = session_list.row_text(0).splitlines()[1]
+        assert "run_shell_command" in snippet and "tool:" not in snippet, snippet
+        marked = [s.text for s in session_list.render_line(1) if s.style and s.style.underline]
+        assert marked and {text.lower() for text in marked} == {"run_shell_command"}, marked
+        await type_text(pilot, " is:failed")
+        assert titles(app) == shell_and_failed
+        assert session_list.border_title == f"Search ({len(shell_and_failed)})"
+        # Enter opens the session, its calls of the tool highlighted as matches.
+        await pilot.press("enter")
+        await settle(pilot)
+        timeline = app.browser.timeline
+        assert any(timeline.is_match(i) for i in range(len(timeline.blocks)))
+        # A filter being typed is left out, so the list never shows "nothing matches is:fa".
+        await pilot.press("slash")
+        for _ in range(len("failed")):
+            await pilot.press("backspace")
+        await settle(pilot)
+        assert titles(app) == shell  # "tool:run_shell_command is:" searches the tool alone
+        await type_text(pilot, "nonsense ")
+        assert session_list.total == 0  # an unknown value is words, which match nothing here
+
+
+async def test_help_lists_the_search_syntax(demo_db, make_app):
+    from rich.console import Console
+
+    from dasshh_history.screens.help import HelpScreen, keys_table
+
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=100, file=io.StringIO(), record=True)
+        console.print(keys_table(app.screen.sections))
+        text = console.export_text()
+        assert "Search syntax" in text
+        for syntax in ('"a phrase"', "tool:NAME", "is:failed", "after:DATE", "before:DATE", "7d 2w 3m 1y", "in:title"):
+            assert syntax in text, syntax

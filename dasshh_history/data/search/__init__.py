@@ -12,6 +12,9 @@ results) and one per session title, in ``fts``: phrases and snippets come from
 there.  The same text is indexed again per session, without positions, in
 ``words``: which sessions hold a word is one short posting list there, where
 ``fts`` would list every event (150,000 of them for "h" in 300,000 events).
+What the filters need is noted by the same sync, in the cache too: the tools
+each event calls, whether it is a failed result, its date, and each session's
+last activity.
 
 One job a module; this one is what the rest of the application imports:
 
@@ -20,7 +23,9 @@ One job a module; this one is what the rest of the application imports:
 - ``marks``: sets of sessions as byte maps (a byte per session rowid), read, combined and listed;
 - ``sync``: the write path, bringing the index in step with the history;
 - ``broad``: the answers kept for the broadest words and prefixes;
-- ``index``: :class:`SearchIndex`, with the read path (search, snippets), ``sync`` and ``broad`` mixed in.
+- ``filtering``: the sessions each filter (``tool:``, ``is:failed``, ``after:``/``before:``, ``in:title``)
+  keeps, from what ``sync`` noted of each event and session;
+- ``index``: :class:`SearchIndex`, with the read path (search, snippets), ``sync``, ``broad`` and ``filtering`` mixed in.
 
 Each tunable (``CHUNK``, ``BROAD_DOCS``...) lives in the module that reads it:
 change it there (``dasshh_history.data.search.sync.CHUNK``); the names

@@ -1,9 +1,11 @@
-"""The broad answers kept in the cache: the sessions each of the broadest words and prefixes matches.
+"""The broad answers kept in the cache: the sessions each of the broadest words, prefixes and filters matches.
 
 Looked up live, a word or a prefix in most sessions ("h", "the") takes tens of
 milliseconds; its answer is kept in ``broad`` instead, with the sessions
 changed since in ``changed`` (see the note at ``_SCHEMA`` in
-:mod:`~dasshh_history.data.search.schema`).
+:mod:`~dasshh_history.data.search.schema`).  So is the answer of a ``tool:``
+filter of a tool called that often, and of ``is:failed`` when that many
+results failed (see :mod:`~dasshh_history.data.search.filtering`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 import zlib
 from collections.abc import Callable
 
+from dasshh_history.data.search.filtering import broad_facets, facet_sql
 from dasshh_history.data.search.marks import either, read_marks
 from dasshh_history.data.search.schema import SEQ_BITS, SEQ_MASK, begin
 
@@ -79,12 +82,14 @@ class BroadAnswers:
                     f" UNION ALL {prefixes}) WHERE docs >= ? ORDER BY docs DESC LIMIT ?",
                     (BROAD_DOCS, BROAD_MAX),
                 ).fetchall()
+                facets = broad_facets(conn, BROAD_DOCS)
             found: list[tuple[str, bytes]] = []
-            for (expr,) in exprs:
+            for expr, (sql, match) in [*((expr, (self._words_sql(), expr)) for (expr,) in exprs),
+                                       *((key, facet_sql(key)) for key in facets)]:
                 if should_stop():
                     raise _Stopped
                 with self._lock:
-                    marks = read_marks(conn, self._words_sql(), expr, self._order_top)
+                    marks = read_marks(conn, sql, match, self._order_top)
                     found.append((expr, zlib.compress(marks, 1)))
             with self._lock:
                 drop_broad(conn)
@@ -110,9 +115,12 @@ class BroadAnswers:
         if self._broad_kept:
             conn.execute("INSERT OR IGNORE INTO changed VALUES (?)", (session_rowid,))
 
-    def _broad_marks(self, expression: str) -> bytes | None:
-        """The sessions a broad word or prefix matches, from ``broad`` and the sessions changed since;
-        None when it is not kept there (the caller holds the lock)."""
+    def _broad_marks(self, expression: str, patch: tuple[str, object] | None = None) -> bytes | None:
+        """The sessions a broad word or prefix (or filter) matches, from ``broad`` and the sessions changed
+        since; None when it is not kept there (the caller holds the lock).
+
+        ``patch`` is a filter's query of the changed sessions that match, and its parameter.
+        """
         row = self._conn.execute(
             "SELECT marks, (SELECT group_concat(session) FROM changed), (SELECT count(*) FROM changed)"
             " FROM broad WHERE expr = ?",
@@ -125,12 +133,11 @@ class BroadAnswers:
             for session in map(int, row[1].split(",")):
                 if 0 <= session < len(marks):
                     marks[session] = 0
-            patch = read_marks(
-                self._conn,
-                self._words_sql() + " AND rowid IN (SELECT seg FROM changed JOIN segs"
-                f" ON seg BETWEEN session << {SEQ_BITS} AND (session << {SEQ_BITS}) | {SEQ_MASK} WHERE NOT dead)",
-                expression,
-                self._order_top,
-            )
-            return either(bytes(marks), patch)
+            if patch is None:
+                patch = (
+                    self._words_sql() + " AND rowid IN (SELECT seg FROM changed JOIN segs"
+                    f" ON seg BETWEEN session << {SEQ_BITS} AND (session << {SEQ_BITS}) | {SEQ_MASK} WHERE NOT dead)",
+                    expression,
+                )
+            return either(bytes(marks), read_marks(self._conn, patch[0], patch[1], self._order_top))
         return bytes(marks)

@@ -1,9 +1,14 @@
-"""The searchable text of a stored value: the words of a message, its tool arguments and results."""
+"""The searchable text of a stored value: the words of a message, its tool arguments and results.
+
+Also what the filters need of an event (:func:`read_event`): its text and its
+facts (the tools it calls, whether it failed) from one decoding of its content.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dasshh_history.domain.facts import NO_FACTS, EventFacts, event_facts
 from dasshh_history.domain.jsondepth import loads
 
 #: The most text indexed for one event.
@@ -25,6 +30,20 @@ def searchable_text(raw: object) -> str:
     value = _loads(raw) if isinstance(raw, str) else raw
     parts = list(_strings(value)) if value is not None else [str(raw)]
     return "\n".join(parts)[:MAX_TEXT]
+
+
+def read_event(raw: object) -> tuple[str, EventFacts]:
+    """The searchable text of a stored ``content`` and its facts, the JSON decoded once.
+
+    The content is decoded as the timeline decodes it: text that is not JSON
+    (or nests too deep) is a raw row there, with no calls and no failure.
+    """
+    if not isinstance(raw, str):
+        return searchable_text(raw), NO_FACTS
+    value = _loads(raw)
+    if value is None:  # not JSON (or null): indexed as the text it is
+        return raw[:MAX_TEXT], NO_FACTS
+    return "\n".join(_strings(value))[:MAX_TEXT], event_facts(value)
 
 
 def _loads(text: str) -> object | None:

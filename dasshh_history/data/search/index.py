@@ -1,4 +1,4 @@
-"""SearchIndex, the index of one history, and its read path: search, warm-up and snippets."""
+"""SearchIndex, the index of one history, and its read path: search (words and filters), warm-up and snippets."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from dasshh_history.data.client import LIST_ORDER_SQL, DBClient
+from dasshh_history.data.models import utcnow
 from dasshh_history.data.search.broad import BroadAnswers
+from dasshh_history.data.search.filtering import Filtering
 from dasshh_history.data.search.marks import both, in_list_order, read_marks
 from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, default_cache_path, open_cache
 from dasshh_history.data.search.sync import Syncing
@@ -30,16 +33,27 @@ class SearchResult:
     session_ids: list[str]
 
 
-class SearchIndex(Syncing, BroadAnswers):
+class SearchIndex(Syncing, BroadAnswers, Filtering):
     """The FTS5 index of one history; safe to use from several threads (one at a time).
 
-    The write path is :class:`Syncing`'s, the broad answers :class:`BroadAnswers`'.
+    The write path is :class:`Syncing`'s, the broad answers :class:`BroadAnswers`', the filters
+    :class:`Filtering`'s.  Dates typed (``after:2026-03-14``) are calendar days in ``tz`` (None: the
+    system's zone), and relative ones count back from ``clock()`` (naive UTC).
     """
 
-    def __init__(self, client: DBClient, *, path: Path | str | None = None) -> None:
+    def __init__(
+        self,
+        client: DBClient,
+        *,
+        path: Path | str | None = None,
+        tz: tzinfo | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         if client.db_path is None:
             raise ValueError("search needs a database file")
         self.client = client
+        self.tz = tz
+        self.clock = clock
         self.path = Path(path) if path is not None else default_cache_path(client.db_path)
         self._lock = threading.Lock()  # one statement (or one transaction) at a time on the connection
         # One sync at a time: a sync runs between statements of the others, and working out ``broad``
@@ -63,28 +77,41 @@ class SearchIndex(Syncing, BroadAnswers):
 
     # -- searching -------------------------------------------------------------------
 
-    def search(self, query: SearchQuery, *, cancelled: Callable[[], bool] = lambda: False) -> SearchResult:
-        """The sessions whose title or events match, newest first (as the session list orders them).
+    def search(
+        self, query: SearchQuery, *, cancelled: Callable[[], bool] = lambda: False, now: datetime | None = None
+    ) -> SearchResult:
+        """The sessions whose title or events match, and that pass every filter, newest first (as the
+        session list orders them); a query of filters alone lists every session that passes them.
 
         Each term may match in another event of the session (or in its
-        title).  The sessions each term matches are kept for the next
-        keystrokes, and the list order is kept until the history changes, so
-        typing on costs one new term.  ``cancelled`` is asked between terms:
-        a search overtaken by newer keystrokes stops and returns nothing.
+        title; with ``in:title`` only there).  The sessions each term and
+        filter matches are kept for the next keystrokes (not those of a
+        date, which depend on ``now``, by default ``clock()``), and the list
+        order is kept until the history changes, so typing on costs one new
+        term.  ``cancelled`` is asked between terms: a search overtaken by
+        newer keystrokes stops and returns nothing.
         """
         if not query:
             return SearchResult(query, [])
+        moment = now if now is not None else self.clock()
         with self._lock:
             rowids, ids = self._session_order()  # first: it says how rowids can be read
+            self._check_term_version()
             matched: bytes | None = None
-            for term in query.terms:
+            steps: list[Callable[[], bytes]] = [
+                (lambda term=term: self._title_marks(term)) if query.in_title
+                else (lambda term=term: self._sessions_matching(term))
+                for term in query.terms
+            ]
+            steps += [lambda item=item: self._filter_marks(item, moment) for item in query.filters]
+            for step in steps:
                 if cancelled():
                     return SearchResult(query, [])
-                marks = self._sessions_matching(term)
+                marks = step()
                 matched = marks if matched is None else both(matched, marks)
-            if cancelled() or matched is None:
+            if cancelled():
                 return SearchResult(query, [])
-            listed = in_list_order(matched, rowids, ids, self._order_top)
+            listed = list(ids) if matched is None else in_list_order(matched, rowids, ids, self._order_top)
         return SearchResult(query, listed)
 
     def warm(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
@@ -107,10 +134,7 @@ class SearchIndex(Syncing, BroadAnswers):
 
         A word is looked up in ``words``; a phrase needs the positions ``fts`` keeps.
         """
-        (version,) = self._conn.execute("PRAGMA main.data_version").fetchone()
-        if version != self._term_version:  # another process wrote this cache file
-            self._forget_terms()
-            self._term_version = version
+        self._check_term_version()
         expression = term.fts()
         sessions = self._term_sessions.get(expression)
         if sessions is None:
@@ -126,10 +150,21 @@ class SearchIndex(Syncing, BroadAnswers):
                 if "fts5" not in str(exc) and "syntax" not in str(exc):
                     raise
                 sessions = b""  # never reaches the user; the query builder should not let this happen
-            if len(self._term_sessions) >= TERM_CACHE:
-                del self._term_sessions[next(iter(self._term_sessions))]
-            self._term_sessions[expression] = sessions
+            self._keep(expression, sessions)
         return sessions
+
+    def _keep(self, key: str, sessions: bytes) -> None:
+        """Keep an answer for the next keystrokes (words' and filters'): the oldest goes past TERM_CACHE."""
+        if len(self._term_sessions) >= TERM_CACHE:
+            del self._term_sessions[next(iter(self._term_sessions))]
+        self._term_sessions[key] = sessions
+
+    def _check_term_version(self) -> None:
+        """Forget the answers kept between keystrokes once another process wrote this cache file."""
+        (version,) = self._conn.execute("PRAGMA main.data_version").fetchone()
+        if version != self._term_version:
+            self._forget_terms()
+            self._term_version = version
 
     def _words_sql(self) -> str:
         """The sessions with a live ``words`` segment matching the parameter."""
@@ -172,8 +207,10 @@ class SearchIndex(Syncing, BroadAnswers):
         """
         query = result.query
         found: dict[str, str] = {}
-        if not query:
+        if not query or query.in_title:  # with in:title the row shows the match in its title
             return found
+        if not query.terms:
+            return self._filter_snippets(query, session_ids)
         seek = _match_fts(" OR ".join(term.fts() for term in query.seekable().terms))
         with self._lock:
             for session_id in session_ids:
@@ -195,6 +232,26 @@ class SearchIndex(Syncing, BroadAnswers):
                 if text is not None:
                     found[session_id] = query.snippet(text)
         return found
+
+    def _filter_snippets(self, query: SearchQuery, session_ids: Iterable[str]) -> dict[str, str]:
+        """For a search of filters alone: the start of each session's first failed result (``is:failed``),
+        else of its first call of the tool (``tool:``); nothing for dates alone."""
+        found: dict[str, str] = {}
+        with self._lock:
+            for session_id in session_ids:
+                row = self._conn.execute("SELECT session_rowid FROM titles WHERE session_id = ?", (session_id,)).fetchone()
+                doc = self._first_filtered_doc(query, row[0] << SEQ_BITS) if row is not None else None
+                if doc is None:
+                    continue
+                body = self._conn.execute("SELECT body FROM fts WHERE rowid = ?", (doc,)).fetchone()
+                if body is not None and isinstance(body[0], str):
+                    found[session_id] = query.snippet(body[0])
+        return found
+
+    def last_activity(self, session_ids: list[str]) -> dict[str, datetime | None]:
+        """Each session's last activity (naive UTC), the date ``after:`` and ``before:`` compare."""
+        with self._lock:
+            return self._activity(session_ids)
 
     def indexed_events(self) -> int:
         with self._lock:

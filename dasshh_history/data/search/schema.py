@@ -14,8 +14,10 @@ from pathlib import Path
 from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, decode_text
 
 #: Bump when the index layout or the extracted text changes: the cache is rebuilt.
-SCHEMA_VERSION = "4"  # 3: JSON nested deeper than MAX_JSON_DEPTH is indexed as text;
-# 4: strings that are JSON string literals (tools' text results) are indexed decoded, without their escapes
+SCHEMA_VERSION = "5"  # 3: JSON nested deeper than MAX_JSON_DEPTH is indexed as text;
+# 4: strings that are JSON string literals (tools' text results) are indexed decoded, without their escapes;
+# 5: what the filters read: each event's tool calls (``calls``), failed flag and date (``docs``), each
+# session's last activity (``activity``), and the titles in an FTS table of their own (``title_words``)
 #: Sessions with a rowid from here on are not searchable (dasshh counts from 1; a rowid set by hand can be
 #: anything): the index's answers hold a byte per session rowid, and shifted by SEQ_BITS it must fit SQLite.
 MAX_ROWID = 1 << 22
@@ -30,15 +32,33 @@ SEQ_MASK = (1 << SEQ_BITS) - 1
 # session's rowid, shifted, plus a counter).  Its table is contentless, so a
 # segment is never deleted: ``segs`` marks it dead (a rename, a deleted
 # session, an event gone) and searches skip it, until the table is rebuilt.
+# ``docs`` also says whether an event is a failed tool result and when it was
+# written, ``calls`` which tools it calls (lower case), and ``activity`` each
+# session's ``updated_at`` and its last activity (the latest of that and its
+# events' ``created_at``), all as milliseconds since 1970 (UTC, see ms_sql).
+# ``title_words`` holds each title again, under its session's rowid, for ``in:title``.
 # ``broad`` keeps the sessions each of the broadest words and prefixes matches
 # (compressed, a byte per session rowid), as they were when it was worked out;
 # ``changed`` lists the sessions whose segments changed since, which a lookup
 # asks again.  (Triggers on ``segs`` noting them made a first build 40 % slower.)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS docs (doc INTEGER PRIMARY KEY, event_rowid INTEGER NOT NULL, event_id TEXT);
+CREATE TABLE IF NOT EXISTS docs (
+    doc INTEGER PRIMARY KEY, event_rowid INTEGER NOT NULL, event_id TEXT,
+    failed INTEGER NOT NULL DEFAULT 0, created INTEGER
+);
 CREATE INDEX IF NOT EXISTS docs_event ON docs (event_rowid);
-CREATE TABLE IF NOT EXISTS titles (session_id TEXT PRIMARY KEY, session_rowid INTEGER NOT NULL, detail TEXT);
+CREATE INDEX IF NOT EXISTS docs_failed ON docs (doc) WHERE failed;
+CREATE TABLE IF NOT EXISTS calls (doc INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (doc, name)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS calls_name ON calls (name, doc);
+CREATE TABLE IF NOT EXISTS titles (
+    session_id TEXT PRIMARY KEY, session_rowid INTEGER NOT NULL, detail TEXT, updated_at
+);
+CREATE TABLE IF NOT EXISTS activity (session INTEGER PRIMARY KEY, updated INTEGER, last INTEGER);
+CREATE INDEX IF NOT EXISTS activity_last ON activity (last);
+CREATE VIRTUAL TABLE IF NOT EXISTS title_words USING fts5(
+    body, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     body, kind UNINDEXED, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
 );
@@ -51,6 +71,13 @@ CREATE TABLE IF NOT EXISTS broad (expr TEXT PRIMARY KEY, marks BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS changed (session INTEGER PRIMARY KEY);
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
+
+
+def ms_sql(column: str) -> str:
+    """SQL for a stored datetime as whole milliseconds since 1970 (UTC): NULL for anything SQLite cannot
+    read as a date, or that is not text (a number would be read as a Julian day)."""
+    return (f"CASE WHEN typeof({column}) = 'text' THEN "
+            f"CAST(round((julianday({column}) - 2440587.5) * 86400000) AS INTEGER) END")
 
 
 def default_cache_path(db_path: Path) -> Path:

@@ -16,8 +16,8 @@ from operator import itemgetter
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.search.broad import drop_broad
-from dasshh_history.data.search.extract import MAX_TEXT, searchable_text
-from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, begin
+from dasshh_history.data.search.extract import MAX_TEXT, read_event
+from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, begin, ms_sql
 
 #: Events read and indexed per transaction while building.
 CHUNK = 2000
@@ -39,9 +39,10 @@ class SyncResult:
     added: int = 0
     removed: int = 0
     titles: int = 0
+    dates: int = 0  # sessions whose updated_at alone changed
 
     def __bool__(self) -> bool:
-        return bool(self.added or self.removed or self.titles)
+        return bool(self.added or self.removed or self.titles or self.dates)
 
 
 class Syncing:
@@ -65,7 +66,7 @@ class Syncing:
         """
         self.client.check_file()
         with self._sync_lock:  # a sync started while another stops waits for it
-            titles = self._sync_sessions()
+            titles, dates = self._sync_sessions()
             removed, missing, total = self._reconcile_events()
             added = self._index_events(progress, should_stop, missing, total)
             with self._lock:
@@ -79,7 +80,7 @@ class Syncing:
                 due = self._broad_due()
             if due and not should_stop():
                 self._work_out_broad(should_stop)
-        return SyncResult(added=added, removed=removed, titles=titles)
+        return SyncResult(added=added, removed=removed, titles=titles, dates=dates)
 
     def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
         """Run ``work`` in one transaction of the cache (the caller holds the lock)."""
@@ -94,15 +95,17 @@ class Syncing:
         finally:
             self._forget_terms()
 
-    def _sync_sessions(self) -> int:
-        """Index new and renamed titles; forget sessions that are gone (or came back as another row)."""
+    def _sync_sessions(self) -> tuple[int, int]:
+        """Index new and renamed titles, note changed dates; forget sessions that are gone (or came back as
+        another row).  Returns how many titles, and how many dates alone, changed."""
         with self._lock:
             conn = self._conn
             mark = conn.execute("SELECT value FROM meta WHERE key = 'updated_mark'").fetchone()
+            retitled = "t.session_id IS NULL OR t.detail IS NOT s.detail OR t.session_rowid != s.rowid"
             changed_sql = (
-                "SELECT s.id, s.rowid, s.detail, s.updated_at, t.session_id IS NULL FROM hist.sessions s "
-                "LEFT JOIN titles t ON t.session_id = s.id "
-                f"WHERE s.rowid < {MAX_ROWID} AND (t.session_id IS NULL OR t.detail IS NOT s.detail OR t.session_rowid != s.rowid)"
+                f"SELECT s.id, s.rowid, s.detail, s.updated_at, t.session_id IS NULL, {retitled}, "
+                f"{ms_sql('s.updated_at')} FROM hist.sessions s LEFT JOIN titles t ON t.session_id = s.id "
+                f"WHERE s.rowid < {MAX_ROWID} AND ({retitled} OR t.updated_at IS NOT s.updated_at)"
             )
             if mark is not None:  # renames and new sessions bump updated_at: look at the recent ones only
                 changed = conn.execute(changed_sql + " AND (s.updated_at >= ? OR s.updated_at IS NULL)", mark).fetchall()
@@ -119,14 +122,20 @@ class Syncing:
                     "(SELECT 1 FROM hist.sessions s WHERE s.id = t.session_id AND s.rowid = t.session_rowid)"
                 ).fetchall()
             if not changed and not gone:
-                return 0
+                return 0, 0
 
             def apply(conn: sqlite3.Connection) -> None:
                 for session_id, session_rowid in gone:
                     self._forget_session(session_id, session_rowid)
                 newest = mark[0] if mark else None
-                for session_id, session_rowid, detail, updated_at, new in changed:
+                for session_id, session_rowid, detail, updated_at, new, retitle, updated_ms in changed:
                     if not isinstance(session_id, str):
+                        continue
+                    if isinstance(updated_at, str) and (newest is None or updated_at > newest):
+                        newest = updated_at
+                    self._set_activity(conn, session_rowid, updated_ms)
+                    if not retitle:  # its date alone changed
+                        conn.execute("UPDATE titles SET updated_at = ? WHERE session_id = ?", (updated_at, session_id))
                         continue
                     base = session_rowid << SEQ_BITS
                     if not new:  # renamed, or back as another row: its old title goes
@@ -138,22 +147,42 @@ class Syncing:
                         conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ? AND title", (base, base | SEQ_MASK))
                     text = detail[:MAX_TEXT] if isinstance(detail, str) else ""
                     conn.execute("INSERT OR REPLACE INTO fts (rowid, body, kind) VALUES (?, ?, 0)", (base, text))
+                    conn.execute("DELETE FROM title_words WHERE rowid = ?", (session_rowid,))
+                    conn.execute("INSERT INTO title_words (rowid, body) VALUES (?, ?)", (session_rowid, text))
                     self._add_segments(conn, session_rowid, [text], title=True)
-                    conn.execute("INSERT OR REPLACE INTO titles VALUES (?, ?, ?)", (session_id, session_rowid, detail))
-                    if isinstance(updated_at, str) and (newest is None or updated_at > newest):
-                        newest = updated_at
+                    conn.execute("INSERT OR REPLACE INTO titles VALUES (?, ?, ?, ?)",
+                                 (session_id, session_rowid, detail, updated_at))
                 if newest is not None:
                     conn.execute("INSERT OR REPLACE INTO meta VALUES ('updated_mark', ?)", (newest,))
 
             self._write(apply)
-            return len(changed) + len(gone)
+            dates = sum(1 for row in changed if isinstance(row[0], str) and not row[5])
+            return len(changed) + len(gone) - dates, dates
+
+    def _set_activity(self, conn: sqlite3.Connection, session_rowid: int, updated: object = None, *,
+                      keep_updated: bool = False) -> None:
+        """Work out a session's last activity again: the latest of ``updated`` (its updated_at, in ms; with
+        ``keep_updated`` the one noted before) and its indexed events' dates (inside a write)."""
+        base = session_rowid << SEQ_BITS
+        if keep_updated:
+            row = conn.execute("SELECT updated FROM activity WHERE session = ?", (session_rowid,)).fetchone()
+            updated = row[0] if row else None
+        (events,) = conn.execute(
+            "SELECT max(created) FROM docs WHERE doc BETWEEN ? AND ?", (base + 1, base | SEQ_MASK)
+        ).fetchone()
+        dates = [value for value in (updated, events) if isinstance(value, int)]
+        conn.execute("INSERT OR REPLACE INTO activity VALUES (?, ?, ?)",
+                     (session_rowid, updated if isinstance(updated, int) else None, max(dates, default=None)))
 
     def _forget_session(self, session_id: str, session_rowid: int) -> None:
         """Drop a session's title and every document in its rowid range."""
         low, high = session_rowid << SEQ_BITS, (session_rowid << SEQ_BITS) | SEQ_MASK
         self._conn.execute("DELETE FROM fts WHERE rowid BETWEEN ? AND ?", (low, high))
         self._conn.execute("DELETE FROM docs WHERE doc BETWEEN ? AND ?", (low, high))
+        self._conn.execute("DELETE FROM calls WHERE doc BETWEEN ? AND ?", (low, high))
         self._conn.execute("DELETE FROM titles WHERE session_id = ?", (session_id,))
+        self._conn.execute("DELETE FROM title_words WHERE rowid = ?", (session_rowid,))
+        self._conn.execute("DELETE FROM activity WHERE session = ?", (session_rowid,))
         self._conn.execute("UPDATE segs SET dead = 1 WHERE seg BETWEEN ? AND ?", (low, high))
         self._note_change(self._conn, session_rowid)
 
@@ -244,8 +273,10 @@ class Syncing:
                     chunk = stale[start:start + 500]
                     conn.executemany("DELETE FROM fts WHERE rowid = ?", chunk)
                     conn.executemany("DELETE FROM docs WHERE doc = ?", chunk)
+                    conn.executemany("DELETE FROM calls WHERE doc = ?", chunk)
                 for session_rowid in sorted({doc >> SEQ_BITS for (doc,) in stale if doc > 0}):
                     self._reindex_events(conn, session_rowid)
+                    self._set_activity(conn, session_rowid, keep_updated=True)
 
             self._write(drop)
             missing = conn.execute(
@@ -256,7 +287,7 @@ class Syncing:
             return len(stale), [rowid for (rowid,) in missing], total
 
     _EVENTS = (
-        "SELECT e.rowid, e.id, s.rowid, e.content FROM hist.events e "
+        f"SELECT e.rowid, e.id, s.rowid, e.content, {ms_sql('e.created_at')} FROM hist.events e "
         f"LEFT JOIN hist.sessions s ON s.id = e.session_id AND s.rowid < {MAX_ROWID} "
     )
 
@@ -292,9 +323,13 @@ class Syncing:
             def insert(conn: sqlite3.Connection) -> None:
                 next_seq: dict[int, int] = {}
                 texts: dict[int, list[str]] = {}  # per session, for ``words``
-                for event_rowid, event_id, session_rowid, content in rows:
+                latest: dict[int, int | None] = {}  # per session, its newest event's date
+                docs: list[tuple[int, int, object, int, object]] = []
+                bodies: list[tuple[int, str]] = []
+                calls: list[tuple[int, str]] = []
+                for event_rowid, event_id, session_rowid, content, created in rows:
                     if session_rowid is None:  # no such session: remembered, so it is not read again, not searchable
-                        conn.execute("INSERT INTO docs VALUES (?, ?, ?)", (-event_rowid, event_rowid, event_id))
+                        docs.append((-event_rowid, event_rowid, event_id, 0, None))
                         continue
                     base = session_rowid << SEQ_BITS
                     if session_rowid not in next_seq:
@@ -307,12 +342,24 @@ class Syncing:
                     if seq >= 1 << SEQ_BITS:
                         continue  # over a million events in one session: the rest is not searchable
                     next_seq[session_rowid] = seq + 1
-                    conn.execute("INSERT INTO docs VALUES (?, ?, ?)", (base + seq, event_rowid, event_id))
-                    text = searchable_text(content)
-                    conn.execute("INSERT INTO fts (rowid, body, kind) VALUES (?, ?, 1)", (base + seq, text))
+                    text, facts = read_event(content)
+                    docs.append((base + seq, event_rowid, event_id, int(facts.failed), created))
+                    calls.extend((base + seq, name) for name in facts.tools)
+                    bodies.append((base + seq, text))
                     texts.setdefault(session_rowid, []).append(text)
+                    known = latest.get(session_rowid)
+                    latest[session_rowid] = created if known is None or (created is not None and created > known) else known
+                conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", docs)
+                conn.executemany("INSERT INTO calls VALUES (?, ?)", calls)
+                conn.executemany("INSERT INTO fts (rowid, body, kind) VALUES (?, ?, 1)", bodies)
                 for session_rowid, session_texts in texts.items():
                     self._add_segments(conn, session_rowid, session_texts, title=False)
+                # A session's last activity only moves on as events come (it is worked out again when some go).
+                conn.executemany(
+                    "INSERT INTO activity (session, last) VALUES (?1, ?2) ON CONFLICT (session) DO UPDATE SET last = "
+                    "CASE WHEN last IS NULL OR last < excluded.last THEN excluded.last ELSE last END",
+                    list(latest.items()),
+                )
 
             self._write(insert)
             return len(rows)
