@@ -62,7 +62,7 @@ class HistoryApp(App[None]):
         self.service = SessionService(client)
         self.reader = HistoryReader(client)
         self.index = IndexKeeper(client, search_path, tz=tz, clock=clock)
-        self.actions = Actions(client, tz=tz)
+        self.actions = Actions(client, tz=tz, index=self.index)
         self.clock = clock
         self.tz = tz
         self._history_path = history_path

@@ -20,6 +20,7 @@ from dasshh_history.data.trash import DeletedSession
 from dasshh_history.domain.text import count_messages, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.services import exporting
+from dasshh_history.services.index_keeper import IndexKeeper
 
 GONE = "That session no longer exists."
 NEVER_DELETED = "Nothing to undo: no session was deleted in this run."
@@ -45,9 +46,10 @@ class Outcome:
 class Actions:
     """Rename, delete, undo, export and copy; remembers this run's deletes for undo (from any thread)."""
 
-    def __init__(self, client: DBClient, *, tz: tzinfo | None = None) -> None:
+    def __init__(self, client: DBClient, *, tz: tzinfo | None = None, index: IndexKeeper | None = None) -> None:
         self.client = client
         self.tz = tz
+        self.index = index  # told of renames, which the search index cannot see by itself
         self._deleted: list[DeletedSession] = []  # the last one last: u undoes it
         self._restored = False  # a delete was undone (so "nothing to undo" means every one is back)
         self._lock = threading.Lock()
@@ -58,6 +60,8 @@ class Actions:
             rename_session(self.client, session_id=summary.id, detail=title)
         except SessionNotFoundError:
             return Outcome(GONE, "warning", reload=True, highlight_id=summary.id, keep_scroll=True)
+        if self.index is not None:
+            self.index.retitled(summary.id)
         return Outcome(f"Renamed to “{one_line(title, 60)}”", reload=True, highlight_id=summary.id, keep_scroll=True)
 
     def delete(self, summary: SessionSummary, index: int) -> Outcome:

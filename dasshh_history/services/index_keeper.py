@@ -14,6 +14,7 @@ from pathlib import Path
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.models import utcnow
 from dasshh_history.data.search import SearchIndex
+from dasshh_history.data.search.schema import default_cache_path
 from dasshh_history.errors import DB_ERRORS, describe_error
 
 
@@ -84,6 +85,22 @@ class IndexKeeper:
             return Synced(False, failed=True, error=None if message == said else message)
         self._error = None
         return Synced(changed)
+
+    def retitled(self, session_id: str) -> None:
+        """Tell the index that we renamed a session (keeping its ``updated_at``, which the sync goes by).
+
+        Done at once when an index exists, so that the title is searchable as
+        renamed in this run and the next; when none exists its first build
+        reads every title anyway.  A failure marks the index behind.
+        """
+        if not self.available:
+            return
+        if not self.is_open and not (self.path or default_cache_path(self.client.db_path)).exists():
+            return
+        try:
+            self.open().retitle(session_id)
+        except DB_ERRORS:
+            self.behind = True
 
     def warm(self, *, should_stop: Callable[[], bool]) -> None:
         """Look ahead for the first keys of a search; only a head start, so failures are left to the search."""

@@ -148,3 +148,30 @@ def test_the_index_keeper_says_a_failing_sync_once_and_remembers_it_is_behind(de
     assert keeper.sync().error is None
     keeper.close()
     assert not IndexKeeper(DBClient(url="sqlite://")).available
+
+
+def test_a_rename_is_searchable_at_once_and_after_a_restart(demo, tmp_path):
+    """Our rename keeps updated_at, by which the index's sync finds changed titles: the index is told instead."""
+    client, path = demo
+    cache = tmp_path / "search.db"
+    keeper = IndexKeeper(client, cache)
+    keeper.sync()
+    summary = HistoryReader(client).list_summaries(limit=3)[2]  # not the most recent: its date says nothing
+    found = lambda index, words: index.open().search(SearchQuery.parse(words)).session_ids  # noqa: E731
+    assert summary.id not in found(keeper, "zanzibar in:title")
+    Actions(client, index=keeper).rename(summary, "Zanzibar notes")
+    keeper.sync()
+    assert found(keeper, "zanzibar in:title") == [summary.id]
+    assert found(keeper, "zanzibar") == [summary.id]
+    keeper.close()
+    again = IndexKeeper(client, cache)  # the next run, the title already in the cache
+    again.sync()
+    assert found(again, "zanzibar") == [summary.id]
+    again.close()
+
+    # Renamed in a run that never opened the index: the first sync of the next run reads it.
+    Actions(client).rename(summary, "Quokka notes")
+    third = IndexKeeper(client, tmp_path / "fresh.db")
+    third.sync()
+    assert found(third, "quokka") == [summary.id]
+    third.close()

@@ -7,6 +7,8 @@ cache file (see :func:`~dasshh_history.data.search.schema.begin`).
 
 from __future__ import annotations
 
+import json
+
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -95,9 +97,17 @@ class Syncing:
         finally:
             self._forget_terms()
 
-    def _sync_sessions(self) -> tuple[int, int]:
+    def retitle(self, session_id: str) -> None:
+        """Index a session's title again now: our own rename keeps ``updated_at``, which the sync looks at."""
+        self.client.check_file()
+        with self._sync_lock:
+            self._sync_sessions(touched=(session_id,))
+
+    def _sync_sessions(self, touched: tuple[str, ...] = ()) -> tuple[int, int]:
         """Index new and renamed titles, note changed dates; forget sessions that are gone (or came back as
-        another row).  Returns how many titles, and how many dates alone, changed."""
+        another row).  Returns how many titles, and how many dates alone, changed.
+
+        Sessions in ``touched`` are looked at whatever their ``updated_at``."""
         with self._lock:
             conn = self._conn
             mark = conn.execute("SELECT value FROM meta WHERE key = 'updated_mark'").fetchone()
@@ -107,8 +117,11 @@ class Syncing:
                 f"{ms_sql('s.updated_at')} FROM hist.sessions s LEFT JOIN titles t ON t.session_id = s.id "
                 f"WHERE s.rowid < {MAX_ROWID} AND ({retitled} OR t.updated_at IS NOT s.updated_at)"
             )
-            if mark is not None:  # renames and new sessions bump updated_at: look at the recent ones only
-                changed = conn.execute(changed_sql + " AND (s.updated_at >= ? OR s.updated_at IS NULL)", mark).fetchall()
+            if mark is not None:  # dasshh's renames and new sessions bump updated_at: look at the recent ones only
+                changed = conn.execute(
+                    changed_sql + " AND (s.updated_at >= ? OR s.updated_at IS NULL OR s.id IN (SELECT value FROM json_each(?)))",
+                    (mark[0], json.dumps(list(touched))),
+                ).fetchall()
             else:
                 changed = conn.execute(changed_sql).fetchall()
             (sessions,) = conn.execute(f"SELECT count(*) FROM hist.sessions WHERE rowid < {MAX_ROWID}").fetchone()
