@@ -96,6 +96,30 @@ async def child_bare(frames: Frames) -> dict:
 SEARCH_TYPED = "how firewall"
 
 
+#: Times the "End on open" measurement is taken in one run (the run's median is kept).
+END_ON_OPEN_REPEAT = 3
+
+
+async def tap(app, *keys: str) -> None:  # noqa: ANN001
+    """Send key presses the way a terminal does, without waiting for the app to be idle (as pilot.press does)."""
+    from textual import events
+
+    for key in keys:
+        event = events.Key(key, None)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await asyncio.sleep(0)
+
+
+def last_event_id(db: str, session_id: str) -> str:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "SELECT id FROM events WHERE session_id = ? ORDER BY rowid DESC LIMIT 1", (session_id,)
+        ).fetchone()[0]
+
+
 async def child_app(frames: Frames, db: str, interact: bool) -> dict:
     from dasshh_history.app import HistoryApp
     from dasshh_history.data.client import DBClient
@@ -170,6 +194,38 @@ async def child_app(frames: Frames, db: str, interact: bool) -> dict:
             steps.append(hit - start)
         result["page_up_median"] = statistics.median(steps) if steps else 0.0
         result["page_up_max"] = max(steps, default=0.0)
+        # End on open: open the big session and press End at once, the keys sent as a user types them
+        # (pilot.press waits for the app to be idle, by when the session is read): from End to the
+        # first frame with its last event on screen.
+        last_id = last_event_id(db, big_id)
+
+        def shows_last() -> bool:
+            blocks, index = timeline.blocks, timeline.cursor
+            return (
+                app.browser.displayed_session_id == big_id
+                and 0 <= index == len(blocks) - 1
+                and getattr(getattr(blocks[index], "entry", None), "event_id", None) == last_id
+                and 0 < timeline.max_scroll_y <= timeline.scroll_y
+            )
+
+        ends = []
+        for _ in range(END_ON_OPEN_REPEAT):
+            await pilot.press("escape")
+            await frames.wait_for(
+                lambda: shows_current() and app.browser.displayed_session_id != big_id, lambda: pilot.press("down")
+            )
+            await frames.wait_for(lambda: app.browser.displayed_session_id == big_id, lambda: tap(app, "up"))
+            await tap(app, "enter")
+            while not timeline.has_focus:
+                await asyncio.sleep(0.0005)
+            start = time.perf_counter()
+            hit = await frames.wait_for(shows_last, lambda: tap(app, "end"))
+            ends.append(hit - start)
+            while not timeline.complete:
+                await asyncio.sleep(0.01)
+        await pilot.press("escape")
+        result["end_on_open"] = statistics.median(ends)
+        result["end_on_open_all"] = ends
         # Search: the first "/" builds the index (once per history), then each key filters the list.
         start = time.perf_counter()
         await pilot.press("slash")
@@ -309,7 +365,10 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
     print(f"in the {args.big_events:,}-event session")
     line("End: jump to the last event", ms(jump))
     line("  (target <= 100 ms)", "ok" if jump <= 0.1 else "MISSED")
-    line("open it and press End at once: last event shown", ms(median(interact, "open_and_end")))
+    line("open it, End once the app is idle: at the end", ms(median(interact, "open_and_end")))
+    end_on_open = median(interact, "end_on_open")
+    line("End on open: End (sent at once) to last event shown", ms(end_on_open))
+    line("  (target <= 100 ms)", "ok" if end_on_open <= 0.1 else "MISSED")
     line("Page Up from the end, median of up to 30", ms(median(interact, "page_up_median")))
     line("Page Up from the end, slowest", ms(median(interact, "page_up_max")))
     print(f"search ({median(interact, 'indexed_events'):,.0f} events)")
