@@ -318,10 +318,14 @@ class RawBlock(EntryBlock):
 
 
 class BlockBuilder:
-    """Turns invocations into blocks, batch after batch, numbering calls across batches."""
+    """Turns invocations into blocks, batch after batch, numbering calls across batches.
 
-    def __init__(self, tz: tzinfo | None) -> None:
+    ``calls_before``: how many calls come before the first invocation given (a session's end built first).
+    """
+
+    def __init__(self, tz: tzinfo | None, *, calls_before: int = 0) -> None:
         self._tz = tz
+        self._calls_before = calls_before
         self._call_numbers: dict[int, int] = {}
         self._flat_index = 0
 
@@ -340,7 +344,7 @@ class BlockBuilder:
         if isinstance(entry, AssistantReply):
             return ReplyBlock(entry)
         if isinstance(entry, ToolCall):
-            number = self._call_numbers[self._flat_index] = len(self._call_numbers) + 1
+            number = self._call_numbers[self._flat_index] = self._calls_before + len(self._call_numbers) + 1
             return ToolCallBlock(entry, number)
         if isinstance(entry, ToolResult):
             number = self._call_numbers.get(entry.call_index) if entry.call_index is not None else None
