@@ -20,7 +20,7 @@ def test_benchmark_runs_at_a_tiny_size(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for figure in ("first paint", "bare Textual app", "onto the 120-event session", "End: jump to the last event",
-                   "resident memory", "idle", "build the index", "key to filtered list",
+                   "End on open", "resident memory", "idle", "build the index", "key to filtered list",
                    "typing 'tool:run_shell_command how'"):
         assert figure in out, figure
     assert "40 sessions vs 12" in out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import Row, func, literal_column, select, text
 
 from dasshh_history.data.client import RECENT_KEY_SQL, DBClient
 from dasshh_history.data.models import StorageEvent, StorageSession
@@ -16,6 +16,8 @@ from dasshh_history.domain.values import SessionSummary
 
 __all__ = ["HistoryReader", "SessionSummary"]
 
+
+_ROWID = literal_column("events.rowid").label("rowid")
 
 _SUMMARY_COLUMNS = (StorageSession.id, StorageSession.detail, StorageSession.created_at, StorageSession.updated_at)
 
@@ -37,6 +39,23 @@ _RANK = text(
 )
 
 _SIGNATURE = text("SELECT count(*), max(rowid) FROM events WHERE session_id = :id")
+
+# The tool calls of the events before a rowid, counted the way domain.parse counts them for the JSON
+# dasshh writes: an assistant message's ``tool_calls`` list holds one call per item; any other value but
+# null is one call.  ``instr`` skips the rows that cannot hold calls without parsing them.  Rows the
+# parser reads otherwise (duplicate keys, NaN, nesting past its depth limit) may count otherwise.
+_CALLS_BEFORE = text(
+    """
+    SELECT coalesce(sum(CASE json_type(content, '$.tool_calls')
+                        WHEN 'array' THEN json_array_length(content, '$.tool_calls')
+                        WHEN 'null' THEN 0
+                        ELSE 1 END), 0)
+    FROM events
+    WHERE session_id = :id AND rowid < :before
+      AND typeof(content) = 'text' AND instr(content, 'tool_calls') AND json_valid(content)
+      AND json_extract(content, '$.role') = 'assistant' AND json_type(content, '$.tool_calls') IS NOT NULL
+    """
+)
 
 
 class HistoryReader:
@@ -92,13 +111,14 @@ class HistoryReader:
     def iter_event_batches(self, *, session_id: str, first: int = 100, size: int = 1000) -> Iterator[Sequence[Row]]:
         """A session's events in the order of ``get_events``, in batches: ``first`` rows, then ``size`` at a time.
 
-        Rows (with ``id``, ``invocation_id``, ``created_at`` and ``content``,
-        decoded as the models decode them) stream from one read, so the first
-        batch arrives before the rest is read.  Close the iterator to stop early.
+        Rows (with ``rowid``, ``id``, ``invocation_id``, ``created_at`` and
+        ``content``, decoded as the models decode them) stream from one read,
+        so the first batch arrives before the rest is read.  Close the
+        iterator to stop early.
         """
         table = StorageEvent.__table__
         stmt = (
-            select(table.c.id, table.c.invocation_id, table.c.created_at, table.c.content)
+            select(_ROWID, table.c.id, table.c.invocation_id, table.c.created_at, table.c.content)
             .where(table.c.session_id == session_id)
             .order_by(*EVENT_ORDER)
         )
@@ -109,6 +129,40 @@ class HistoryReader:
             while batch:
                 yield batch
                 batch = result.fetchmany(size)
+
+    def read_tail(self, *, session_id: str, at_least: int) -> list[Row]:
+        """A session's last events, from the start of an invocation: at least ``at_least`` of them (or all).
+
+        Rows as :meth:`iter_event_batches` gives them, in the same order.  Read
+        newest first and cut where ``invocation_id`` changes (as
+        :class:`~dasshh_history.domain.parse.TimelineBuilder` groups events),
+        so that they build the same invocations as the whole session's end.
+        """
+        table = StorageEvent.__table__
+        stmt = (
+            select(_ROWID, table.c.id, table.c.invocation_id, table.c.created_at, table.c.content)
+            .where(table.c.session_id == session_id)
+            .order_by(_ROWID.desc())
+        )
+        with self.db_client.get_db() as db:
+            result = db.connection().execute(stmt)
+            rows = list(result.fetchmany(max(1, at_least)))
+            if len(rows) >= at_least:  # the earliest may not be the first of its invocation
+                while (row := result.fetchone()) is not None and row.invocation_id == rows[-1].invocation_id:
+                    rows.append(row)
+            result.close()
+        rows.reverse()
+        return rows
+
+    def count_tool_calls(self, *, session_id: str, before_rowid: int) -> int:
+        """How many tool calls a session's events before ``before_rowid`` hold (see ``_CALLS_BEFORE``).
+
+        It numbers the calls of a session's end (:meth:`read_tail`) before the
+        rest is read; for data not written by dasshh it may be off, which the
+        whole read corrects.
+        """
+        with self.db_client.get_db() as db:
+            return int(db.scalar(_CALLS_BEFORE, {"id": session_id, "before": before_rowid}) or 0)
 
     def rank(self, *, session_id: str) -> int | None:
         """The index of a session in :meth:`list_summaries` order, or None if it does not exist."""

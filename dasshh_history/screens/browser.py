@@ -328,6 +328,7 @@ class BrowserScreen(SearchKeys, ActionKeys, Panes, Screen[None]):
         """Read and build a session's blocks off the UI thread, first batch first; stale loads stop.
 
         With ``refresh`` (the session changed on disk) the blocks replace what is shown, keeping the place in it.
+        A long session's end is shown early, after its first screen (End shows its last event at once).
         """
         worker = get_current_worker()
         load_blocks(
@@ -350,13 +351,16 @@ class BrowserScreen(SearchKeys, ActionKeys, Panes, Screen[None]):
         complete: bool,
         keep_place: bool,
         signature: tuple[int, int | None] | None,
+        end: bool,
     ) -> None:
         if session_id != self._shown_id:
             return
         self.displayed_session_id = session_id
         if signature is not None:
             self._shown_signature = signature
-        if not first:
+        if end:
+            self.timeline.show_end(blocks)
+        elif not first:
             self.timeline.append_blocks(blocks, complete=complete)
         elif blocks:
             self.timeline.show_blocks(blocks, complete=complete, keep_place=keep_place)

@@ -179,10 +179,14 @@ class RawBlock(EntryBlock):
 
 
 class BlockBuilder:
-    """Turns invocations into blocks, batch after batch, numbering turns and calls and linking results across batches."""
+    """Turns invocations into blocks, batch after batch, numbering turns and calls and linking results across batches.
 
-    def __init__(self, tz: tzinfo | None) -> None:
+    ``calls_before``: how many calls come before the first invocation given (a session's end built first).
+    """
+
+    def __init__(self, tz: tzinfo | None, *, calls_before: int = 0) -> None:
         self._tz = tz
+        self._calls_before = calls_before
         self._calls: dict[int, ToolCallBlock] = {}
         self._flat_index = 0
         self._turns = 0
@@ -206,7 +210,7 @@ class BlockBuilder:
         if isinstance(entry, AssistantReply):
             return ReplyBlock(entry)
         if isinstance(entry, ToolCall):
-            call = self._calls[self._flat_index] = ToolCallBlock(entry, len(self._calls) + 1)
+            call = self._calls[self._flat_index] = ToolCallBlock(entry, self._calls_before + len(self._calls) + 1)
             return call
         if isinstance(entry, ToolResult):
             call = self._calls.get(entry.call_index) if entry.call_index is not None else None

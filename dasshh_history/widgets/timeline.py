@@ -24,9 +24,10 @@ from textual.strip import Strip
 
 from dasshh_history.widgets.block_theme import BlockTheme, block_theme
 from dasshh_history.widgets.blocks import Block, Look
+from dasshh_history.widgets.timeline_splice import Splicing
 
 
-class Timeline(ScrollView, can_focus=True):
+class Timeline(Splicing, ScrollView, can_focus=True):
     """Scrollable timeline of one session's blocks with a cursor on one block."""
 
     BINDINGS = [
@@ -67,6 +68,7 @@ class Timeline(ScrollView, can_focus=True):
         self._placeholder: RenderableType | None = None
         self._reading = False  # more blocks of this session are on their way
         self._follow_end = False  # End was pressed while loading: stay on the last block
+        self._gap: int | None = None  # the index of the gap before a session's end shown early (see Splicing)
         self._pattern: re.Pattern[str] | None = None  # search matches to highlight
         self._seek_match = False  # go to the first match as soon as it is loaded
 
@@ -99,12 +101,16 @@ class Timeline(ScrollView, can_focus=True):
         last block it moves to the new last one, so new messages come into view.
         """
         at_end = self.cursor >= 0 and self._next_selectable(self.cursor, 1) == self.cursor
+        if keep_place and blocks and self._gap is not None and not at_end:
+            self._replace_around_gap(list(blocks), complete=complete)
+            return
         cursor, expanded, raw, scroll_y = self.cursor, self._expanded, self._raw, self.scroll_y
         self._placeholder = None
         self._blocks = list(blocks)
         self._expanded, self._raw = set(), set()
         self._reading = not complete
         self._follow_end = False
+        self._gap = None
         if keep_place and self._blocks:
             self._expanded = {index for index in expanded if index < len(self._blocks)}
             self._raw = {index for index in raw if index < len(self._blocks)}
@@ -122,13 +128,17 @@ class Timeline(ScrollView, can_focus=True):
         self._find_pending_match(0)
 
     def append_blocks(self, blocks: list[Block], *, complete: bool) -> None:
-        """Add the next blocks of the session being shown."""
-        start = len(self._blocks)
-        self._blocks.extend(blocks)
-        look = self._look()
-        self._heights.extend(block.estimate_height(look) for block in blocks)
+        """Add the next blocks of the session being shown.
+
+        After :meth:`show_end` they go before the gap; the last ones
+        (``complete``) take the place of the gap and the end shown early (the
+        same events, read again), keeping the place on screen.
+        """
+        start = len(self._blocks) if self._gap is None else self._gap
+        self._splice(start, len(self._blocks) if complete else start, blocks)
+        if self._gap is not None:
+            self._gap = None if complete else self._gap + len(blocks)
         self._reading = not complete
-        self._update_offsets()
         if self.cursor < 0:
             self.cursor = self._next_selectable(-1, 1)
         if self._follow_end:
@@ -141,6 +151,7 @@ class Timeline(ScrollView, can_focus=True):
         self._blocks = []
         self._expanded, self._raw = set(), set()
         self._reading = self._follow_end = False
+        self._gap = None
         self._placeholder = renderable
         self._reset_layout()
         self.cursor = -1
@@ -257,7 +268,8 @@ class Timeline(ScrollView, can_focus=True):
     def _find_pending_match(self, start: int) -> None:
         if not self._seek_match:
             return
-        found = next((i for i in range(start, len(self._blocks)) if self.is_match(i)), None)
+        loaded = len(self._blocks) if self._gap is None else self._gap  # the first match is not in the end shown early
+        found = next((i for i in range(start, loaded) if self.is_match(i)), None)
         if found is not None:
             self._seek_match = False
             self._go_to_match(found)
@@ -353,13 +365,16 @@ class Timeline(ScrollView, can_focus=True):
     def action_last(self) -> None:
         """Go to the last block; while the session is still loading, keep going there as blocks arrive."""
         self._follow_end = self._reading
-        # Render the blocks that fill the last screen, so that the end is the real one, not an estimate.
+        self._render_end()
+        self.cursor = self._next_selectable(len(self._blocks), -1)
+        self.scroll_end(animate=False, immediate=True)
+
+    def _render_end(self) -> None:
+        """Render the blocks that fill the last screen, so that the end is the real one, not an estimate."""
         view, index = self.scrollable_content_region.height, len(self._blocks)
         while view > 0 and index > 0:
             index -= 1
             view -= len(self._strips(index))
-        self.cursor = self._next_selectable(len(self._blocks), -1)
-        self.scroll_end(animate=False, immediate=True)
 
     def action_page_down(self) -> None:
         self.scroll_page_down(animate=False)

@@ -109,3 +109,75 @@ def test_session_signature_counts_and_tracks_the_newest_event(reader: HistoryRea
         db.commit()
     assert reader.session_signature(session_id="a") == (3, 6)
     assert reader.session_signature(session_id="c") == (2, 5)
+
+
+def _tool_call_rows(path: Path) -> None:
+    """A session "t" whose assistant messages hold tool calls in every shape, and rows that only look like them."""
+    import json
+
+    conn = sqlite3.connect(path)
+    conn.executescript(DASSHH_SCHEMA)
+    conn.execute("INSERT INTO sessions VALUES ('t', 't', NULL, NULL)")
+    call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    contents: list[object] = [
+        json.dumps({"role": "user", "content": "mention tool_calls", "tool_calls": [call]}),
+        json.dumps({"role": "assistant", "content": None, "tool_calls": [call, dict(call, id="d")]}),
+        json.dumps({"role": "tool", "tool_call_id": "c", "content": '{"tool_calls": [1]}'}),
+        json.dumps({"role": "assistant", "content": "no calls, says tool_calls"}),
+        json.dumps({"role": "assistant", "content": "x", "tool_calls": None}),
+        json.dumps({"role": "assistant", "content": "x", "tool_calls": []}),
+        json.dumps({"role": "assistant", "content": None, "tool_calls": call}),
+        json.dumps({"role": "assistant", "content": None, "tool_calls": "broken"}),
+        json.dumps({"role": "assistant", "content": None, "tool_calls": [1, "x", None]}),
+        '{"role": "assistant", "tool_calls": [',
+        b'{"role": "assistant", "tool_calls": [{}]}',
+        '"tool_calls"',
+        json.dumps({"role": "assistant", "content": "ü", "tool_calls": [call]}, ensure_ascii=False),
+    ]
+    conn.executemany("INSERT INTO events VALUES (?, ?, 't', NULL, ?)",
+                     [(f"t{i}", f"i{i // 2}", content) for i, content in enumerate(contents)])
+    conn.commit()
+    conn.close()
+
+
+def test_count_tool_calls_counts_as_the_parser_numbers_them(tmp_path: Path):
+    from dasshh_history.domain.entries import ToolCall
+    from dasshh_history.domain.parse import entries_from_event
+
+    _tool_call_rows(tmp_path / "t.db")
+    client = DBClient(db_path=tmp_path / "t.db")
+    try:
+        reader = HistoryReader(client)
+        rows = [row for batch in reader.iter_event_batches(session_id="t") for row in batch]
+        calls = [sum(isinstance(entry, ToolCall) for entry in entries_from_event(row)) for row in rows]
+        assert sum(calls) == 8
+        for index, row in enumerate(rows):
+            assert reader.count_tool_calls(session_id="t", before_rowid=row.rowid) == sum(calls[:index]), index
+        assert reader.count_tool_calls(session_id="t", before_rowid=rows[-1].rowid + 1) == 8
+        assert reader.count_tool_calls(session_id="missing", before_rowid=10**9) == 0
+    finally:
+        client.dispose()
+
+
+def test_read_tail_is_the_sessions_end_from_an_invocations_start(tmp_path: Path):
+    from dasshh_history.data.session import SessionService
+    from dasshh_history.demo import DEMO_NOW, write_large_history
+
+    path = write_large_history(tmp_path / "big.db", sessions=2, big_session_events=250, big_result_bytes=2_000,
+                               now=DEMO_NOW)
+    client = DBClient(db_path=path)
+    try:
+        reader = HistoryReader(client)
+        big = SessionService(client).get_recent_session()
+        everything = [row for batch in reader.iter_event_batches(session_id=big.id) for row in batch]
+        for at_least in (1, 10, 37, 100, 249):
+            tail = reader.read_tail(session_id=big.id, at_least=at_least)
+            assert len(tail) >= at_least
+            assert tail == everything[-len(tail):]  # the same rows, in the same order
+            if len(tail) < len(everything):  # it starts an invocation...
+                assert everything[-len(tail) - 1].invocation_id != tail[0].invocation_id
+            assert len({row.invocation_id for row in tail[:len(tail) - at_least + 1]}) == 1  # ...the nearest one
+        assert reader.read_tail(session_id=big.id, at_least=10_000) == everything
+        assert reader.read_tail(session_id="missing", at_least=10) == []
+    finally:
+        client.dispose()
