@@ -99,9 +99,9 @@ class HistoryApp(App[None]):
     def on_unmount(self) -> None:
         self._collector.stop()
 
-    def say(self, message: str, *, severity: str = "information") -> None:
+    def say(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         """Notify without interpreting markup: messages may quote stored titles."""
-        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+        self.notify(message, severity=severity, markup=False, timeout=timeout)  # type: ignore[arg-type]
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_sections(self.BINDINGS)))

@@ -123,8 +123,8 @@ class BrowserScreen(SearchKeys, ActionKeys, Panes, Screen[None]):
         self.watcher.close()
         self.index.close()
 
-    def say(self, message: str, *, severity: str = "information") -> None:
-        self.app.say(message, severity=severity)  # type: ignore[attr-defined]
+    def say(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
+        self.app.say(message, severity=severity, timeout=timeout)  # type: ignore[attr-defined]
 
     # -- what workers hand back ---------------------------------------------------------
 

@@ -29,6 +29,9 @@ KEY_NAMES = {
     "pageup": "pgup",
     "shift+tab": "shift+tab",
     "ctrl+p": "ctrl+p",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "space": "space",
 }
 
 

@@ -11,6 +11,7 @@ from dasshh_history.domain.query import SearchQuery
 from dasshh_history.services.index_keeper import Synced
 from dasshh_history.widgets.search_bar import SearchInput
 from dasshh_history.widgets.timeline import Timeline
+from dasshh_history.widgets.timeline_matches import MatchStep
 
 
 class SearchKeys:
@@ -120,6 +121,9 @@ class SearchKeys:
     def action_previous_match(self) -> None:
         self.timeline.focus()
         self.timeline.action_previous_match()
+
+    def on_match_step(self, message: MatchStep) -> None:
+        self.say(message.text, timeout=2)  # one per key: short-lived, so that they do not pile up
 
     def on_timeline_no_match(self, message: Timeline.NoMatch) -> None:
         if self.search_query.pattern() is None and self.search_query:

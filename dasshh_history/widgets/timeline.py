@@ -13,7 +13,6 @@ from itertools import accumulate
 
 from rich.console import RenderableType
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
@@ -24,10 +23,11 @@ from textual.strip import Strip
 
 from dasshh_history.widgets.block_theme import BlockTheme, block_theme
 from dasshh_history.widgets.blocks import Block, Look
+from dasshh_history.widgets.timeline_matches import Matches, highlight
 from dasshh_history.widgets.timeline_splice import Splicing
 
 
-class Timeline(Splicing, ScrollView, can_focus=True):
+class Timeline(Matches, Splicing, ScrollView, can_focus=True):
     """Scrollable timeline of one session's blocks with a cursor on one block."""
 
     BINDINGS = [
@@ -40,6 +40,8 @@ class Timeline(Splicing, ScrollView, can_focus=True):
         Binding("enter,o", "toggle", "Expand/collapse", key_display="enter"),
         Binding("t", "conversation", "Conversation view"),
         Binding("J", "raw", "Stored form"),
+        Binding("left_square_bracket", "previous_turn", "Previous question", key_display="[", show=False),
+        Binding("right_square_bracket", "next_turn", "Next question", key_display="]", show=False),
         Binding("n", "next_match", "Next match", show=False),
         Binding("N", "previous_match", "Previous match", show=False),
         Binding("escape", "back", "Sessions", show=False),
@@ -81,11 +83,6 @@ class Timeline(Splicing, ScrollView, can_focus=True):
     @property
     def expanded(self) -> frozenset[int]:
         return frozenset(self._expanded)
-
-    @property
-    def search_pattern(self) -> re.Pattern[str] | None:
-        """What is highlighted as search matches."""
-        return self._pattern
 
     @property
     def complete(self) -> bool:
@@ -239,7 +236,7 @@ class Timeline(Splicing, ScrollView, can_focus=True):
         if self._pattern is not None and self._placeholder is None:
             # Highlighted as drawn, so that a new search does not render the blocks again.
             match = self.get_component_rich_style("timeline--match", partial=True)
-            strip = Strip(_highlight(list(strip), self._pattern, match), strip.cell_length)
+            strip = Strip(highlight(list(strip), self._pattern, match), strip.cell_length)
         strip = strip.crop_extend(scroll_x, scroll_x + width, style)
         return Strip(Segment.apply_style(strip, style), strip.cell_length).apply_offsets(scroll_x, scroll_y + y)
 
@@ -249,60 +246,6 @@ class Timeline(Splicing, ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._reset_layout())
-
-    # -- search matches --------------------------------------------------------------
-
-    def set_search(self, pattern: re.Pattern[str] | None, *, seek: bool = False) -> None:
-        """Highlight what ``pattern`` finds; with ``seek``, go to the first matching block (once it is loaded)."""
-        self._pattern = pattern
-        self._seek_match = seek and pattern is not None
-        self._find_pending_match(0)
-        self.refresh()
-
-    def is_match(self, index: int) -> bool:
-        pattern = self._pattern
-        return pattern is not None and 0 <= index < len(self._blocks) and bool(
-            pattern.search(self._blocks[index].search_text)
-        )
-
-    def _find_pending_match(self, start: int) -> None:
-        if not self._seek_match:
-            return
-        loaded = len(self._blocks) if self._gap is None else self._gap  # the first match is not in the end shown early
-        found = next((i for i in range(start, loaded) if self.is_match(i)), None)
-        if found is not None:
-            self._seek_match = False
-            self._go_to_match(found)
-        elif not self._reading and self._blocks:
-            self._seek_match = False  # only the title matched
-
-    def _go_to_match(self, index: int) -> None:
-        self._follow_end = False
-        block = self._blocks[index]
-        if block.expandable(self._look(index)) and index not in self._expanded:
-            self._expanded.add(index)  # the match may be in the hidden part
-            self._invalidate(index)
-        self.cursor = index
-        self.scroll_to_block(index, top=True)
-
-    def _step_match(self, step: int) -> None:
-        count = len(self._blocks)
-        if self._pattern is None or not count:
-            self.post_message(self.NoMatch())
-            return
-        start = self.cursor if self.cursor >= 0 else (-1 if step > 0 else count)
-        for offset in range(1, count + 1):
-            index = (start + step * offset) % count
-            if self.is_match(index):
-                self._go_to_match(index)
-                return
-        self.post_message(self.NoMatch())
-
-    def action_next_match(self) -> None:
-        self._step_match(1)
-
-    def action_previous_match(self) -> None:
-        self._step_match(-1)
 
     # -- cursor --------------------------------------------------------------------
 
@@ -368,6 +311,12 @@ class Timeline(Splicing, ScrollView, can_focus=True):
         self._render_end()
         self.cursor = self._next_selectable(len(self._blocks), -1)
         self.scroll_end(animate=False, immediate=True)
+        self.call_after_refresh(self._keep_at_end, self.cursor)
+
+    def _keep_at_end(self, cursor: int) -> None:
+        """Once the layout has settled, the end is still in view (blocks measured meanwhile may have grown)."""
+        if self.cursor == cursor == self._next_selectable(len(self._blocks), -1) and self.scroll_y < self.max_scroll_y:
+            self.scroll_end(animate=False, immediate=True)
 
     def _render_end(self) -> None:
         """Render the blocks that fill the last screen, so that the end is the real one, not an estimate."""
@@ -375,6 +324,24 @@ class Timeline(Splicing, ScrollView, can_focus=True):
         while view > 0 and index > 0:
             index -= 1
             view -= len(self._strips(index))
+
+    def _step_turn(self, step: int) -> None:
+        """Go to the next (``step`` 1) or previous (-1) message of the user, its top at the top of the view."""
+        index = self.cursor + step
+        while 0 <= index < len(self._blocks):
+            if self._blocks[index].kind == "user":
+                self._follow_end = False
+                self.cursor = index
+                self.scroll_to_block(index, top=True)
+                return
+            index += step
+        self.app.bell()
+
+    def action_previous_turn(self) -> None:
+        self._step_turn(-1)
+
+    def action_next_turn(self) -> None:
+        self._step_turn(1)
 
     def action_page_down(self) -> None:
         self.scroll_page_down(animate=False)
@@ -444,26 +411,3 @@ class Timeline(Splicing, ScrollView, can_focus=True):
             self.cursor = index
             self.toggle(index)
 
-
-def _highlight(line: list[Segment], pattern: re.Pattern[str], style: Style) -> list[Segment]:
-    """A rendered line with what ``pattern`` finds restyled (matches within one line only)."""
-    text = "".join(segment.text for segment in line)
-    spans = [match.span() for match in pattern.finditer(text) if match.end() > match.start()]
-    if not spans:
-        return line
-    result: list[Segment] = []
-    position = 0
-    for segment in line:
-        seg_text, seg_style, control = segment
-        if control:
-            result.append(segment)
-            continue
-        end = position + len(seg_text)
-        cuts = sorted({position, end, *(p for span in spans for p in span if position < p < end)})
-        for low, high in zip(cuts, cuts[1:]):
-            piece_style = seg_style
-            if any(a <= low and high <= b for a, b in spans):
-                piece_style = seg_style + style if seg_style else style
-            result.append(Segment(seg_text[low - position:high - position], piece_style))
-        position = end
-    return result

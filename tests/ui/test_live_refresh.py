@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from uiutil import settle
 
 WRITER = """
@@ -113,3 +114,60 @@ async def test_search_results_follow_new_rows(demo_db, make_app):
         await wait_for(pilot, lambda: app.browser.session_list.total == 1)
         await settle(pilot)
         assert app.browser.session_list.current.id == "k8s"
+
+
+REPLY_WITH_TABLE_AND_CODE = (
+    "Here is what uses the space:\n\n| dir | size |\n| --- | --- |\n| ~/.cache | 112G |\n| ~/Videos | 61G |\n"
+    "| ~/code | 9G |\n\nTo clean the cache:\n\n```bash\nrm -rf ~/.cache/pip\nrm -rf ~/.cache/yarn\n```\n\nDone."
+)
+
+
+@pytest.mark.parametrize("width", [100, 130])
+@pytest.mark.parametrize("earlier", [0, 6])
+@pytest.mark.parametrize("focus", ["list", "timeline"])
+async def test_a_reply_written_at_the_end_of_the_shown_session_scrolls_into_view(tmp_path, make_app, earlier, focus, width):
+    """A session shown at its end (its question the last block); dasshh writes the reply 2 s later."""
+    import sqlite3
+
+    db = tmp_path / "fresh.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "CREATE TABLE sessions (id VARCHAR PRIMARY KEY, detail VARCHAR, created_at DATETIME, updated_at DATETIME);"
+        "CREATE TABLE events (id VARCHAR PRIMARY KEY, invocation_id VARCHAR, session_id VARCHAR, created_at DATETIME,"
+        " content JSON);"
+    )
+    with conn:
+        conn.execute("INSERT INTO sessions VALUES ('s', 'What uses my disk?', '2026-03-14 12:00:00', '2026-03-14 12:00:00')")
+        for n in range(earlier):  # earlier turns: the session is taller than the view
+            conn.execute("INSERT INTO events VALUES (?, ?, 's', '2026-03-14 12:00:00', ?)",
+                         (f"old-{n}", f"inv-{n // 2}", message("user" if n % 2 == 0 else "assistant", f"turn {n}\n" * 4)))
+        conn.execute("INSERT INTO events VALUES ('q', 'inv-q', 's', '2026-03-14 12:00:00', ?)",
+                     (message("user", "What uses my disk?"),))
+    conn.close()
+    app = make_app(db)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot)
+        timeline = app.browser.timeline
+        if focus == "timeline" or earlier:
+            timeline.focus()
+            await pilot.press("end")
+            await settle(pilot)
+        if focus == "list":
+            app.browser.session_list.focus()
+            await settle(pilot)
+        assert timeline.cursor == len(timeline.blocks) - 1
+        write_from_another_process(
+            db, ("INSERT INTO events VALUES ('r', 'inv-q', 's', '2026-03-14 12:00:02', ?)",
+                 [message("assistant", REPLY_WITH_TABLE_AND_CODE)]),
+        )
+        await wait_for(pilot, lambda: len(timeline.blocks) and getattr(timeline.blocks[-1], "entry", None) is not None
+                       and timeline.blocks[-1].entry.event_id == "r")
+        await settle(pilot)
+        last = len(timeline.blocks) - 1
+        assert timeline.cursor == last
+        top, height = timeline.block_region(last)
+        view = timeline.scrollable_content_region.height
+        assert timeline.scroll_y <= top and top + min(height, view) <= timeline.scroll_y + view, (
+            timeline.scroll_y, top, height, view)
+        lines = ["".join(s.text for s in timeline.render_line(y)) for y in range(view)]
+        assert any("Done." in line for line in lines), lines
