@@ -31,6 +31,7 @@ from dasshh_history.domain.text import count_messages, format_timestamp, one_lin
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.errors import DB_ERRORS, REPORTED_ERRORS, describe_error
 from dasshh_history.screens.action_keys import ActionKeys
+from dasshh_history.screens.block_keys import BlockKeys
 from dasshh_history.screens.panes import Panes
 from dasshh_history.screens.search_keys import SearchKeys
 from dasshh_history.services.actions import Actions
@@ -50,7 +51,7 @@ TYPING_PAUSE = 0.2
 REFRESH_INTERVAL = 1.0
 
 
-class BrowserScreen(SearchKeys, ActionKeys, Panes, Screen[None]):
+class BrowserScreen(BlockKeys, SearchKeys, ActionKeys, Panes, Screen[None]):
     """Browse, search, rename and delete sessions: the list on the left, the highlighted one's timeline on the right."""
 
     def __init__(
