@@ -44,6 +44,7 @@ class HistoryApp(App[None]):
         Binding("d,delete", "screen.delete", "Delete", key_display="d"),
         Binding("u", "screen.undo", "Undo delete"),
         Binding("e", "screen.export", "Export"),
+        Binding("E", "screen.export_all", "Export all", tooltip="Export the listed sessions to a new folder"),
         Binding("c", "screen.copy", "Copy"),
         Binding("V", "screen.view_session", "Pager", tooltip="Read the session as Markdown in $PAGER"),
         *TIMELINE_KEYS,
@@ -133,7 +134,10 @@ class HistoryApp(App[None]):
         browser = self.browser
         yield SystemCommand("Rename session", "Rename the highlighted session (r)", browser.action_rename)
         yield SystemCommand("Delete session", "Delete the highlighted session and its events (d)", browser.action_delete)
-        yield SystemCommand("Export session", "Write the session as Markdown to a new file here (e)", browser.action_export)
+        yield SystemCommand("Export session", "Write the session as Markdown to a file you choose (e)",
+                            browser.action_export)
+        yield SystemCommand("Export all listed sessions", "Write every session in the list (a search's results)"
+                            " to a new folder (E)", browser.action_export_all)
         yield SystemCommand("Copy session", "Send the session as Markdown to the terminal's clipboard (c)",
                             browser.action_copy)
         yield SystemCommand("Session in pager", "Read the session as Markdown in $PAGER (V)", browser.action_view_session)

@@ -79,6 +79,7 @@ class BrowserScreen(BlockKeys, SearchKeys, ActionKeys, Panes, Screen[None]):
         self.history_path = history_path  # named in the empty state when not dasshh's default
         self.search_query = SearchQuery.parse("")  # the search typed ("": every session)
         self.listed_query = self.search_query  # the search whose results the list shows
+        self.listed_ids: list[str] | None = None  # the sessions the list shows, in order (None: every session)
         self._indexing = False
         self._shown_id: str | None = None  # the session whose timeline is shown or loading
         self._shown_signature: tuple[int, int | None] | None = None  # its (events, last rowid) when read
@@ -215,6 +216,7 @@ class BrowserScreen(BlockKeys, SearchKeys, ActionKeys, Panes, Screen[None]):
         pattern = read.query.pattern()
         sessions.reset(read.total, read.pages, read.index, source=read.source, pattern=pattern, scroll_y=scroll_y)
         self.listed_query = read.query
+        self.listed_ids = None if read.result is None else read.result.session_ids
         sessions.border_title = f"Sessions ({read.total:,})" if read.result is None else f"Search ({read.total:,})"
         self._show_search_status()  # also when the box was emptied: no longer "1 session matches"
         if self._typing():

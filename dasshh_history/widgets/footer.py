@@ -24,6 +24,7 @@ KEPT = frozenset({"help", "quit"})
 LEAVE_OUT = (
     "screen.undo",
     "screen.view_session",
+    "screen.export_all",
     "screen.copy",
     "raw",
     "view_block",
