@@ -31,6 +31,12 @@ class HistoryApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "dasshh-history"
 
+    # The timeline's selected block: offered while the browser's timeline has the focus (so not under a dialog,
+    # which ``screen.`` would ask); the help lists them with the timeline's keys.
+    TIMELINE_KEYS = [
+        Binding("y", "copy_block", "Copy block", tooltip="Copy the selected block's text (OSC 52)"),
+        Binding("v", "view_block", "Block in pager", tooltip="Read the selected block's text in $PAGER"),
+    ]
     # Keys that work anywhere; most act on the browser screen (``screen.``), whose footer shows them.
     BINDINGS = [
         Binding("slash", "screen.search", "Search", key_display="/"),
@@ -38,7 +44,10 @@ class HistoryApp(App[None]):
         Binding("d,delete", "screen.delete", "Delete", key_display="d"),
         Binding("u", "screen.undo", "Undo delete"),
         Binding("e", "screen.export", "Export"),
+        Binding("E", "screen.export_all", "Export all", tooltip="Export the listed sessions to a new folder"),
         Binding("c", "screen.copy", "Copy"),
+        Binding("V", "screen.view_session", "Pager", tooltip="Read the session as Markdown in $PAGER"),
+        *TIMELINE_KEYS,
         Binding("tab", "app.focus_next", "Switch pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),
         Binding("n", "screen.next_match", "Next match", show=False),
@@ -103,8 +112,20 @@ class HistoryApp(App[None]):
         """Notify without interpreting markup: messages may quote stored titles."""
         self.notify(message, severity=severity, markup=False, timeout=timeout)  # type: ignore[arg-type]
 
+    def action_copy_block(self) -> None:
+        self.browser.action_copy_block()
+
+    def action_view_block(self) -> None:
+        self.browser.action_view_block()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("copy_block", "view_block"):
+            return self.screen is self.browser and self.browser.check_action(action, parameters)
+        return True
+
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_sections(self.BINDINGS)))
+        anywhere = [binding for binding in self.BINDINGS if binding not in self.TIMELINE_KEYS]
+        self.push_screen(HelpScreen(help_sections(anywhere, timeline=self.TIMELINE_KEYS)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's own "Keys" (a panel of the focused widget's keys) would be a second "Keys": ours lists every key.
@@ -113,9 +134,17 @@ class HistoryApp(App[None]):
         browser = self.browser
         yield SystemCommand("Rename session", "Rename the highlighted session (r)", browser.action_rename)
         yield SystemCommand("Delete session", "Delete the highlighted session and its events (d)", browser.action_delete)
-        yield SystemCommand("Export session", "Write the session as Markdown to a new file here (e)", browser.action_export)
+        yield SystemCommand("Export session", "Write the session as Markdown to a file you choose (e)",
+                            browser.action_export)
+        yield SystemCommand("Export all listed sessions", "Write every session in the list (a search's results)"
+                            " to a new folder (E)", browser.action_export_all)
         yield SystemCommand("Copy session", "Send the session as Markdown to the terminal's clipboard (c)",
                             browser.action_copy)
+        yield SystemCommand("Session in pager", "Read the session as Markdown in $PAGER (V)", browser.action_view_session)
+        yield SystemCommand("Copy block", "Send the timeline's selected block to the terminal's clipboard (y)",
+                            browser.action_copy_block)
+        yield SystemCommand("Block in pager", "Read the timeline's selected block in $PAGER (v)",
+                            browser.action_view_block)
         yield SystemCommand("Undo delete", "Bring back the last session deleted in this run (u)", browser.action_undo)
         yield SystemCommand("Search", "Search every session's titles, messages and tools (/)", browser.action_search)
         yield SystemCommand("Keys", "Every key and what it does, in the help screen (?)", self.action_help)

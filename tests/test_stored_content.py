@@ -1,4 +1,4 @@
-"""Any content stored in the events table: the timeline renders it safely and the JSON export gives it back.
+"""Any content stored in the events table: rendered safely, copied and paged as plain text, given back by the JSON export.
 
 Property-based: hypothesis writes arbitrary contents into a real database the
 way dasshh (or a buggy writer) would, then reads them through the same path as
@@ -98,6 +98,12 @@ def test_any_stored_content_renders_safely_and_exports_as_stored(contents: list[
                 for look in LOOKS:
                     text = rendered(block.render(THEME, look))
                     assert not FORBIDDEN.search(text), (block, look, text)
+                # What y copies and v pages: the text, no control sequence (the pager is less -R).
+                copied = block.copy_text
+                assert copied is not None if hasattr(block, "entry") else copied is None
+                assert not FORBIDDEN.search(copied or ""), (block, copied)
+            markdown = exporting.export_session(client, "s", "md")  # what V pages
+            assert not FORBIDDEN.search(markdown), markdown
             exported = json.loads(exporting.export_session(client, "s", "json"))
         finally:
             client.dispose()

@@ -1,15 +1,18 @@
-"""The browser's keys that change or hand out a session: rename, delete, undo, export, copy."""
+"""The browser's keys that change or hand out sessions: rename, delete, undo, export (one, or every listed one), copy."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from dasshh_history.domain.text import one_line
+from dasshh_history.domain.text import one_line, to_local
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
+from dasshh_history.screens.export_dialog import ExportFileScreen, ExportFolderScreen
 from dasshh_history.screens.rename import RenameScreen
 from dasshh_history.services.actions import Outcome
+from dasshh_history.services.exporting import free_name
 
 
 class ActionKeys:
@@ -46,9 +49,45 @@ class ActionKeys:
             self._act("Undo failed", self.actions.undo)
 
     def action_export(self) -> None:
+        """Ask where to write the highlighted session, offering the name ``e`` always chose, here."""
         summary = self._current_or_warn("export")
-        if summary is not None:
-            self._act("Export failed", self.actions.export, summary, Path.cwd())
+        name = self._free_here(self.actions.export_name(summary)) if summary is not None else None
+        if summary is not None and name is not None:
+            write = partial(self._export_file, summary)
+            self.app.push_screen(ExportFileScreen(one_line(summary.detail, 300), name, write), self._exported)
+
+    def _export_file(self, summary: SessionSummary, path: Path, overwrite: bool) -> Outcome:
+        return self.actions.export_file(summary, path, overwrite=overwrite)
+
+    def action_export_all(self) -> None:
+        """Ask for a folder to write every listed session to (a search's results while searching)."""
+        total = self.session_list.total
+        if not total:
+            self.say("No sessions to export.", severity="warning")
+            return
+        name = self._free_here(f"dasshh-export-{to_local(self.clock(), self.tz):%Y-%m-%d}")
+        if name is None:
+            return
+        ids = self.listed_ids
+        query = self.listed_query.text.strip()
+        subject = "Every session" if ids is None else f"The sessions matching “{one_line(query, 120)}”"
+
+        def export(folder: Path, progress: Callable[[int, int], object], stopped: Callable[[], bool]) -> Outcome:
+            return self.actions.export_sessions(ids, folder, progress=progress, cancelled=stopped)
+
+        self.app.push_screen(ExportFolderScreen(subject, total, name, export), self._exported)
+
+    def _free_here(self, name: str) -> str | None:
+        """``name``, numbered when taken in the current directory; None after saying why there is none."""
+        try:
+            return free_name(Path.cwd(), name)
+        except OSError as exc:
+            self.say(f"Cannot export here: {exc.strerror or exc}", severity="error")
+            return None
+
+    def _exported(self, outcome: Outcome | None) -> None:
+        if outcome is not None:
+            self.say(outcome.message, severity=outcome.severity)
 
     def action_copy(self) -> None:
         summary = self._current_or_warn("copy")

@@ -31,6 +31,7 @@ from dasshh_history.domain.text import count_messages, format_timestamp, one_lin
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.errors import DB_ERRORS, REPORTED_ERRORS, describe_error
 from dasshh_history.screens.action_keys import ActionKeys
+from dasshh_history.screens.block_keys import BlockKeys
 from dasshh_history.screens.panes import Panes
 from dasshh_history.screens.search_keys import SearchKeys
 from dasshh_history.services.actions import Actions
@@ -50,7 +51,7 @@ TYPING_PAUSE = 0.2
 REFRESH_INTERVAL = 1.0
 
 
-class BrowserScreen(SearchKeys, ActionKeys, Panes, Screen[None]):
+class BrowserScreen(BlockKeys, SearchKeys, ActionKeys, Panes, Screen[None]):
     """Browse, search, rename and delete sessions: the list on the left, the highlighted one's timeline on the right."""
 
     def __init__(
@@ -78,6 +79,7 @@ class BrowserScreen(SearchKeys, ActionKeys, Panes, Screen[None]):
         self.history_path = history_path  # named in the empty state when not dasshh's default
         self.search_query = SearchQuery.parse("")  # the search typed ("": every session)
         self.listed_query = self.search_query  # the search whose results the list shows
+        self.listed_ids: list[str] | None = None  # the sessions the list shows, in order (None: every session)
         self._indexing = False
         self._shown_id: str | None = None  # the session whose timeline is shown or loading
         self._shown_signature: tuple[int, int | None] | None = None  # its (events, last rowid) when read
@@ -214,6 +216,7 @@ class BrowserScreen(SearchKeys, ActionKeys, Panes, Screen[None]):
         pattern = read.query.pattern()
         sessions.reset(read.total, read.pages, read.index, source=read.source, pattern=pattern, scroll_y=scroll_y)
         self.listed_query = read.query
+        self.listed_ids = None if read.result is None else read.result.session_ids
         sessions.border_title = f"Sessions ({read.total:,})" if read.result is None else f"Search ({read.total:,})"
         self._show_search_status()  # also when the box was emptied: no longer "1 session matches"
         if self._typing():

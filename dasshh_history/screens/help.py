@@ -40,7 +40,8 @@ def key_label(keys: str) -> str:
 
 
 def binding_rows(bindings: Iterable[object]) -> list[tuple[str, str]]:
-    return [(key_label(b.key), b.description) for b in bindings if isinstance(b, Binding) and b.description]
+    """Each binding's keys and what it does: its tooltip when it has one (the footer has its short description)."""
+    return [(key_label(b.key), b.tooltip or b.description) for b in bindings if isinstance(b, Binding) and b.description]
 
 
 #: What can be typed in the search box (README's "Search and live refresh" says more).
@@ -57,13 +58,13 @@ SEARCH_SYNTAX: HelpSection = (
 )
 
 
-def help_sections(anywhere: Iterable[object]) -> list[HelpSection]:
-    """The keys of the app (``anywhere``: its bindings), then those of the session list and the timeline,
-    then the search syntax."""
+def help_sections(anywhere: Iterable[object], timeline: Iterable[object] = ()) -> list[HelpSection]:
+    """The keys of the app (``anywhere``: its bindings), then those of the session list and the timeline
+    (the timeline's own, then ``timeline``: the app's that act on it), then the search syntax."""
     return [
         ("Anywhere", [*binding_rows(anywhere), ("ctrl+p", "Command palette")]),
         ("Session list", binding_rows(SessionList.BINDINGS)),
-        ("Timeline", binding_rows(Timeline.BINDINGS)),
+        ("Timeline", binding_rows([*Timeline.BINDINGS, *timeline])),
         SEARCH_SYNTAX,
     ]
 

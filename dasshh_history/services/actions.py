@@ -1,4 +1,4 @@
-"""What the keys that change or hand out a session do: rename, delete, undo, export, copy -- each an outcome to show.
+"""What the keys that change or hand out sessions do: rename, delete, undo, export, copy -- each an outcome to show.
 
 No Textual here: the browser screen runs these in its workers and shows the
 :class:`Outcome`.  The database's errors (and a restore that cannot be done, a
@@ -7,7 +7,9 @@ file that cannot be written) are raised; the screen reports them.
 
 from __future__ import annotations
 
+import errno
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -15,8 +17,9 @@ from pathlib import Path
 from dasshh_history.data import trash
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.rename import rename_session
-from dasshh_history.data.session import SessionNotFoundError
+from dasshh_history.data.session import SessionNotFoundError, SessionService
 from dasshh_history.data.trash import DeletedSession
+from dasshh_history.domain.export import export_filename
 from dasshh_history.domain.text import count_messages, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.services import exporting
@@ -105,6 +108,55 @@ class Actions:
         path = exporting.export_to_directory(self.client, summary.id, directory, tz=self.tz)
         return Outcome(GONE, "warning") if path is None else Outcome(f"Exported to {path}")
 
+    def export_name(self, summary: SessionSummary) -> str:
+        """The file name ``e`` offers: the session's date and title (numbered by the caller when taken)."""
+        return export_filename(summary.created_at, summary.detail, self.tz)
+
+    def export_file(self, summary: SessionSummary, path: Path, *, overwrite: bool = False) -> Outcome:
+        """Write the session as Markdown to ``path``; ``FileExistsError`` when it exists, unless ``overwrite``."""
+        written = exporting.export_to_file(self.client, summary.id, path, overwrite=overwrite, tz=self.tz)
+        if written is None:
+            return Outcome(GONE, "warning")
+        return Outcome(f"Exported to {written}" + (" (replacing the file that was there)" if overwrite else ""))
+
+    def export_sessions(
+        self,
+        session_ids: Sequence[str] | None,
+        directory: Path,
+        *,
+        progress: Callable[[int, int], object] = lambda done, total: None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> Outcome:
+        """Write each session (every one with None, in the list's order) as Markdown to a new file in ``directory``.
+
+        The folder is made if missing (its parent must exist); files never
+        overwrite others (taken names are numbered).  ``progress(done, total)``
+        follows each session.  The folder's errors are raised before anything
+        is written; one met on the way ends the export with what was done said.
+        """
+        if directory.exists() and not directory.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a folder", str(directory))
+        directory.mkdir(exist_ok=True)
+        ids = list(session_ids) if session_ids is not None else [s.id for s in SessionService(self.client).list_sessions()]
+        total, written, gone = len(ids), 0, 0
+        progress(0, total)
+        for done, session_id in enumerate(ids, 1):
+            if cancelled():
+                return Outcome(f"Export stopped: {_sessions(written)} of {total:,} written to {directory}", "warning")
+            try:
+                path = exporting.export_to_directory(self.client, session_id, directory, tz=self.tz)
+            except OSError as exc:
+                return Outcome(f"Export failed after {_sessions(written)} of {total:,} written to {directory}:"
+                               f" {exc.strerror or exc}", "error")
+            written, gone = written + (path is not None), gone + (path is None)
+            progress(done, total)
+        deleted = f" ({_sessions(gone)} deleted meanwhile)" if gone else ""
+        return Outcome(f"Exported {_sessions(written)} to {directory}{deleted}")
+
+    def session_markdown(self, summary: SessionSummary) -> str | None:
+        """The session as the export writes it (for the pager), or None when it no longer exists."""
+        return exporting.export_session(self.client, summary.id, "md", tz=self.tz)
+
     def copy(self, summary: SessionSummary) -> Outcome:
         """The session as Markdown, for the clipboard.
 
@@ -121,3 +173,7 @@ class Actions:
             " (in tmux: set -g set-clipboard on).",
             clipboard=text,
         )
+
+
+def _sessions(count: int) -> str:
+    return f"{count:,} session{'' if count == 1 else 's'}"

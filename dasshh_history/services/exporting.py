@@ -1,17 +1,21 @@
-"""Exporting a stored session: read it from the database, render it, write a new file.
+"""Exporting a stored session: read it from the database, render it, write a new file (or one the user agreed to replace).
 
 The glue between the data layer (:class:`HistoryReader`) and the pure
 renderers of :mod:`dasshh_history.domain.export`; used by the command line and
-by the app (``e`` writes a file, ``c`` copies). Nothing here changes the database.
+by the app (``e`` writes a file, ``E`` a folder of them, ``c`` copies, ``V``
+pages). Nothing here changes the database.
 """
 
 from __future__ import annotations
 
+import os
+import stat
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from datetime import tzinfo
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.domain.values import SessionSummary
@@ -69,6 +73,27 @@ def export_session(client: DBClient, session_id: str, fmt: Format = "md", *, tz:
     return None if pieces is None else "".join(pieces)
 
 
+def _candidates(directory: Path, name: str) -> Iterator[Path]:
+    """``directory/name``, then ``stem-2.ext``, ``stem-3.ext``, ... (:data:`MAX_ATTEMPTS` in all)."""
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        yield directory / (name if attempt == 1 else f"{stem}-{attempt}{dot}{ext}")
+
+
+def free_name(directory: Path | str, name: str) -> str:
+    """The name :func:`write_new_file` would write ``name`` as in ``directory`` now: ``name``, or numbered when taken."""
+    for candidate in _candidates(Path(directory), name):
+        if not os.path.lexists(candidate):
+            return candidate.name
+    raise FileExistsError(f"{Path(directory) / name} and {MAX_ATTEMPTS - 1} numbered alternatives exist")
+
+
+def _write(handle: IO[str], text: str | Iterable[str]) -> None:
+    with handle:
+        for piece in [text] if isinstance(text, str) else text:
+            handle.write(piece)
+
+
 def write_new_file(directory: Path | str, name: str, text: str | Iterable[str]) -> Path:
     """Write ``text`` to a new file ``directory/name`` and return its path; never overwrites.
 
@@ -78,22 +103,52 @@ def write_new_file(directory: Path | str, name: str, text: str | Iterable[str]) 
     half-written by an error is removed before the error propagates.
     """
     directory = Path(directory)
-    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        candidate = directory / (name if attempt == 1 else f"{stem}-{attempt}{dot}{ext}")
+    for candidate in _candidates(directory, name):
         try:
             handle = candidate.open("x", encoding="utf-8", newline="")
         except FileExistsError:
             continue
         try:
-            with handle:
-                for piece in [text] if isinstance(text, str) else text:
-                    handle.write(piece)
+            _write(handle, text)
         except BaseException:
             candidate.unlink(missing_ok=True)
             raise
         return candidate
     raise FileExistsError(f"{directory / name} and {MAX_ATTEMPTS - 1} numbered alternatives exist")
+
+
+def write_file(path: Path | str, text: str | Iterable[str], *, overwrite: bool = False) -> Path:
+    """Write ``text`` to ``path`` and return it; raises ``FileExistsError`` if it exists, unless ``overwrite``.
+
+    Without ``overwrite`` the file is created exclusively (a file appearing
+    meanwhile is not clobbered).  With it, the text is written to a new file
+    beside the old one, which it then replaces (keeping its permissions; a
+    symbolic link's target is replaced): an error leaves the old file as it
+    was.  Nothing half-written is left behind.
+    """
+    path = Path(path)
+    if not overwrite:
+        handle = path.open("x", encoding="utf-8", newline="")
+        try:
+            _write(handle, text)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
+    target = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        return write_file(path, text)  # gone meanwhile: nothing to replace
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        os.fchmod(descriptor, mode)
+        _write(open(descriptor, "w", encoding="utf-8", newline=""), text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def export_to_directory(
@@ -114,3 +169,19 @@ def export_to_directory(
     name = export_filename(summary.created_at, summary.detail, tz)
     with closing(_pieces(reader, summary, "md", tz)) as pieces:
         return write_new_file(directory, name, pieces)
+
+
+def export_to_file(
+    client: DBClient, session_id: str, path: Path | str, *, overwrite: bool = False, tz: tzinfo | None = None
+) -> Path | None:
+    """Export a session as Markdown to ``path`` (see :func:`write_file`); None when no session has that id.
+
+    Raises ``FileExistsError`` when ``path`` exists and not ``overwrite``,
+    ``OSError`` when it cannot be written, and the database errors of :func:`iter_export`.
+    """
+    reader = HistoryReader(client)
+    summary = reader.get_summary(session_id=session_id)
+    if summary is None:
+        return None
+    with closing(_pieces(reader, summary, "md", tz)) as pieces:
+        return write_file(path, pieces, overwrite=overwrite)

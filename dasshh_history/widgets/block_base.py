@@ -63,6 +63,11 @@ class Block:
         """Whether the block has a stored form that differs from what it shows."""
         return False
 
+    @property
+    def copy_text(self) -> str | None:
+        """What ``y`` copies and ``v`` pages: the block's text, control sequences removed (None: it has none)."""
+        return None
+
     def expandable(self, look: Look) -> bool:
         return False
 

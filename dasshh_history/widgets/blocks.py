@@ -79,6 +79,10 @@ class UserBlock(EntryBlock):
     def search_text(self) -> str:
         return self.entry.text
 
+    @property
+    def copy_text(self) -> str:
+        return sanitize(self.entry.text)
+
     def render(self, theme: BlockTheme, look: Look) -> RenderableType:
         title = title_text("●", "You", theme.user, look)
         text, note = bounded(sanitize(self.entry.text))
@@ -100,6 +104,10 @@ class ReplyBlock(EntryBlock):
     @property
     def has_raw(self) -> bool:
         return bool(self.entry.text)
+
+    @property
+    def copy_text(self) -> str:
+        return sanitize(self.entry.text)  # the Markdown source
 
     def render(self, theme: BlockTheme, look: Look) -> RenderableType:
         text, note = bounded(sanitize(self.entry.text))
@@ -128,6 +136,10 @@ class SystemBlock(_Folding):
     @property
     def search_text(self) -> str:
         return self.entry.text or ""
+
+    @property
+    def copy_text(self) -> str:
+        return sanitize(self.entry.text or "")
 
     @property
     def has_raw(self) -> bool:
@@ -161,6 +173,10 @@ class RawBlock(EntryBlock):
     @property
     def search_text(self) -> str:
         return f"{self.entry.role or ''}\n{self.entry.raw}"
+
+    @property
+    def copy_text(self) -> str:
+        return sanitize(self.entry.raw)
 
     def render(self, theme: BlockTheme, look: Look) -> RenderableType:
         role = sanitize(self.entry.role) if self.entry.role else "unknown"

@@ -23,10 +23,14 @@ KEPT = frozenset({"help", "quit"})
 #: from the right.
 LEAVE_OUT = (
     "screen.undo",
+    "screen.view_session",
+    "screen.export_all",
     "screen.copy",
     "raw",
+    "view_block",
     "screen.export",
     "conversation",
+    "copy_block",
     "screen.rename",
     "screen.delete",
     "toggle",

@@ -22,6 +22,7 @@ from dasshh_history.domain.readable import (
     Line,
     call_preview,
     first_line,
+    plain_text,
     readable_lines,
     shell_command,
     summary,
@@ -113,6 +114,17 @@ class ToolCallBlock(_Folding):
     @property
     def has_raw(self) -> bool:
         return self.entry.arguments_valid
+
+    @property
+    def copy_text(self) -> str:
+        """The tool's name, then its shell command as is and its other arguments in readable form (or as stored)."""
+        if not self.entry.arguments_valid:
+            parts = [self.entry.arguments_raw]
+        else:
+            lines = self.readable()
+            arguments = plain_text(lines) if lines and lines != [Line(0, None, "(empty)", "empty")] else ""
+            parts = [self.command or "", arguments]
+        return "\n".join(sanitize(part) for part in [self.entry.name, *parts] if part)
 
     @cached_property
     def command(self) -> str | None:
@@ -223,6 +235,10 @@ class ToolResultBlock(_Folding):
     @property
     def search_text(self) -> str:
         return f"{self.entry.name or ''}\n{self.entry.content_raw}"
+
+    @property
+    def copy_text(self) -> str:
+        return plain_text(self._lines)
 
     @property
     def has_raw(self) -> bool:

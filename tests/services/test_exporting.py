@@ -11,7 +11,15 @@ import pytest
 from exportutil import SESSION, expected_events, varied_history, without_errors
 
 from dasshh_history.data.client import DBClient
-from dasshh_history.services.exporting import export_session, export_to_directory, iter_export, write_new_file
+from dasshh_history.services.exporting import (
+    export_session,
+    export_to_directory,
+    export_to_file,
+    free_name,
+    iter_export,
+    write_file,
+    write_new_file,
+)
 
 
 @pytest.fixture
@@ -98,6 +106,52 @@ def test_write_new_file_removes_a_half_written_file(tmp_path: Path):
     with pytest.raises(RuntimeError):
         write_new_file(tmp_path, "a.md", pieces())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_free_name_is_the_name_write_new_file_would_take(tmp_path: Path):
+    assert free_name(tmp_path, "a.md") == "a.md"
+    for _ in range(3):
+        name = free_name(tmp_path, "a.md")
+        assert write_new_file(tmp_path, "a.md", "x").name == name
+    assert free_name(tmp_path, "a.md") == "a-4.md"
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert free_name(tmp_path, "folder") == "folder-2" and free_name(tmp_path, "dangling") == "dangling-2"
+
+
+def test_write_file_replaces_only_when_asked_and_an_error_keeps_the_old_file(tmp_path: Path):
+    path = tmp_path / "notes.md"
+    assert write_file(path, ["new ", "text"]) == path and path.read_text() == "new text"
+    with pytest.raises(FileExistsError):
+        write_file(path, "other")
+    assert path.read_text() == "new text"
+    path.chmod(0o640)
+
+    def pieces() -> Iterator[str]:
+        yield "half"
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        write_file(path, pieces(), overwrite=True)
+    assert path.read_text() == "new text" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.md"]
+    write_file(path, "replaced", overwrite=True)
+    assert path.read_text() == "replaced" and path.stat().st_mode & 0o777 == 0o640
+    link = tmp_path / "link.md"
+    link.symlink_to(path)
+    write_file(link, "through the link", overwrite=True)
+    assert link.is_symlink() and path.read_text() == "through the link"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.md", "notes.md"]
+
+
+def test_export_to_file(client: DBClient, tmp_path: Path):
+    path = tmp_path / "s.md"
+    assert export_to_file(client, SESSION, path, tz=UTC) == path
+    assert path.read_text(encoding="utf-8") == export_session(client, SESSION, "md", tz=UTC)
+    with pytest.raises(FileExistsError):
+        export_to_file(client, SESSION, path, tz=UTC)
+    assert export_to_file(client, "nope", tmp_path / "nope.md") is None and not (tmp_path / "nope.md").exists()
+    with pytest.raises(FileNotFoundError):
+        export_to_file(client, SESSION, tmp_path / "missing" / "s.md")
 
 
 def test_markdown_export_follows_insertion_order_not_created_at(tmp_path: Path):

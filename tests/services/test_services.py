@@ -117,6 +117,39 @@ def test_export_and_copy_outcomes(demo, tmp_path):
     assert "Copied" not in copied.message
 
 
+def test_export_sessions_writes_each_to_a_new_file_and_never_overwrites(demo, tmp_path):
+    client, _path = demo
+    actions = Actions(client)
+    ids = [s.id for s in SessionService(client).list_sessions()]
+    folder = tmp_path / "all"
+    seen = []
+    outcome = actions.export_sessions(None, folder, progress=lambda done, total: seen.append((done, total)))
+    assert outcome.message == f"Exported {len(ids)} sessions to {folder}" and outcome.severity == "information"
+    assert seen == [(n, len(ids)) for n in range(len(ids) + 1)]
+    first = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert len(first) == len(ids)
+    # Two of them, one deleted meanwhile, into the same folder: new names, nothing replaced.
+    outcome = actions.export_sessions([ids[0], "gone", ids[1]], folder)
+    assert outcome.message == f"Exported 2 sessions to {folder} (1 session deleted meanwhile)"
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert len(after) == len(ids) + 2 and {name: after[name] for name in first} == first
+    # Stopped between two sessions.
+    outcome = actions.export_sessions(ids, tmp_path / "stopped", cancelled=lambda: len(list((tmp_path / "stopped").iterdir())) >= 3)
+    assert outcome.message == f"Export stopped: 3 sessions of {len(ids)} written to {tmp_path / 'stopped'}"
+    assert outcome.severity == "warning"
+
+
+def test_export_sessions_folder_errors_are_raised_before_anything_is_written(demo, tmp_path):
+    client, _path = demo
+    actions = Actions(client)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        actions.export_sessions(None, tmp_path / "file")
+    with pytest.raises(FileNotFoundError):
+        actions.export_sessions(None, tmp_path / "missing" / "folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db", "file"]
+
+
 def test_a_title_in_any_script_names_the_exported_file(demo, tmp_path):
     client, _ = demo
     actions = Actions(client)

@@ -44,11 +44,11 @@ async def test_the_footer_keeps_help_and_quit_and_cuts_no_key(demo_db, make_app,
 
 async def test_when_every_key_fits_none_is_left_out(demo_db, make_app):
     app = make_app(demo_db)
-    async with app.run_test(size=(100, 24)) as pilot:
+    async with app.run_test(size=(120, 24)) as pilot:
         await settle(pilot)
         assert list(footer_keys(app)) == [
-            "screen.search", "screen.rename", "screen.delete", "screen.undo", "screen.export", "screen.copy",
-            "help", "quit", "command_palette",
+            "screen.search", "screen.rename", "screen.delete", "screen.undo", "screen.export", "screen.export_all",
+            "screen.copy", "screen.view_session", "help", "quit", "command_palette",
         ]
 
 

@@ -7,7 +7,7 @@ import io
 import sqlite3
 from pathlib import Path
 
-from uiutil import plain_title, said, settle
+from uiutil import plain_title, said, settle, wait_for
 from rich.console import Console
 from textual.widgets import Input, Label
 
@@ -432,10 +432,13 @@ async def test_e_exports_markdown_to_a_new_file_in_the_current_directory(demo_db
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         current = app.browser.session_list.current
-        await pilot.press("e")
-        await settle(pilot)
-        await pilot.press("e")  # a second export never overwrites the first
-        await settle(pilot)
+        for _ in range(2):  # a second export never overwrites the first: e offers the next free name
+            await pilot.press("e")
+            await wait_for(pilot, lambda: app.screen is not app.browser)
+            await settle(pilot)
+            await pilot.press("enter")  # the name offered, in the current directory
+            await wait_for(pilot, lambda: app.screen is app.browser)
+            await settle(pilot)
     files = sorted(out.iterdir(), key=lambda p: len(p.name))
     assert len(files) == 2, files
     first, second = files

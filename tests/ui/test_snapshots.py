@@ -142,6 +142,14 @@ def test_rename_refuses_blank_title(snap_compare, demo_db, make_app):
     assert snap_compare(make_app(demo_db), terminal_size=SIZE, run_before=run_before)
 
 
+def test_export_dialog(snap_compare, demo_db, make_app, tmp_path: Path, monkeypatch):
+    """e asks where: the name e has always chosen, in the current directory (under the home folder, shown as ~)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "notes").mkdir()
+    monkeypatch.chdir(tmp_path / "notes")
+    assert snap_compare(make_app(demo_db), terminal_size=SIZE, press=["e"], run_before=settle)
+
+
 def test_delete_confirmation(snap_compare, demo_db, make_app):
     assert snap_compare(make_app(demo_db), terminal_size=SIZE, press=["d"], run_before=settle)
 
