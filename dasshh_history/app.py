@@ -39,6 +39,7 @@ class HistoryApp(App[None]):
         Binding("u", "screen.undo", "Undo delete"),
         Binding("e", "screen.export", "Export"),
         Binding("c", "screen.copy", "Copy"),
+        Binding("s", "screen.sort", "Sort"),
         Binding("tab", "app.focus_next", "Switch pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),
         Binding("n", "screen.next_match", "Next match", show=False),

@@ -24,6 +24,7 @@ KEPT = frozenset({"help", "quit"})
 LEAVE_OUT = (
     "screen.undo",
     "screen.copy",
+    "screen.sort",
     "raw",
     "screen.export",
     "conversation",

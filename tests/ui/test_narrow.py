@@ -48,7 +48,7 @@ async def test_when_every_key_fits_none_is_left_out(demo_db, make_app):
         await settle(pilot)
         assert list(footer_keys(app)) == [
             "screen.search", "screen.rename", "screen.delete", "screen.undo", "screen.export", "screen.copy",
-            "help", "quit", "command_palette",
+            "screen.sort", "help", "quit", "command_palette",
         ]
 
 
