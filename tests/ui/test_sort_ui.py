@@ -142,3 +142,48 @@ async def test_sorting_and_searching_in_order_leave_every_byte_of_the_history(tm
         await wait_for(pilot, sorted_as(app, ListOrder.UPDATED))
         await settle(pilot)
     assert digest(path) == before
+
+
+async def test_a_slow_order_is_announced_and_a_failed_one_leaves_the_list_as_it_was(tmp_path, make_app):
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+    from uiutil import said
+
+    path = write_sorted_history(tmp_path / "sorted.db")
+    app = make_app(path)
+    orders = app.browser.listing.orders
+    read = orders.ids
+    release = threading.Event()
+    fail = threading.Event()
+
+    def slow_ids(order):
+        release.wait(10)
+        if fail.is_set():
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        return read(order)
+
+    orders.ids = slow_ids
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        session_list = app.browser.session_list
+        await pilot.press("s")
+        await wait_for(pilot, lambda: session_list.border_title == "Sessions (10) · sorting by last activity…")
+        assert listed(app) == EXPECTED[ListOrder.UPDATED]  # the list as it was until the order is read
+        release.set()
+        await wait_for(pilot, sorted_as(app, ListOrder.ACTIVITY))
+        await settle(pilot)
+        assert listed(app) == EXPECTED[ListOrder.ACTIVITY]
+        release.clear()
+        fail.set()
+        await pilot.press("s")
+        await wait_for(pilot, lambda: session_list.border_title == "Sessions (10) · sorting by creation…")
+        release.set()
+        await wait_for(pilot, lambda: any("database is locked" in text for text in said(app)))
+        await settle(pilot)
+        # The list stays in the order it shows, and says so; the next s goes on from there.
+        assert session_list.border_title == "Sessions (10) · by last activity"
+        assert listed(app) == EXPECTED[ListOrder.ACTIVITY] and app.browser.list_order is ListOrder.ACTIVITY
+        fail.clear()
+        await pilot.press("s")
+        await wait_for(pilot, sorted_as(app, ListOrder.CREATED))
