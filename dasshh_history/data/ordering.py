@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import text
-
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.domain.order import ListOrder
@@ -74,7 +72,10 @@ class SessionOrders:
             ids = self._kept.get(order)
             if ids is None:
                 with self.client.get_db() as db:
-                    ids = list(db.scalars(text(ORDER_SQL[order])))
+                    ids = [row[0] for row in db.connection().exec_driver_sql(ORDER_SQL[order])]
+                if self._kept:  # the same ids as an order kept: its strings, not a copy of each (4 MB for 50,000)
+                    known = {sid: sid for sid in next(iter(self._kept.values()))}
+                    ids = [known.get(sid, sid) for sid in ids]
                 if not self._closed:
                     self._kept[order] = ids
             return ids
