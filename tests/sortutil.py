@@ -2,7 +2,8 @@
 
 Ten sessions, inserted ``a`` to ``j``, with NULL, unparseable and non-text
 dates, equal dates, equal sizes, and events dated after their session's
-``updated_at``.  The expected orders are written out by hand below.
+``updated_at``.  Equal values are listed first inserted first, but equal
+creation times last inserted first.  The expected orders are written out by hand below.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ EXPECTED: dict[ListOrder, list[str]] = {
     # the latest of updated_at and the events' dates: b 03-09 (its event) = i 03-09, g 03-08, a = c 03-05,
     # f 03-04, d 03-03 (its events), e 03-01 09:00 (its events), h 03-01 00:00, j none
     ListOrder.ACTIVITY: ["b", "i", "g", "a", "c", "f", "d", "e", "h", "j"],
-    # g 03-08, i 03-07, e 03-06, b = f 03-04, h 03-02, a 03-01, then no date: c, d, j
-    ListOrder.CREATED: ["g", "i", "e", "b", "f", "h", "a", "c", "d", "j"],
+    # g 03-08, i 03-07, e 03-06, f = b 03-04 (the later inserted first), h 03-02, a 03-01, then no date: j, d, c
+    ListOrder.CREATED: ["g", "i", "e", "f", "b", "h", "a", "j", "d", "c"],
     # h 7, b = e 5, d 3, a = i 2, f 1, c = g = j 0
     ListOrder.SIZE: ["h", "b", "e", "d", "a", "i", "f", "c", "g", "j"],
 }

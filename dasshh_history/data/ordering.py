@@ -29,7 +29,9 @@ def _day(column: str) -> str:
     return f"julianday(CASE WHEN typeof({column}) = 'text' THEN {column} END)"
 
 
-#: Every session's id, in each order; equal values in rowid order.  A NULL sorts last (DESC).
+#: Every session's id, in each order (see :class:`ListOrder`); a NULL sorts last (DESC).  Equal values in insertion
+#: order, but equal creation times the other way round: the sessions one dasshh run creates all carry its start time,
+#: and the later inserted was created later.
 ORDER_SQL = {
     ListOrder.ACTIVITY: f"""
         SELECT id FROM (
@@ -38,7 +40,7 @@ ORDER_SQL = {
             FROM sessions AS s)
         ORDER BY max(coalesce(updated, last_event), coalesce(last_event, updated)) DESC, r
         """,
-    ListOrder.CREATED: f"SELECT id FROM sessions ORDER BY {_day('created_at')} DESC, rowid",
+    ListOrder.CREATED: f"SELECT id FROM sessions ORDER BY {_day('created_at')} DESC, rowid DESC",
     ListOrder.SIZE: (
         "SELECT s.id FROM sessions AS s"
         " ORDER BY (SELECT count(*) FROM events AS e WHERE e.session_id = s.id) DESC, s.rowid"

@@ -2,9 +2,11 @@
 
 Every order puts the larger value first and, among equal ones, the first
 inserted session (smallest rowid) first, so that the list is the same at each
-read.  The default compares the stored ``updated_at`` as dasshh's own
-``ORDER BY`` does; the others compare dates as dates, to the millisecond, and
-list last a session without one that reads as a date.
+read; but of equal creation times the last inserted first, as it was created
+later (dasshh stamps the sessions of one run with the run's start).  The
+default compares the stored ``updated_at`` as dasshh's own ``ORDER BY`` does;
+the others compare dates as dates, to the millisecond, and list last a
+session without one that reads as a date.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ class ListOrder(Enum):
     UPDATED = "by last update"
     #: The latest of ``updated_at`` and the session's events' ``created_at``: what ``after:``/``before:`` compare.
     ACTIVITY = "by last activity"
-    #: ``created_at``, newest first.
+    #: ``created_at``, newest first (of equal times, the last inserted first).
     CREATED = "by creation"
     #: The number of messages (events), most first.
     SIZE = "by size"
