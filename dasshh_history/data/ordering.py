@@ -30,7 +30,7 @@ def _day(column: str) -> str:
 
 
 #: Every session's id, in each order (see :class:`ListOrder`); a NULL sorts last (DESC).  Equal values in insertion
-#: order, but equal creation times the other way round: the sessions one dasshh run creates all carry its start time,
+#: order, but equal creation times the other way round: the sessions one dasshh run creates share one ``created_at``,
 #: and the later inserted was created later.
 ORDER_SQL = {
     ListOrder.ACTIVITY: f"""

@@ -3,7 +3,7 @@
 Every order puts the larger value first and, among equal ones, the first
 inserted session (smallest rowid) first, so that the list is the same at each
 read; but of equal creation times the last inserted first, as it was created
-later (dasshh stamps the sessions of one run with the run's start).  The
+later (the sessions one dasshh run creates share one ``created_at``).  The
 default compares the stored ``updated_at`` as dasshh's own ``ORDER BY`` does;
 the others compare dates as dates, to the millisecond, and list last a
 session without one that reads as a date.
