@@ -315,8 +315,10 @@ async def child_sort(frames: Frames, db: str) -> dict:
             await pilot.press("home")
             await pilot.pause()
             start = time.perf_counter()
-            hit = await frames.wait_for(lambda: sessions.highlighted == sessions.total - 1 and sessions.current is not None,
-                                        lambda: pilot.press("end"))
+            hit = await frames.wait_for(
+                lambda: sessions.highlighted == sessions.total - 1 and sessions.current is not None,
+                lambda: pilot.press("end"),
+            )
             result[f"page_{name}"] = steps
             result[f"end_{name}"] = hit - start
             await pilot.press("home")
@@ -328,7 +330,8 @@ async def child_sort(frames: Frames, db: str) -> dict:
             for order in cycle:
                 start = time.perf_counter()
                 hit = await frames.wait_for(
-                    lambda order=order: sessions.border_title.endswith(f"· {order.label}") and sessions.current is not None,
+                    lambda order=order: sessions.border_title.endswith(f"· {order.label}")
+                    and sessions.current is not None,
                     lambda: tap(app, "s"),
                 )
                 result[f"sort_{lap}_{order.name}"] = hit - start

@@ -61,6 +61,7 @@ def write_sorted_history(path: Path) -> Path:
             for n, date in enumerate(dates):
                 word = "kiwi" if sid in KIWI and n == 0 else "plum"
                 content = json.dumps({"role": "user", "content": f"message {n} of {sid}: {word}"})
-                conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", (f"{sid}-{n}", f"inv-{sid}", sid, date, content))
+                row = (f"{sid}-{n}", f"inv-{sid}", sid, date, content)
+                conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", row)
     conn.close()
     return path

@@ -214,7 +214,8 @@ def test_a_session_deleted_since_the_order_was_read_keeps_its_row(tmp_path):
         rows_now = read.source(0, 3)
         assert [(s.id, s.detail) for s in rows_now] == [("h", "Session H"), ("b", "(deleted)"), ("e", "Session E")]
         again = listing.read(SearchQuery.parse(""), order=ListOrder.SIZE, keep_index=1)
-        assert again.total == 9 and [s.id for s in again.pages[0]] == [sid for sid in EXPECTED[ListOrder.SIZE] if sid != "b"]
+        assert again.total == 9
+        assert [s.id for s in again.pages[0]] == [sid for sid in EXPECTED[ListOrder.SIZE] if sid != "b"]
     finally:
         listing.close()
         listing.index.close()

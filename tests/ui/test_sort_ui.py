@@ -1,4 +1,4 @@
-"""``s`` sorts the session list: by last update, last activity, creation and size, kept through refreshes and searches."""
+"""``s`` sorts the session list: by last update, last activity, creation, size; kept through refreshes and searches."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ async def test_s_cycles_the_orders_and_the_title_says_which(tmp_path, make_app):
             # The highlight stays on its session, wherever the order puts it; so does the timeline.
             assert session_list.current.id == "g" and session_list.highlighted == EXPECTED[order].index("g")
             assert app.browser.displayed_session_id == "g"
-        assert titles == ["Sessions (10) · by last activity", "Sessions (10) · by creation", "Sessions (10) · by size",
-                          "Sessions (10) · by last update"]
+        assert titles == ["Sessions (10) · by last activity", "Sessions (10) · by creation",
+                          "Sessions (10) · by size", "Sessions (10) · by last update"]
 
 
 async def test_the_order_is_kept_while_moving_opening_and_searching(tmp_path, make_app):
