@@ -271,6 +271,94 @@ async def child_app(frames: Frames, db: str, interact: bool) -> dict:
         return result
 
 
+#: Page Down presses timed in each order of the list (a new page of 40 rows is read every two or three).
+PAGE_STEPS = 10
+
+
+async def child_sort(frames: Frames, db: str) -> dict:
+    """``s`` through every order of the list and back, twice (the first time reads each order, the second finds
+    it kept); paging in each order; then the orders and putting a search's results in order, read without the app."""
+    from dasshh_history.app import HistoryApp
+    from dasshh_history.data.browse import HistoryReader
+    from dasshh_history.data.client import LIST_ORDER_SQL, DBClient
+    from dasshh_history.data.ordering import SessionOrders
+    from dasshh_history.data.search import SearchResult
+    from dasshh_history.data.session import SessionService
+    from dasshh_history.domain.order import DEFAULT_ORDER, ListOrder
+    from dasshh_history.domain.query import SearchQuery
+    from dasshh_history.services.index_keeper import IndexKeeper
+    from dasshh_history.services.listing import Listing
+
+    result: dict = {}
+    t0 = time.perf_counter()
+    app = HistoryApp(DBClient(db_path=Path(db)), search_path=Path(db).with_suffix(".search.db"))
+    async with app.run_test(size=SIZE) as pilot:
+        sessions = app.browser.session_list
+        painted = await frames.wait_for(
+            lambda: sessions.current is not None and app.browser.displayed_session_id == sessions.current.id
+        )
+        result["first_paint"] = painted - t0
+        await asyncio.sleep(0.5)
+
+        async def paging(name: str) -> None:
+            await pilot.press("home")
+            await pilot.pause()
+            steps = []
+            for _ in range(PAGE_STEPS):
+                before = sessions.highlighted
+                if before is None or before >= sessions.total - 1:
+                    break
+                start = time.perf_counter()
+                hit = await frames.wait_for(lambda: sessions.highlighted != before and sessions.current is not None,
+                                            lambda: pilot.press("pagedown"))
+                steps.append(hit - start)
+            await pilot.press("home")
+            await pilot.pause()
+            start = time.perf_counter()
+            hit = await frames.wait_for(
+                lambda: sessions.highlighted == sessions.total - 1 and sessions.current is not None,
+                lambda: pilot.press("end"),
+            )
+            result[f"page_{name}"] = steps
+            result[f"end_{name}"] = hit - start
+            await pilot.press("home")
+            await pilot.pause()
+
+        await paging(DEFAULT_ORDER.name)
+        cycle = [*list(ListOrder)[1:], DEFAULT_ORDER]
+        for lap in ("first", "again"):
+            for order in cycle:
+                start = time.perf_counter()
+                hit = await frames.wait_for(
+                    lambda order=order: sessions.border_title.endswith(f"· {order.label}")
+                    and sessions.current is not None,
+                    lambda: tap(app, "s"),
+                )
+                result[f"sort_{lap}_{order.name}"] = hit - start
+                if lap == "first" and order is not DEFAULT_ORDER:
+                    await paging(order.name)
+    app.client.dispose()
+    # Without the app: each order read (the file in the page cache by now), and a search's result put in order.
+    client = DBClient(db_path=Path(db), read_only=True)
+    listing = Listing(SessionService(client), HistoryReader(client), IndexKeeper(client))
+    with client.engine.connect() as conn:
+        everyone = [row[0] for row in conn.exec_driver_sql(f"SELECT id FROM sessions ORDER BY {LIST_ORDER_SQL}")]
+    for order in cycle[:-1]:
+        listing.orders.close()
+        listing.orders = SessionOrders(client)  # nothing kept
+        start = time.perf_counter()
+        listing.orders.ids(order)
+        result[f"read_{order.name}"] = time.perf_counter() - start
+        for matched in (len(everyone), 500):
+            found = SearchResult(SearchQuery.parse("x"), everyone[::max(1, len(everyone) // matched)])
+            start = time.perf_counter()
+            listing.in_order(found, order)
+            result[f"in_order_{order.name}_{matched}"] = time.perf_counter() - start
+    listing.close()
+    client.dispose()
+    return result
+
+
 async def type_keys(frames: Frames, pilot, app, text: str) -> list[float]:  # noqa: ANN001
     """Type ``text`` a key at a time; for each, the time from the key to the frame showing its filtered list."""
     keys: list[float] = []
@@ -293,6 +381,8 @@ def child_main(args: argparse.Namespace) -> None:
     started = time.time()
     if args.child == "bare":
         result = asyncio.run(child_bare(frames))
+    elif args.sort:
+        result = asyncio.run(child_sort(frames, args.db))
     else:
         result = asyncio.run(child_app(frames, args.db, interact=args.interact))
     result["process_wall"] = started
@@ -370,6 +460,7 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
         small_runs.append(run_child("app", "--db", str(small)))
         large_runs.append(run_child("app", "--db", str(large)))
     interact = [run_child("app", "--db", str(large), "--interact") for _ in range(args.repeat)]
+    sort_runs = [run_child("app", "--db", str(large), "--sort") for _ in range(args.repeat)]
 
     ms = lambda seconds: f"{seconds * 1000:.0f} ms"  # noqa: E731
     print(f"\ndasshh-history benchmark: {args.sessions:,} sessions, a {args.big_events:,}-event session, "
@@ -426,6 +517,7 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
     print("    each key: " + ", ".join(f"{char!r} {seconds * 1000:.0f}" for char, seconds in zip(FILTER_TYPED, per_key)))
     line("  sessions matched", f"{median(interact, 'filter_matches'):,.0f}")
     line("  (target <= 100 ms per key)", "ok" if filter_max <= 0.1 else "MISSED")
+    report_sort(args, sort_runs)
     rss_small, rss_large = median(small_runs, "rss_mb"), median(large_runs, "rss_mb")
     print("resident memory after start")
     line("bare Textual app", f"{median(bare_runs, 'rss_mb'):.0f} MB")
@@ -435,6 +527,25 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
     line(f"{args.sessions:,} sessions: CPU", f"{median(large_runs, 'idle_cpu_ms_per_s'):.1f} ms/s")
     line(f"{args.sessions:,} sessions: frames drawn", f"{median(large_runs, 'idle_frames'):.0f}")
     return 0
+
+
+def report_sort(args: argparse.Namespace, runs: list[dict]) -> None:
+    from dasshh_history.domain.order import DEFAULT_ORDER, ListOrder
+
+    ms = lambda seconds: f"{seconds * 1000:.0f} ms"  # noqa: E731
+    print(f"sorting the list of {args.sessions:,} sessions (s: key to the frame showing it)")
+    for order in [*list(ListOrder)[1:], DEFAULT_ORDER]:
+        first, again = median(runs, f"sort_first_{order.name}"), median(runs, f"sort_again_{order.name}")
+        line(f"{order.label}: first time / again (kept)", f"{ms(first)} / {ms(again)}")
+    for order in ListOrder:
+        steps = [step for run in runs for step in run[f"page_{order.name}"]]
+        line(f"  Page Down {order.label}: median / slowest", f"{ms(statistics.median(steps))} / {ms(max(steps))}")
+        line(f"  End {order.label}", ms(median(runs, f"end_{order.name}")))
+    for order in list(ListOrder)[1:]:
+        line(f"  read alone (SQL), {order.label}", ms(median(runs, f"read_{order.name}")))
+        line(f"  a search's {args.sessions:,} / 500 results put in order",
+             f"{ms(median(runs, f'in_order_{order.name}_{args.sessions}'))} / "
+             f"{ms(median(runs, f'in_order_{order.name}_500'))}")
 
 
 def main() -> int:
@@ -447,6 +558,7 @@ def main() -> int:
     parser.add_argument("--child", choices=["bare", "app"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--interact", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--sort", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_main(args)

@@ -47,6 +47,7 @@ class HistoryApp(App[None]):
         Binding("E", "screen.export_all", "Export all", tooltip="Export the listed sessions to a new folder"),
         Binding("c", "screen.copy", "Copy"),
         Binding("V", "screen.view_session", "Pager", tooltip="Read the session as Markdown in $PAGER"),
+        Binding("s", "screen.sort", "Sort"),
         *TIMELINE_KEYS,
         Binding("tab", "app.focus_next", "Switch pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),

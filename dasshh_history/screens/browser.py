@@ -34,6 +34,7 @@ from dasshh_history.screens.action_keys import ActionKeys
 from dasshh_history.screens.block_keys import BlockKeys
 from dasshh_history.screens.panes import Panes
 from dasshh_history.screens.search_keys import SearchKeys
+from dasshh_history.screens.sort_keys import SortKeys
 from dasshh_history.services.actions import Actions
 from dasshh_history.services.index_keeper import IndexKeeper
 from dasshh_history.services.listing import Listing, ListRead
@@ -51,7 +52,7 @@ TYPING_PAUSE = 0.2
 REFRESH_INTERVAL = 1.0
 
 
-class BrowserScreen(BlockKeys, SearchKeys, ActionKeys, Panes, Screen[None]):
+class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[None]):
     """Browse, search, rename and delete sessions: the list on the left, the highlighted one's timeline on the right."""
 
     def __init__(
@@ -124,6 +125,7 @@ class BrowserScreen(BlockKeys, SearchKeys, ActionKeys, Panes, Screen[None]):
     def on_unmount(self) -> None:
         self.watcher.close()
         self.index.close()
+        self.listing.close()
 
     def say(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         self.app.say(message, severity=severity, timeout=timeout)  # type: ignore[attr-defined]
@@ -182,7 +184,7 @@ class BrowserScreen(BlockKeys, SearchKeys, ActionKeys, Panes, Screen[None]):
         """
         try:
             self.watcher.changed()  # from here on, changes by others are noticed
-            read = self.listing.read(self.search_query, prefer_recent=True)
+            read = self.listing.read(self.search_query, prefer_recent=True, order=self.list_order)
         except DB_ERRORS as exc:
             self.say(f"Could not read sessions: {describe_error(exc)}", severity="error")
             return
@@ -201,23 +203,24 @@ class BrowserScreen(BlockKeys, SearchKeys, ActionKeys, Panes, Screen[None]):
         """
         worker = get_current_worker()
         read = self.listing.read(
-            self.search_query, highlight_id=highlight_id, keep_index=keep_index, cancelled=lambda: worker.is_cancelled
+            self.search_query, highlight_id=highlight_id, keep_index=keep_index, order=self.list_order,
+            cancelled=lambda: worker.is_cancelled,
         )
         return read, keep_scroll
 
     def _load_sessions_done(self, loaded: tuple[ListRead | None, bool]) -> None:
         read, keep_scroll = loaded
-        if read is None or read.query != self.search_query:
-            return  # cancelled, or typed on meanwhile
+        if read is None or read.query != self.search_query or read.order != self.list_order:
+            return  # cancelled, or typed on (or sorted again) meanwhile
         sessions = self.session_list
         scroll_y = None
         if keep_scroll and sessions.highlighted is not None and sessions.scroll_y > 0:
             scroll_y = max(0, round(sessions.scroll_y) + (read.index - sessions.highlighted) * ROW_HEIGHT)
         pattern = read.query.pattern()
         sessions.reset(read.total, read.pages, read.index, source=read.source, pattern=pattern, scroll_y=scroll_y)
-        self.listed_query = read.query
+        self.listed_query, self.listed_order = read.query, read.order
         self.listed_ids = None if read.result is None else read.result.session_ids
-        sessions.border_title = f"Sessions ({read.total:,})" if read.result is None else f"Search ({read.total:,})"
+        sessions.border_title = read.title
         self._show_search_status()  # also when the box was emptied: no longer "1 session matches"
         if self._typing():
             self._follow_after_pause()  # its highlights change with the session it shows

@@ -26,6 +26,7 @@ LEAVE_OUT = (
     "screen.view_session",
     "screen.export_all",
     "screen.copy",
+    "screen.sort",
     "raw",
     "view_block",
     "screen.export",

@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sortutil import EXPECTED, KIWI, write_sorted_history
 
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.session import SessionService
 from dasshh_history.demo import DEMO_NOW, write_demo
+from dasshh_history.domain.order import ListOrder
 from dasshh_history.domain.query import SearchQuery
 from dasshh_history.services.actions import GONE, Actions
 from dasshh_history.services.index_keeper import IndexKeeper
@@ -208,3 +210,46 @@ def test_a_rename_is_searchable_at_once_and_after_a_restart(demo, tmp_path):
     third.sync()
     assert found(third, "quokka") == [summary.id]
     third.close()
+
+
+@pytest.mark.parametrize("order", list(ListOrder))
+def test_the_list_and_a_search_in_each_order(tmp_path, order):
+    path = write_sorted_history(tmp_path / "sorted.db")
+    client = DBClient(db_path=path)
+    listing = listing_of(client, tmp_path)
+    try:
+        read = listing.read(SearchQuery.parse(""), order=order, highlight_id="e")
+        assert read.order is order and read.total == 10 and read.title == f"Sessions (10) · {order.label}"
+        assert [s.id for s in read.pages[0]] == EXPECTED[order]
+        assert read.index == EXPECTED[order].index("e")  # the highlight follows its session
+        assert [s.id for s in read.source(3, 4)] == EXPECTED[order][3:7]  # pages are windows of the order
+        assert {s.id: s.event_count for s in read.pages[0]}["h"] == 7
+        listing.index.sync()
+        found = listing.read(SearchQuery.parse("kiwi"), order=order, highlight_id="d")
+        assert found.title == f"Search (5) · {order.label}"
+        assert found.result.session_ids == [sid for sid in EXPECTED[order] if sid in KIWI]
+        assert [s.id for s in found.pages[0]] == found.result.session_ids
+        assert all("kiwi" in s.snippet for s in found.pages[0])
+        assert found.index == found.result.session_ids.index("d")
+    finally:
+        listing.close()
+        listing.index.close()
+        client.dispose()
+
+
+def test_a_session_deleted_since_the_order_was_read_keeps_its_row(tmp_path):
+    path = write_sorted_history(tmp_path / "sorted.db")
+    client = DBClient(db_path=path)
+    listing = listing_of(client, tmp_path)
+    try:
+        read = listing.read(SearchQuery.parse(""), order=ListOrder.SIZE)
+        SessionService(client).delete_session(session_id="b")
+        rows_now = read.source(0, 3)
+        assert [(s.id, s.detail) for s in rows_now] == [("h", "Session H"), ("b", "(deleted)"), ("e", "Session E")]
+        again = listing.read(SearchQuery.parse(""), order=ListOrder.SIZE, keep_index=1)
+        assert again.total == 9
+        assert [s.id for s in again.pages[0]] == [sid for sid in EXPECTED[ListOrder.SIZE] if sid != "b"]
+    finally:
+        listing.close()
+        listing.index.close()
+        client.dispose()

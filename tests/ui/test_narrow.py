@@ -48,7 +48,7 @@ async def test_when_every_key_fits_none_is_left_out(demo_db, make_app):
         await settle(pilot)
         assert list(footer_keys(app)) == [
             "screen.search", "screen.rename", "screen.delete", "screen.undo", "screen.export", "screen.export_all",
-            "screen.copy", "screen.view_session", "help", "quit", "command_palette",
+            "screen.copy", "screen.view_session", "screen.sort", "help", "quit", "command_palette",
         ]
 
 

@@ -36,7 +36,7 @@ async def test_start_lists_sessions_newest_first_with_recent_highlighted(demo_db
         listed = [s.id for s in app.browser.session_list.summaries]
         assert listed == session_ids_newest_first(demo_db)
         assert app.browser.session_list.highlighted == 0
-        assert app.browser.session_list.border_title == f"Sessions ({len(listed)})"
+        assert app.browser.session_list.border_title == f"Sessions ({len(listed)}) · by last update"
         assert app.focused is app.browser.session_list
         kinds = {block.kind for block in app.browser.timeline.blocks}
         assert {"header", "user"} <= kinds
@@ -306,7 +306,7 @@ async def test_a_long_list_reads_only_the_rows_it_shows(tmp_path, make_app):
         await settle(pilot)
         session_list = app.browser.session_list
         assert session_list.total == 450
-        assert session_list.border_title == "Sessions (450)"
+        assert session_list.border_title == "Sessions (450) · by last update"
         assert len(session_list.summaries) == PAGE_SIZE, "only the first page is read at start"
         assert app.browser.displayed_session_id == expected[0]
         await pilot.press("end")

@@ -41,7 +41,7 @@ async def test_slash_opens_the_search_and_typing_filters_the_list_with_snippets(
         assert app.browser.search_bar.display and app.focused is app.browser.search_bar.input
         await type_text(pilot, "nginx")
         assert titles(app) == ["Show me the nginx config for the api location"]
-        assert app.browser.session_list.border_title == "Search (1)"
+        assert app.browser.session_list.border_title == "Search (1) · by last update"
         assert app.browser.session_list.highlighted == 0
         row = app.browser.session_list.row_text(0)
         assert "nginx" in row.splitlines()[1].lower(), row  # the snippet line shows the match
@@ -298,7 +298,7 @@ async def test_a_filter_query_lists_the_sessions_passing_it_with_its_count_and_s
         await type_text(pilot, "tool:run_shell_command")
         session_list = app.browser.session_list
         assert titles(app) == shell
-        assert session_list.border_title == f"Search ({len(shell)})"
+        assert session_list.border_title == f"Search ({len(shell)}) · by last update"
         assert app.query_one("#search-status").render().plain.startswith(f"{len(shell)} sessions match")
         # Filters alone: the snippet is the session's first call of the tool, its name highlighted, never "tool:".
         snippet = session_list.row_text(0).splitlines()[1]
@@ -307,7 +307,7 @@ async def test_a_filter_query_lists_the_sessions_passing_it_with_its_count_and_s
         assert marked and {text.lower() for text in marked} == {"run_shell_command"}, marked
         await type_text(pilot, " is:failed")
         assert titles(app) == shell_and_failed
-        assert session_list.border_title == f"Search ({len(shell_and_failed)})"
+        assert session_list.border_title == f"Search ({len(shell_and_failed)}) · by last update"
         # Enter opens the session, its calls of the tool highlighted as matches.
         await pilot.press("enter")
         await settle(pilot)
