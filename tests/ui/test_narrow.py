@@ -44,7 +44,7 @@ async def test_the_footer_keeps_help_and_quit_and_cuts_no_key(demo_db, make_app,
 
 async def test_when_every_key_fits_none_is_left_out(demo_db, make_app):
     app = make_app(demo_db)
-    async with app.run_test(size=(120, 24)) as pilot:
+    async with app.run_test(size=(150, 24)) as pilot:
         await settle(pilot)
         assert list(footer_keys(app)) == [
             "screen.search", "screen.rename", "screen.delete", "screen.undo", "screen.export", "screen.export_all",
@@ -87,7 +87,7 @@ async def test_below_70_columns_enter_shows_the_timeline_and_escape_the_list(dem
 async def test_resizing_across_the_widths_works_both_ways(demo_db, make_app):
     app = make_app(demo_db)
     browser = app.browser
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(150, 36)) as pilot:
         await settle(pilot)
         assert panes(app) == (True, True) and "screen.undo" in footer_keys(app)
         await pilot.press("enter")  # the timeline has the focus: it is the pane kept when narrowed
@@ -103,7 +103,7 @@ async def test_resizing_across_the_widths_works_both_ways(demo_db, make_app):
         await wait_for(pilot, lambda: {"help", "quit"} <= footer_keys(app).keys())
         assert "screen.undo" not in footer_keys(app)
         assert_every_key_whole(app)
-        await pilot.resize_terminal(120, 36)
+        await pilot.resize_terminal(150, 36)
         await wait_for(pilot, lambda: "screen.undo" in footer_keys(app))
         assert panes(app) == (True, True) and app.focused is browser.session_list
         assert browser.timeline.region.width > 60
