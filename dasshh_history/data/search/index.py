@@ -157,7 +157,7 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
                     if sessions is None:
                         sessions = read_marks(self._conn, self._words_sql(), expression, self._order_top)
                 else:
-                    found = f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?"
+                    found = f"SELECT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?"
                     sessions = read_marks(self._conn, found, _match_fts(expression), self._order_top)
             except sqlite3.OperationalError as exc:
                 if "fts5" not in str(exc) and "syntax" not in str(exc):
@@ -191,7 +191,7 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
     def _words_sql(self) -> str:
         """The sessions with a live ``words`` segment matching the parameter."""
         alive = " AND rowid NOT IN (SELECT seg FROM segs WHERE dead)" if self._has_dead_segments() else ""
-        return f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?{alive}"
+        return f"SELECT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?{alive}"
 
     def _forget_terms(self) -> None:
         self._term_sessions.clear()
