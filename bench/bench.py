@@ -9,6 +9,14 @@ It builds the databases with the demo generator, then runs the real app headless
 figure with its ratio to its baseline.  A frame is counted when Textual hands a
 compositor update to the driver; "first paint" is the first frame that shows
 session rows and the highlighted session's timeline.
+
+The measurements of the large history build the search index in the app's
+thread at the first '/' (as before builder processes), except one
+(``--build-repeat`` runs): started with no index, the app hands the first build
+to a process of its own after the first paint, and the search is typed while
+it builds, then again once it is done.  Run one measurement alone with
+``--child app --db FILE [--interact | --during-build [--in-thread]]``: it prints
+its figures as JSON.
 """
 
 from __future__ import annotations
@@ -123,6 +131,14 @@ def last_event_id(db: str, session_id: str) -> str:
         ).fetchone()[0]
 
 
+def fresh_cache(db: str) -> Path:
+    """The search cache of the history ``db``, removed: the index is built from nothing."""
+    search_cache = Path(db).with_suffix(".search.db")
+    for leftover in search_cache.parent.glob(search_cache.name + "*"):  # its lock and journal too
+        leftover.unlink()
+    return search_cache
+
+
 async def child_app(frames: Frames, db: str, interact: bool) -> dict:
     from dasshh_history.app import HistoryApp
     from dasshh_history.data.client import DBClient
@@ -130,9 +146,9 @@ async def child_app(frames: Frames, db: str, interact: bool) -> dict:
     result: dict = {}
     t0 = time.perf_counter()
     client = DBClient(db_path=Path(db))
-    search_cache = Path(db).with_suffix(".search.db")
-    search_cache.unlink(missing_ok=True)  # the first search builds the index: measured below
+    search_cache = fresh_cache(db)  # the first search builds the index: measured below
     app = HistoryApp(client, search_path=search_cache)
+    app.index.background = False  # built in the app's thread at the first '/', as before (see child_during_build)
 
     def shows_current() -> bool:
         current = app.browser.session_list.current
@@ -356,6 +372,65 @@ async def child_sort(frames: Frames, db: str) -> dict:
             result[f"in_order_{order.name}_{matched}"] = time.perf_counter() - start
     listing.close()
     client.dispose()
+
+
+async def child_during_build(frames: Frames, db: str, in_thread: bool = False) -> dict:
+    """Typing while the first index build runs (in its own process; ``in_thread``: in the app's thread, started
+    by '/', as before the builder process), then once it is over; the build's duration."""
+    from dasshh_history.app import HistoryApp
+    from dasshh_history.data.client import DBClient
+    from dasshh_history.services import index_keeper
+
+    index_keeper.BACKGROUND_AFTER = 1  # a builder process whatever the size (the tiny test history too)
+    result: dict = {}
+    t0 = time.perf_counter()
+    app = HistoryApp(DBClient(db_path=Path(db)), search_path=fresh_cache(db))
+    app.index.background = not in_thread
+    status = lambda: str(app.browser.search_bar.query_one("#search-status").render())  # noqa: E731
+
+    def shows_current() -> bool:
+        current = app.browser.session_list.current
+        return current is not None and app.browser.displayed_session_id == current.id
+
+    def noted() -> tuple[int, int] | None:  # as the app last polled it, or as the thread reported it
+        if in_thread:
+            numbers = status().split(" events")[0].removeprefix("Indexing ").replace(",", "").split(" of ")
+            return (int(numbers[0]), int(numbers[1])) if all(n.isdigit() for n in numbers) else None
+        return app.browser._build_progress
+
+    def building() -> bool:
+        return app.index.building or any(not worker.is_finished for worker in app.workers if worker.group == "index")
+
+    async with app.run_test(size=SIZE) as pilot:
+        result["first_paint"] = await frames.wait_for(shows_current) - t0
+        if in_thread:
+            await asyncio.sleep(1.0)  # as the builder process is started
+            await pilot.press("slash")
+        while not in_thread and app.index.builder_pid is None:  # started after the first paint
+            await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        result["builder_pid"], result["app_pid"] = app.index.builder_pid, os.getpid()
+        while noted() is None and building():  # indexing events, past starting up and the titles
+            await asyncio.sleep(0.01)
+        result["builder_started"] = time.perf_counter() - started
+        if not in_thread:
+            await pilot.press("slash")  # opens the index and reads the list order (as the first '/' above)
+            await pilot.pause()
+            while any(worker.group == "index" and not worker.is_finished for worker in app.workers):
+                await asyncio.sleep(0.01)
+        result["progress_before"] = noted()
+        keys = await type_keys(frames, pilot, app, SEARCH_TYPED)
+        result["progress_after"] = noted() if building() else None
+        result["during_keys"], result["during_matches"] = keys, app.browser.session_list.total
+        while building():
+            await asyncio.sleep(0.05)
+        result["child_build"] = time.perf_counter() - started
+        await pilot.pause(0.3)
+        await frames.wait_for(lambda: app.browser.listed_query.text == "", lambda: pilot.press("ctrl+u"))
+        await pilot.pause()
+        keys = await type_keys(frames, pilot, app, SEARCH_TYPED)
+        result["after_keys"], result["after_matches"] = keys, app.browser.session_list.total
+        result["indexed_events"] = app.index.open().indexed_events()
     return result
 
 
@@ -383,6 +458,8 @@ def child_main(args: argparse.Namespace) -> None:
         result = asyncio.run(child_bare(frames))
     elif args.sort:
         result = asyncio.run(child_sort(frames, args.db))
+    elif args.during_build:
+        result = asyncio.run(child_during_build(frames, args.db, in_thread=args.in_thread))
     else:
         result = asyncio.run(child_app(frames, args.db, interact=args.interact))
     result["process_wall"] = started
@@ -461,6 +538,10 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
         large_runs.append(run_child("app", "--db", str(large)))
     interact = [run_child("app", "--db", str(large), "--interact") for _ in range(args.repeat)]
     sort_runs = [run_child("app", "--db", str(large), "--sort") for _ in range(args.repeat)]
+    during, during_thread = [], []
+    for _ in range(args.build_repeat):
+        during.append(run_child("app", "--db", str(large), "--during-build"))
+        during_thread.append(run_child("app", "--db", str(large), "--during-build", "--in-thread"))
 
     ms = lambda seconds: f"{seconds * 1000:.0f} ms"  # noqa: E731
     print(f"\ndasshh-history benchmark: {args.sessions:,} sessions, a {args.big_events:,}-event session, "
@@ -510,6 +591,7 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
     per_key = [statistics.median(run["search_keys"][i] for run in interact) for i in range(len(SEARCH_TYPED))]
     print("    each key: " + ", ".join(f"{char!r} {seconds * 1000:.0f}" for char, seconds in zip(SEARCH_TYPED, per_key)))
     line("  (target <= 100 ms per key)", "ok" if key_max <= 0.1 else "MISSED")
+    report_during_build(during, during_thread)
     filter_median, filter_max = median(interact, "filter_key_median"), median(interact, "filter_key_max")
     line(f"typing {FILTER_TYPED!r}: key to filtered list, median", ms(filter_median))
     line("  slowest key (median of each run's slowest)", ms(filter_max))
@@ -548,17 +630,39 @@ def report_sort(args: argparse.Namespace, runs: list[dict]) -> None:
              f"{ms(median(runs, f'in_order_{order.name}_500'))}")
 
 
+def report_during_build(during: list[dict], during_thread: list[dict]) -> None:
+    """Typing while the first build runs in its own process (started after the first paint), and after; the same
+    with the build in the app's thread, started by '/' (as before builder processes)."""
+    ms = lambda seconds: f"{seconds * 1000:.0f} ms"  # noqa: E731
+    print(f"first build, the app started with no index ({len(during)} run(s) each)")
+    for runs, where in ((during, "in its own process"), (during_thread, "in the app's thread")):
+        line(f"build {where}", f"{statistics.median(r['child_build'] for r in runs):.1f} s")
+        for key, label in (("during_keys", "while it builds"), ("after_keys", "once built")):
+            typed = [seconds for run in runs for seconds in run[key]]
+            line(f"  typing {SEARCH_TYPED!r} {label}: median", ms(statistics.median(typed)))
+            line(f"    slowest of all {len(typed)} keys", ms(max(typed)))
+            if runs is during:
+                line("    (target <= 100 ms per key)", "ok" if max(typed) <= 0.1 else "MISSED")
+    print("    events indexed while typing, in its own process: " + "; ".join(
+        f"{b[0] if b else 0:,} -> {f'{a[0]:,}' if a else 'all'}" for b, a in
+        ((run["progress_before"], run["progress_after"]) for run in during)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=50_000, help="sessions in the large history")
     parser.add_argument("--big-events", type=int, default=5_000, help="events in its largest session")
     parser.add_argument("--big-result-bytes", type=int, default=200_000, help="size of its largest tool results")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each measurement (the median is shown)")
+    parser.add_argument("--build-repeat", type=int, default=1,
+                        help="runs of the measurement during a first build (each builds the whole index)")
     parser.add_argument("--keep", metavar="DIR", help="build the databases in DIR and reuse them")
     parser.add_argument("--child", choices=["bare", "app"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--interact", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sort", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--during-build", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--in-thread", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_main(args)

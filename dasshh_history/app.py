@@ -71,7 +71,7 @@ class HistoryApp(App[None]):
         self.client = client
         self.service = SessionService(client)
         self.reader = HistoryReader(client)
-        self.index = IndexKeeper(client, search_path, tz=tz, clock=clock)
+        self.index = IndexKeeper(client, search_path, tz=tz, clock=clock, background=True)
         self.actions = Actions(client, tz=tz, index=self.index)
         self.clock = clock
         self.tz = tz

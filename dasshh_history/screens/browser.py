@@ -121,6 +121,7 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
         self._first_load()
         self._loaded()
         self.set_interval(REFRESH_INTERVAL, self.check_for_changes)
+        self.start_background_index()  # soon after the first paint
 
     def on_unmount(self) -> None:
         self.watcher.close()

@@ -22,6 +22,7 @@ One job a module; this one is what the rest of the application imports:
 - ``extract``: the searchable text of a stored value;
 - ``marks``: sets of sessions as byte maps (a byte per session rowid), read, combined and listed;
 - ``sync``: the write path, bringing the index in step with the history;
+- ``building``: who writes the cache now (one sync at a time, across processes), how far it got, the backlog;
 - ``broad``: the answers kept for the broadest words and prefixes;
 - ``filtering``: the sessions each filter (``tool:``, ``is:failed``, ``after:``/``before:``, ``in:title``)
   keeps, from what ``sync`` noted of each event and session;

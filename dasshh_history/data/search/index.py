@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -12,6 +13,7 @@ from pathlib import Path
 from dasshh_history.data.client import LIST_ORDER_SQL, DBClient
 from dasshh_history.data.models import utcnow
 from dasshh_history.data.search.broad import BroadAnswers
+from dasshh_history.data.search.building import BuildLock
 from dasshh_history.data.search.filtering import Filtering
 from dasshh_history.data.search.marks import both, in_list_order, read_marks
 from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, default_cache_path, open_cache
@@ -60,16 +62,26 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
         # keeps a transaction open across them.
         self._sync_lock = threading.Lock()
         self._conn, self.path = open_cache(self.path, client.db_path)
+        #: Held by the sync writing the cache, whichever process runs it; none for an index in memory.
+        self._build_lock = BuildLock(self.path) if str(self.path) != ":memory:" else None
         # Answers kept between keystrokes, each valid while its database's data_version holds
         # (it changes when another connection commits; this connection's own writes clear them).
         self._term_sessions: dict[str, bytes] = {}  # FTS expression -> the sessions it matches (a byte each)
         self._term_version: int | None = None
+        self._term_since = 0.0  # when the answers kept were last forgotten (time.monotonic)
+        #: Seconds the answers kept may lag behind another process's writes (see :meth:`_check_term_version`).
+        self.lag = 0.0
         self._dead_segments: bool | None = None  # whether any segment of ``words`` is dead, when known
         self._broad_kept: bool | None = None  # whether ``broad`` was worked out, in this write
         self._order_rowids: list[int] = []  # every session's rowid, in list order
         self._order_ids: list[str] = []  # and its id
         self._order_version: int | None = None
         self._order_top = 0  # the largest of them
+
+    @property
+    def writing(self) -> bool:
+        """Whether a sync of this index holds the cache's build lock now (from another thread)."""
+        return self._build_lock is not None and self._build_lock.held
 
     def close(self) -> None:
         with self._lock:
@@ -114,14 +126,15 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
             listed = list(ids) if matched is None else in_list_order(matched, rowids, ids, self._order_top)
         return SearchResult(query, listed)
 
-    def warm(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
-        """Read the list order and look up every one-letter prefix (see :data:`FIRST_KEYS`) ahead.
+    def warm(self, *, should_stop: Callable[[], bool] = lambda: False, prefixes: bool = True) -> None:
+        """Read the list order and look up every one-letter prefix (see :data:`FIRST_KEYS`) ahead (not
+        without ``prefixes``: while another process builds, its next write would make them stale).
 
         One lookup at a time, so that a search typed meanwhile waits for one at most.
         """
         with self._lock:
             self._session_order()
-        for char in FIRST_KEYS:
+        for char in FIRST_KEYS if prefixes else ():
             if should_stop():
                 return
             with self._lock:
@@ -144,7 +157,7 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
                     if sessions is None:
                         sessions = read_marks(self._conn, self._words_sql(), expression, self._order_top)
                 else:
-                    found = f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?"
+                    found = f"SELECT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?"
                     sessions = read_marks(self._conn, found, _match_fts(expression), self._order_top)
             except sqlite3.OperationalError as exc:
                 if "fts5" not in str(exc) and "syntax" not in str(exc):
@@ -160,16 +173,25 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
         self._term_sessions[key] = sessions
 
     def _check_term_version(self) -> None:
-        """Forget the answers kept between keystrokes once another process wrote this cache file."""
+        """Forget the answers kept between keystrokes once another process wrote this cache file.
+
+        With :attr:`lag` (set while another process builds the index, writing several times a second),
+        not until they are ``lag`` seconds old: a build only adds, so what they hold still matches, and
+        the words typed before are not looked up again at every key.
+        """
         (version,) = self._conn.execute("PRAGMA main.data_version").fetchone()
         if version != self._term_version:
+            now = time.monotonic()
+            if self._term_version is not None and now - self._term_since < self.lag:
+                return
             self._forget_terms()
             self._term_version = version
+            self._term_since = now
 
     def _words_sql(self) -> str:
         """The sessions with a live ``words`` segment matching the parameter."""
         alive = " AND rowid NOT IN (SELECT seg FROM segs WHERE dead)" if self._has_dead_segments() else ""
-        return f"SELECT DISTINCT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?{alive}"
+        return f"SELECT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?{alive}"
 
     def _forget_terms(self) -> None:
         self._term_sessions.clear()

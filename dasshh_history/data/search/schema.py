@@ -18,6 +18,8 @@ SCHEMA_VERSION = "5"  # 3: JSON nested deeper than MAX_JSON_DEPTH is indexed as 
 # 4: strings that are JSON string literals (tools' text results) are indexed decoded, without their escapes;
 # 5: what the filters read: each event's tool calls (``calls``), failed flag and date (``docs``), each
 # session's last activity (``activity``), and the titles in an FTS table of their own (``title_words``)
+#: Bytes the cache's write-ahead log is cut back to after a checkpoint (it grows during a long write).
+WAL_LIMIT = 64 * 1024 * 1024
 #: Sessions with a rowid from here on are not searchable (dasshh counts from 1; a rowid set by hand can be
 #: anything): the index's answers hold a byte per session rowid, and shifted by SEQ_BITS it must fit SQLite.
 MAX_ROWID = 1 << 22
@@ -90,38 +92,81 @@ def default_cache_path(db_path: Path) -> Path:
 def open_cache(path: Path, db_path: Path) -> tuple[sqlite3.Connection, Path]:
     """The cache file at ``path`` with the history at ``db_path`` attached, and where the cache is.
 
-    A cache of another schema version is deleted and made afresh; where
+    A cache of another schema version is emptied and made afresh, in place
+    (another process may have it open: a builder, another instance); where
     there is none that can be written, the cache is in memory.
     """
-    conn = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = _connect(str(path), db_path)
-        if conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() != (SCHEMA_VERSION,):
-            conn.close()
-            path.unlink()
-            conn = _connect(str(path), db_path)
     except (OSError, sqlite3.Error):
         # No writable cache (or a broken one): an index in memory, rebuilt each run.
-        if conn is not None:
-            conn.close()
         path = Path(":memory:")
         conn = _connect(":memory:", db_path)
     return conn, path
 
 
 def _connect(target: str, db_path: Path) -> sqlite3.Connection:
-    """A connection to the cache file ``target``, its tables made, the history attached read-only."""
+    """A connection to the cache file ``target``, its tables made, the history attached read-only.
+
+    When the tables are there, of this version, nothing is written: opening
+    does not wait for a build that another process is writing.
+    """
     conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
     conn.text_factory = decode_text
     try:
-        conn.executescript(_SCHEMA)
+        if target != ":memory:":
+            _write_ahead(conn)
+        if _version(conn) != SCHEMA_VERSION:
+            _make_tables(conn)
         history = f"{db_path.resolve().as_uri()}?mode=ro"
         conn.execute("ATTACH DATABASE ? AS hist", (history,))
     except sqlite3.Error:
         conn.close()
         raise
     return conn
+
+
+def _write_ahead(conn: sqlite3.Connection) -> None:
+    """Put the cache file in write-ahead-log mode, once (it stays so): a search never waits for a build
+    in another process, whose long transactions would otherwise lock readers out as they spill to
+    the file.  A cache that another connection holds in the older mode stays in it this time."""
+    try:
+        if conn.execute("PRAGMA journal_mode").fetchone() != ("wal",):
+            conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError:
+        pass
+    conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")  # these two are the connection's
+    conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a power cut may cost its last writes, never its sense
+
+
+def _version(conn: sqlite3.Connection) -> str | None:
+    """The schema version of the cache; None when it has none (a new file, or not ours)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
+        return None
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return row[0] if row is not None else None
+
+
+def _make_tables(conn: sqlite3.Connection) -> None:
+    """Make the tables of this version, in one transaction, dropping whatever else the file holds first."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if _version(conn) != SCHEMA_VERSION:  # again, under the lock: another process may have made them
+            for kind in ("virtual", "table"):  # a virtual table's own tables go with it
+                where = "sql LIKE 'CREATE VIRTUAL TABLE%'" if kind == "virtual" else "name NOT LIKE 'sqlite%'"
+                for (name,) in conn.execute(f"SELECT name FROM sqlite_master WHERE type = 'table' AND {where}"
+                                            ).fetchall():
+                    quoted = name.replace('"', '""')
+                    conn.execute(f'DROP TABLE IF EXISTS "{quoted}"')
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def begin(conn: sqlite3.Connection) -> None:

@@ -18,6 +18,7 @@ from operator import itemgetter
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.search.broad import drop_broad
+from dasshh_history.data.search.building import BuildLock, note_progress
 from dasshh_history.data.search.extract import MAX_TEXT, read_event
 from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, begin, ms_sql
 
@@ -42,6 +43,7 @@ class SyncResult:
     removed: int = 0
     titles: int = 0
     dates: int = 0  # sessions whose updated_at alone changed
+    busy: bool = False  # another sync (in another process) writes the index: this one did nothing
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.titles or self.dates)
@@ -58,30 +60,48 @@ class Syncing:
     _conn: sqlite3.Connection
     _lock: threading.Lock
     _sync_lock: threading.Lock
+    _build_lock: BuildLock | None
     _broad_kept: bool | None
 
-    def sync(self, progress: Progress | None = None, *, should_stop: Callable[[], bool] = lambda: False) -> SyncResult:
+    def sync(
+        self, progress: Progress | None = None, *, should_stop: Callable[[], bool] = lambda: False, wait: bool = True
+    ) -> SyncResult:
         """Bring the index in step with the history; cheap when nothing changed.
 
         Builds in transactions of :data:`CHUNK` events, so that searches run
-        (on what is indexed so far) between them, and reports ``progress``.
+        (on what is indexed so far) between them, and reports ``progress``
+        (and notes it in the cache, for other processes).  One sync at a time
+        writes a cache file: while another process's runs, this one waits for
+        it, or without ``wait`` (or once ``should_stop``) returns at once,
+        ``busy``, having done nothing.
         """
         self.client.check_file()
         with self._sync_lock:  # a sync started while another stops waits for it
-            titles, dates = self._sync_sessions()
-            removed, missing, total = self._reconcile_events()
-            added = self._index_events(progress, should_stop, missing, total)
-            with self._lock:
-                dead, segments = self._conn.execute(
-                    "SELECT count(*) FILTER (WHERE dead), count(*) FROM segs"
-                ).fetchone()
-                if dead > STALE_SEGMENTS and dead * 4 > segments:
-                    self._write(self._rebuild_words)
-                elif added >= OPTIMIZE_AFTER:
-                    self._write(_optimize)
-                due = self._broad_due()
-            if due and not should_stop():
-                self._work_out_broad(should_stop)
+            lock = self._build_lock
+            if lock is not None and not lock.acquire(wait=wait, should_stop=should_stop):
+                return SyncResult(busy=True)
+            try:
+                return self._sync(progress, should_stop)
+            finally:
+                if lock is not None:
+                    lock.release()
+
+    def _sync(self, progress: Progress | None, should_stop: Callable[[], bool]) -> SyncResult:
+        """:meth:`sync`, the locks held."""
+        titles, dates = self._sync_sessions()
+        removed, missing, total = self._reconcile_events()
+        added = self._index_events(progress, should_stop, missing, total)
+        with self._lock:
+            dead, segments = self._conn.execute(
+                "SELECT count(*) FILTER (WHERE dead), count(*) FROM segs"
+            ).fetchone()
+            if dead > STALE_SEGMENTS and dead * 4 > segments:
+                self._write(self._rebuild_words)
+            elif added >= OPTIMIZE_AFTER:
+                self._write(_optimize)
+            due = self._broad_due()
+        if due and not should_stop():
+            self._work_out_broad(should_stop)
         return SyncResult(added=added, removed=removed, titles=titles, dates=dates)
 
     def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
@@ -317,7 +337,7 @@ class Syncing:
             added += self._index_rows(self._EVENTS + f"WHERE e.rowid IN ({marks}) ORDER BY e.rowid", chunk)
         while not should_stop():
             query = self._EVENTS + "WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?"
-            count = self._index_rows(query, (last, CHUNK))
+            count = self._index_rows(query, (last, CHUNK), noted=(done + added, total))
             if not count:
                 break
             with self._lock:
@@ -327,7 +347,9 @@ class Syncing:
                 progress(done + added, max(total, done + added))
         return added
 
-    def _index_rows(self, query: str, params: Sequence[object]) -> int:
+    def _index_rows(self, query: str, params: Sequence[object], noted: tuple[int, int] | None = None) -> int:
+        """Index the events ``query`` reads, in one write; with ``noted`` (events indexed before, in the
+        history), the progress is noted in the same write.  How many were read."""
         with self._lock:
             rows = self._conn.execute(query, params).fetchall()
             if not rows:
@@ -373,6 +395,9 @@ class Syncing:
                     "CASE WHEN last IS NULL OR last < excluded.last THEN excluded.last ELSE last END",
                     list(latest.items()),
                 )
+                if noted is not None:
+                    done = noted[0] + len(rows)
+                    note_progress(conn, done, max(noted[1], done))
 
             self._write(insert)
             return len(rows)
