@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import stat
 from datetime import datetime
 from pathlib import Path
 
