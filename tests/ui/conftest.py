@@ -29,3 +29,11 @@ def make_app() -> Iterator:
     yield make
     for client in clients:
         client.dispose()
+
+
+@pytest.fixture
+def tool_app(tmp_path: Path, make_app) -> HistoryApp:
+    """The app on the history of agent sessions in ``tool_history`` (shell, file, failed and error results)."""
+    from tool_history import write_tool_history
+
+    return make_app(write_tool_history(tmp_path / "tools.db"))

@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from pathlib import Path
-
-import pytest
-from tool_history import write_tool_history
 from uiutil import SIZE, said, settle, wait_for
-
-from dasshh_history.app import HistoryApp
-from dasshh_history.data.client import DBClient
-from dasshh_history.demo import DEMO_NOW
-
-
-@pytest.fixture
-def tool_app(tmp_path: Path):
-    client = DBClient(db_path=write_tool_history(tmp_path / "tools.db"))
-    yield HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC, search_path=tmp_path / "search.db")
-    client.dispose()
 
 
 def selected_text(app) -> str:
