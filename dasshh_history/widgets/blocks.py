@@ -38,7 +38,7 @@ from dasshh_history.widgets.block_base import (
 )
 from dasshh_history.widgets.block_theme import BlockTheme
 from dasshh_history.widgets.markdown_view import reply_markdown
-from dasshh_history.widgets.tool_blocks import ToolCallBlock, ToolResultBlock, _Folding
+from dasshh_history.widgets.tool_blocks import ToolCallBlock, ToolResultBlock, FoldingBlock
 
 __all__ = ["Block", "BlockBuilder", "BlockTheme", "Look", "ToolCallBlock", "ToolResultBlock", "build_blocks"]
 
@@ -127,7 +127,7 @@ class ReplyBlock(EntryBlock):
         return estimate_lines(text, look.width) + 2 + bool(note)
 
 
-class SystemBlock(_Folding):
+class SystemBlock(FoldingBlock):
     """The system prompt: its text, folded like a long result."""
 
     kind = "system"

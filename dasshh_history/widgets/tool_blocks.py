@@ -56,7 +56,7 @@ def _styles(theme: BlockTheme, label: str) -> LineStyles:
     return LineStyles(label=f"bold {label}", string="", number=theme.accent, quiet=f"italic {theme.muted}")
 
 
-class _Folding(EntryBlock):
+class FoldingBlock(EntryBlock):
     """A block whose readable lines fold by drawn rows."""
 
     _folds: dict[tuple[int, bool], Fold]
@@ -93,7 +93,7 @@ class _Folding(EntryBlock):
         return with_note(body, note, theme)
 
 
-class ToolCallBlock(_Folding):
+class ToolCallBlock(FoldingBlock):
     kind = "tool_call"
     entry: ToolCall
 
@@ -131,6 +131,11 @@ class ToolCallBlock(_Folding):
         return shell_command(self.entry.arguments) if self.entry.arguments_valid else None
 
     def readable(self) -> list[Line]:
+        return self._arguments
+
+    @cached_property
+    def _arguments(self) -> list[Line]:
+        """The arguments in readable form, the shell command (drawn as code on its own) left out."""
         arguments = self.entry.arguments
         if self.command is not None and isinstance(arguments, dict):
             key = next(k for k in SHELL_KEYS if isinstance(arguments.get(k), str))
@@ -200,7 +205,7 @@ class ToolCallBlock(_Folding):
         return command + min(arguments, PREVIEW_ROWS + 1) + 2
 
 
-class ToolResultBlock(_Folding):
+class ToolResultBlock(FoldingBlock):
     kind = "tool_result"
     entry: ToolResult
 
