@@ -372,6 +372,7 @@ async def child_sort(frames: Frames, db: str) -> dict:
             result[f"in_order_{order.name}_{matched}"] = time.perf_counter() - start
     listing.close()
     client.dispose()
+    return result
 
 
 async def child_during_build(frames: Frames, db: str, in_thread: bool = False) -> dict:
