@@ -27,8 +27,6 @@ from dasshh_history.services.index_build import EXIT_BUSY, BuildProcess
 
 #: Events not indexed yet from which a sync is left to a builder process rather than run in the app.
 BACKGROUND_AFTER = 5_000
-#: Seconds the index's answers kept between keystrokes may lag behind a build in another process.
-TERM_LAG = 1.0
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ class IndexKeeper:
         with self._lock:
             if self._index is None:
                 self._index = SearchIndex(self.client, path=self.path, tz=self.tz, clock=self.clock)
-                self._follow_lag()
+                self._follow_build()
             return self._index
 
     @property
@@ -195,14 +193,14 @@ class IndexKeeper:
         killed) is said once, and the syncs run here from then on.
         """
         building = self._poll()
-        self._follow_lag()
+        self._follow_build()
         return building
 
-    def _follow_lag(self) -> None:
-        """Let the index's answers lag (:data:`TERM_LAG`) while another process builds, not otherwise."""
+    def _follow_build(self) -> None:
+        """Tell the index whether another process builds it (its answers are then kept through the build's writes)."""
         index = self._index
         if index is not None:
-            index.lag = TERM_LAG if self.building else 0.0
+            index.growing = self.building
 
     def _poll(self) -> Building | None:
         with self._background_lock:
@@ -262,10 +260,10 @@ class IndexKeeper:
     def warm(self, *, should_stop: Callable[[], bool]) -> None:
         """Look ahead for the first keys of a search; only a head start, so failures are left to the search.
 
-        While another process builds, only the list order is read (a lookup would be stale at its next write).
+        Also while another process builds: what is looked up is kept through its writes (see ``SearchIndex.growing``).
         """
         try:
-            self.open().warm(should_stop=should_stop, prefixes=not self.building)
+            self.open().warm(should_stop=should_stop)
         except DB_ERRORS:
             pass
 

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 
-from dasshh_history.data.search.marks import either, read_marks
+from dasshh_history.data.search.marks import either, numbered, read_marks
 from dasshh_history.data.search.schema import SEQ_BITS, SEQ_MASK
 from dasshh_history.domain.filters import DateFilter, FailedFilter, Filter, ToolFilter, epoch_ms
 from dasshh_history.domain.query import SearchQuery, Term
@@ -105,7 +105,7 @@ class Filtering:
         name, after = prefix, ">="
         for _ in range(MAX_NAMES):
             (name,) = self._conn.execute(
-                f"SELECT min(name) FROM calls WHERE name {after} ?1 AND name < ?2 || {_LAST_CHAR}", (name, prefix)
+                f"SELECT min(name) FROM calls WHERE name {after} ?1 AND name < ?2 || {_LAST_CHAR}", numbered(name, prefix)
             ).fetchone()
             if name is None:
                 break
@@ -132,7 +132,7 @@ class Filtering:
             # ``+name``: the session's few rows by ``doc``, not every call of the tool by ``name``.
             where = "+name >= ?3 AND +name < ?3 || " + _LAST_CHAR if tool.prefix else "+name = ?3"
             (first,) = self._conn.execute(
-                f"SELECT min(doc) FROM calls WHERE doc BETWEEN ?1 AND ?2 AND {where}", (low, high, tool.name)
+                f"SELECT min(doc) FROM calls WHERE doc BETWEEN ?1 AND ?2 AND {where}", numbered(low, high, tool.name)
             ).fetchone()
             if first is not None:
                 firsts.append(first)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -15,13 +14,17 @@ from dasshh_history.data.models import utcnow
 from dasshh_history.data.search.broad import BroadAnswers
 from dasshh_history.data.search.building import BuildLock
 from dasshh_history.data.search.filtering import Filtering
-from dasshh_history.data.search.marks import both, in_list_order, read_marks
+from dasshh_history.data.search.marks import both, either, in_list_order, read_marks, session_ranges
 from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, default_cache_path, open_cache
 from dasshh_history.data.search.sync import Syncing
 from dasshh_history.domain.query import SearchQuery, Term
 
 #: Term results kept for the next keystrokes ("how f" reuses what "how" found).
 TERM_CACHE = 64
+#: Ranges of session rowids an answer kept is brought up to date in, at most (see :func:`session_ranges`).
+PATCH_RANGES = 16
+#: Events another process indexed since an answer was kept past which it is looked up afresh, not patched.
+PATCH_EVENTS = 20_000
 #: One-letter prefixes looked up ahead when the search opens, commonest first word letters first:
 #: the first key typed matches the most sessions of all and would otherwise be the slowest.
 FIRST_KEYS = "tashwiobmfcldpnegryuvjkqzx0123456789"
@@ -68,15 +71,32 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
         # (it changes when another connection commits; this connection's own writes clear them).
         self._term_sessions: dict[str, bytes] = {}  # FTS expression -> the sessions it matches (a byte each)
         self._term_version: int | None = None
-        self._term_since = 0.0  # when the answers kept were last forgotten (time.monotonic)
-        #: Seconds the answers kept may lag behind another process's writes (see :meth:`_check_term_version`).
-        self.lag = 0.0
+        self._growing = False
+        self._term_shape: tuple[int, int] | None = None  # (titles, dead segments) the answers kept were read with
+        self._term_top = 0  # the last event indexed when they were last checked
+        self._term_upto: dict[str, int] = {}  # for each word answer kept: the last event indexed it holds
         self._dead_segments: bool | None = None  # whether any segment of ``words`` is dead, when known
         self._broad_kept: bool | None = None  # whether ``broad`` was worked out, in this write
         self._order_rowids: list[int] = []  # every session's rowid, in list order
         self._order_ids: list[str] = []  # and its id
         self._order_version: int | None = None
         self._order_top = 0  # the largest of them
+
+    @property
+    def growing(self) -> bool:
+        """Whether another process is building this cache now (its keeper says so): its writes only add
+        events, so the answers kept are brought up to date with them rather than forgotten (see
+        :meth:`_check_term_version`).  Once it is over, every answer kept is forgotten."""
+        return self._growing
+
+    @growing.setter
+    def growing(self, value: bool) -> None:
+        if value == self._growing:
+            return
+        with self._lock:
+            self._growing = value
+            self._forget_terms()
+            self._term_version = None  # the next search reads the version, and the growth, afresh
 
     @property
     def writing(self) -> bool:
@@ -127,8 +147,8 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
         return SearchResult(query, listed)
 
     def warm(self, *, should_stop: Callable[[], bool] = lambda: False, prefixes: bool = True) -> None:
-        """Read the list order and look up every one-letter prefix (see :data:`FIRST_KEYS`) ahead (not
-        without ``prefixes``: while another process builds, its next write would make them stale).
+        """Read the list order and, with ``prefixes``, look up every one-letter prefix (see :data:`FIRST_KEYS`)
+        ahead.
 
         One lookup at a time, so that a search typed meanwhile waits for one at most.
         """
@@ -145,56 +165,103 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
         matches (the caller holds the lock).  A few tens of kilobytes where a set of the rowids would
         take megabytes.
 
-        A word is looked up in ``words``; a phrase needs the positions ``fts`` keeps.
+        A word is looked up in ``words``; a phrase needs the positions ``fts`` keeps.  An answer kept
+        while another process builds is brought up to date with the sessions it indexed since.
         """
         self._check_term_version()
         expression = term.fts()
         sessions = self._term_sessions.get(expression)
+        upto = self._term_upto.get(expression, self._term_top)
+        if sessions is not None and upto < self._term_top:
+            ranges = self._sessions_indexed_since(upto)
+            sessions = None if ranges is None else either(sessions, self._read_term(term, ranges))
         if sessions is None:
-            try:
-                if len(term.tokens) == 1:  # one column, no positions: no column filter either
-                    sessions = self._broad_marks(expression)
-                    if sessions is None:
-                        sessions = read_marks(self._conn, self._words_sql(), expression, self._order_top)
-                else:
-                    found = f"SELECT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?"
-                    sessions = read_marks(self._conn, found, _match_fts(expression), self._order_top)
-            except sqlite3.OperationalError as exc:
-                if "fts5" not in str(exc) and "syntax" not in str(exc):
-                    raise
-                sessions = b""  # never reaches the user; the query builder should not let this happen
+            sessions = self._broad_marks(expression) if len(term.tokens) == 1 else None
+            if sessions is None:
+                sessions = self._read_term(term)
+        if self._term_sessions.get(expression) is not sessions:
             self._keep(expression, sessions)
+            self._term_upto[expression] = self._term_top
         return sessions
+
+    def _read_term(self, term: Term, ranges: list[tuple[int, int]] | None = None) -> bytes:
+        """The sessions matching one term, looked up (only among the sessions in ``ranges``, when given)."""
+        expression = term.fts()
+        if len(term.tokens) == 1:  # one column, no positions: no column filter either
+            found, match = self._words_sql(), expression
+        else:
+            found, match = f"SELECT rowid >> {SEQ_BITS} AS session FROM fts WHERE fts MATCH ?1", _match_fts(expression)
+        try:
+            if ranges is None:
+                return read_marks(self._conn, found, match, self._order_top)
+            marks = b""
+            for first, last in ranges:
+                within = f" AND rowid BETWEEN {first << SEQ_BITS} AND {(last << SEQ_BITS) | SEQ_MASK}"
+                marks = either(marks, read_marks(self._conn, found + within, match, self._order_top))
+            return marks
+        except sqlite3.OperationalError as exc:
+            if "fts5" not in str(exc) and "syntax" not in str(exc):
+                raise
+            return b""  # never reaches the user; the query builder should not let this happen
+
+    def _sessions_indexed_since(self, upto: int) -> list[tuple[int, int]] | None:
+        """The sessions with events indexed after the event ``upto``, as ranges; None when too many events were."""
+        if self._term_top - upto > PATCH_EVENTS:
+            return None
+        sessions = self._conn.execute(
+            f"SELECT DISTINCT doc >> {SEQ_BITS} FROM docs WHERE event_rowid > ?", (upto,)
+        ).fetchall()
+        return session_ranges((session for (session,) in sessions), PATCH_RANGES)
 
     def _keep(self, key: str, sessions: bytes) -> None:
         """Keep an answer for the next keystrokes (words' and filters'): the oldest goes past TERM_CACHE."""
+        self._term_sessions.pop(key, None)  # the newest last
         if len(self._term_sessions) >= TERM_CACHE:
-            del self._term_sessions[next(iter(self._term_sessions))]
+            oldest = next(iter(self._term_sessions))
+            del self._term_sessions[oldest]
+            self._term_upto.pop(oldest, None)
         self._term_sessions[key] = sessions
 
     def _check_term_version(self) -> None:
         """Forget the answers kept between keystrokes once another process wrote this cache file.
 
-        With :attr:`lag` (set while another process builds the index, writing several times a second),
-        not until they are ``lag`` seconds old: a build only adds, so what they hold still matches, and
-        the words typed before are not looked up again at every key.
+        While another process builds it (:attr:`growing`), writing several times a second, its writes
+        only add events: the answers of words are kept, and each is brought up to date with the
+        sessions indexed since when next asked (see :meth:`_sessions_matching`), so that the words typed
+        before, and the one-letter prefixes looked up ahead, are not looked up again at every key.  Not
+        when a title was added or changed, or a segment died: every answer is forgotten then.
         """
         (version,) = self._conn.execute("PRAGMA main.data_version").fetchone()
-        if version != self._term_version:
-            now = time.monotonic()
-            if self._term_version is not None and now - self._term_since < self.lag:
+        if version == self._term_version:
+            return
+        self._term_version = version
+        if self._growing:
+            top, shape = self._growth()
+            if shape == self._term_shape and top >= self._term_top:
+                self._term_top = top
+                for key in [key for key in self._term_sessions if key not in self._term_upto]:
+                    if not key.startswith("title:"):  # filters' answers: read again
+                        del self._term_sessions[key]
                 return
-            self._forget_terms()
-            self._term_version = version
-            self._term_since = now
+        self._forget_terms()
+        self._term_top, self._term_shape = self._growth() if self._growing else (0, None)
+
+    def _growth(self) -> tuple[int, tuple[int, int]]:
+        """The last event indexed, and what says whether only events were added: the last title row
+        written and the count of dead segments."""
+        (top,) = self._conn.execute("SELECT coalesce(max(event_rowid), 0) FROM docs").fetchone()
+        (titles,) = self._conn.execute("SELECT coalesce(max(rowid), 0) FROM titles").fetchone()
+        (dead,) = self._conn.execute("SELECT count(*) FROM segs WHERE dead").fetchone()
+        return top, (titles, dead)
 
     def _words_sql(self) -> str:
         """The sessions with a live ``words`` segment matching the parameter."""
         alive = " AND rowid NOT IN (SELECT seg FROM segs WHERE dead)" if self._has_dead_segments() else ""
-        return f"SELECT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?{alive}"
+        return f"SELECT rowid >> {SEQ_BITS} AS session FROM words WHERE words MATCH ?1{alive}"
 
     def _forget_terms(self) -> None:
         self._term_sessions.clear()
+        self._term_upto.clear()
         self._dead_segments = None
 
     def _has_dead_segments(self) -> bool:

@@ -391,7 +391,7 @@ class Syncing:
                     self._add_segments(conn, session_rowid, session_texts, title=False)
                 # A session's last activity only moves on as events come (it is worked out again when some go).
                 conn.executemany(
-                    "INSERT INTO activity (session, last) VALUES (?1, ?2) ON CONFLICT (session) DO UPDATE SET last = "
+                    "INSERT INTO activity (session, last) VALUES (?, ?) ON CONFLICT (session) DO UPDATE SET last = "
                     "CASE WHEN last IS NULL OR last < excluded.last THEN excluded.last ELSE last END",
                     list(latest.items()),
                 )
