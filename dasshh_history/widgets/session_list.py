@@ -168,13 +168,32 @@ class SessionList(ScrollView, can_focus=True):
         if source is not None:
             self._source = source
         self._pattern = pattern
-        self.virtual_size = Size(self.scrollable_content_region.width, total * ROW_HEIGHT)
+        self._set_virtual_height(total * ROW_HEIGHT)
         index = -1 if cursor is None or total == 0 else max(0, min(cursor, total - 1))
         self.set_reactive(SessionList.cursor, index)
         if scroll_y is not None:
             self.scroll_to(y=scroll_y, animate=False, immediate=True)
         self._scroll_to_cursor()
         self._highlight_changed()
+        self.refresh()
+
+    def _set_virtual_height(self, height: int) -> None:
+        """The rows' height: without laying out the whole screen again when only the list's scroll range changes.
+
+        ``virtual_size`` is a layout reactive: set at every keystroke of a
+        search (the count of matches changes), it made the screen lay out
+        every widget again and redraw the footer, a frame the next key waited
+        for.  The list's own size does not depend on it; its scrollbar does,
+        and is updated here (a scrollbar that appears or goes lays out again).
+        """
+        size = Size(self.scrollable_content_region.width, height)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted:
+            self.virtual_size = size
+            return
+        self.set_reactive(SessionList.virtual_size, size)
+        self._scroll_update(size)
         self.refresh()
 
     def _highlight_changed(self) -> None:
