@@ -12,6 +12,7 @@ from __future__ import annotations
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -48,6 +49,7 @@ class KeysFooter(Footer):
     """A footer that shows only the keys that fit, Help and Quit always."""
 
     def compose(self) -> ComposeResult:
+        self._composed = self._signature()
         left_out = self.left_out(self.size.width)
         for widget in super().compose():
             if isinstance(widget, FooterKey) and widget.action in left_out:
@@ -87,6 +89,28 @@ class KeysFooter(Footer):
             left_out.add(palette.binding.action)
         return left_out
 
+    def bindings_changed(self, screen: Screen) -> None:
+        """Build the keys again only when what they would show changed.
+
+        The screen says its bindings changed at every move of the timeline's
+        cursor (``enter`` is offered only on blocks that fold); rebuilding the
+        same keys cost a frame each time.
+        """
+        if self._bindings_ready and self.is_attached and screen is self.screen and self._signature() == self._composed:
+            return
+        super().bindings_changed(screen)
+
+    def _signature(self) -> tuple[object, ...]:
+        """What the keys show: each shown binding (enabled or not) and the width they fit in."""
+        if not self._bindings_ready or not self.is_attached:
+            return ()
+        shown = tuple(
+            (binding.key, binding.action, binding.description, enabled, tooltip)
+            for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+            if binding.show
+        )
+        return (self.size.width, self.app.theme, shown)
+
     def _width(self, binding: Binding) -> int:
         return key_width(self.app.get_key_display(binding), binding.description)
 
@@ -97,3 +121,4 @@ class KeysFooter(Footer):
         self._fitted_width = event.size.width
 
     _fitted_width = 0
+    _composed: tuple[object, ...] = ()
