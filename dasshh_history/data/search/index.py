@@ -16,7 +16,13 @@ from dasshh_history.data.search.broad import BroadAnswers
 from dasshh_history.data.search.building import BuildLock
 from dasshh_history.data.search.filtering import Filtering
 from dasshh_history.data.search.marks import both, in_list_order, read_marks
-from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, default_cache_path, open_cache
+from dasshh_history.data.search.schema import (
+    MAX_ROWID,
+    SEQ_BITS,
+    SEQ_MASK,
+    default_cache_path,
+    open_cache,
+)
 from dasshh_history.data.search.sync import Syncing
 from dasshh_history.domain.query import SearchQuery, Term
 
