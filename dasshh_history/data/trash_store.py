@@ -61,7 +61,8 @@ _TMP_AGE = timedelta(hours=1)
 _CHUNK = 500
 
 #: Test hook: ``DASSHH_HISTORY_TRASH_KILL=STEP`` makes the process SIGKILL itself at that step of a delete
-#: (``written``: after the batch file is safe, before the delete; ``deleted``: after the commit, before the rename).
+#: (``writing``: the batch file half written; ``written``: after the batch file is safe, before the delete;
+#: ``deleted``: after the commit, before the rename).
 KILL_ENV = "DASSHH_HISTORY_TRASH_KILL"
 
 
@@ -158,6 +159,7 @@ class TrashStore:
                 conn.execute("PRAGMA synchronous = OFF")  # fsynced once, below
                 conn.execute("BEGIN")
                 trash_file.write_batch(conn, deleted, deleted_at, self.history)
+                _maybe_kill("writing")
                 conn.execute("COMMIT")
             fd = os.open(tmp, os.O_RDONLY)
             try:
