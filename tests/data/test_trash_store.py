@@ -142,7 +142,7 @@ def test_orphan_events_go_through_the_trash_and_come_back(history, tmp_path):
     before = dump(path)
     store = TrashStore(tmp_path / "trash", path)
     assert orphan_keys(client) == ["other", None]
-    batch, deleted = store.delete(client, [], orphans=orphan_keys(client))
+    batch, _ = store.delete(client, [], orphans=orphan_keys(client))
     assert batch is not None and [(s.session_id, s.orphans, s.event_count) for s in batch.sessions] == [
         ("other", True, 3), ("", True, 1)]
     assert rows(path, "SELECT count(*) FROM events WHERE session_id IS NULL OR session_id = 'other'") == [(0,)]
@@ -180,7 +180,7 @@ def test_a_trash_that_cannot_be_written_deletes_nothing(history, tmp_path, make_
 
 
 def test_a_locked_history_deletes_nothing_and_leaves_no_trash(history, tmp_path, monkeypatch):
-    client, path = history
+    _, path = history
     before = dump(path)
     monkeypatch.setattr("dasshh_history.data.client.BUSY_TIMEOUT_SECONDS", 0.1)
     locker = sqlite3.connect(path, isolation_level=None, timeout=0.1)
