@@ -199,6 +199,27 @@ def orphan_keys(client: DBClient) -> list[StoredValue]:
         return [_text(value, codec) if kind == "text" else value for kind, value in conn.exec_driver_sql(raw)]
 
 
+def stored_size(client: DBClient, session_ids: Sequence[str], orphans: Sequence[StoredValue]) -> tuple[int, int]:
+    """How many orphan events the ``orphans`` keys hold, and the bytes of every value stored in these
+    sessions' rows, their events and those orphan events (text and BLOBs by their length, numbers as written)."""
+    orphan_events = size = 0
+    with client.get_db() as db:
+        conn = db.connection()
+        for table, column, keys in (("sessions", "id", list(session_ids)), ("events", "session_id", list(session_ids))):
+            width = " + ".join(f"coalesce(length(CAST({_quote(c)} AS BLOB)), 0)" for c in _columns(conn, table))
+            for start in range(0, len(keys), _CHUNK):
+                chunk = tuple(keys[start : start + _CHUNK])
+                marks = ", ".join("?" * len(chunk))
+                size += conn.exec_driver_sql(
+                    f"SELECT coalesce(sum({width}), 0) FROM {table} WHERE {column} IN ({marks})", chunk).scalar_one()
+        width = " + ".join(f"coalesce(length(CAST({_quote(c)} AS BLOB)), 0)" for c in _columns(conn, "events"))
+        for key in orphans:
+            count, total = conn.exec_driver_sql(
+                f"SELECT count(*), coalesce(sum({width}), 0) FROM events WHERE session_id IS ?", (_bind(key),)).one()
+            orphan_events, size = orphan_events + count, size + total
+    return orphan_events, size
+
+
 def restore(client: DBClient, deleted: DeletedSession) -> None:
     """Write a deleted session and its events back, in one transaction.
 
