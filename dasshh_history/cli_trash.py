@@ -214,7 +214,8 @@ def _resolve(entries: list[TrashedSession], given: str) -> TrashedSession | None
 def _list(store: TrashStore, entries: list[TrashedSession]) -> int:
     files, size = store.size()
     cells = [(" ".join(sanitize(e.session_id).split()) or "(no id)", format_timestamp(e.deleted_at, None),
-              f"{e.event_count:,}", "(events of a session already gone)" if e.orphans else one_line(e.title, 60))
+              f"{e.event_count:,}", ("(events of a session already gone)" if e.orphans else one_line(e.title, 60))
+              + (" [id in the history again]" if e.exists_again else ""))
              for e in entries]
     id_width = max([2, *(len(c[0]) for c in cells)])
     count_width = max([6, *(len(c[2]) for c in cells)])

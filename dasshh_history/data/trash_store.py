@@ -26,8 +26,9 @@ pending with its sessions present, which reads as not deleted.
 
 Restoring writes the rows back in one transaction, then rewrites the batch file
 without them (a new file renamed over the old) or unlinks it when empty; a
-session of the trash that exists in the history again is not listed (a restore
-cut short between the two steps).  Removing trash (expiry, restore) unlinks or
+session of the trash whose id is in the history again (a restore cut short
+between the two steps, or the id back) is listed as such, ``u`` passes it by,
+and restoring it is a conflict, reported.  Removing trash (expiry, restore) unlinks or
 replaces whole files, so no copy of a removed row stays in our files.
 """
 
@@ -85,6 +86,8 @@ class TrashedSession:
     event_count: int
     orphans: bool
     position: int
+    #: The history holds a session with this id again (or, for orphans, events of it): restoring it is a conflict.
+    exists_again: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +190,8 @@ class TrashStore:
     # -- read -----------------------------------------------------------------------
 
     def batches(self, client: DBClient | None = None) -> list[TrashBatch]:
-        """This history's batches, newest first; with ``client``, pending ones are settled and sessions
-        that exist in the history again are left out (and batches left empty by that)."""
+        """This history's batches, newest first.  With ``client`` a pending batch is settled (whose sessions
+        all exist never committed: left out), and each session says whether its id is in the history again."""
         found: list[TrashBatch] = []
         for path in sorted(self._files(_DONE, _PENDING), key=lambda p: p.name, reverse=True):
             try:
@@ -198,17 +201,16 @@ class TrashStore:
             if meta.get("history") != self.history:
                 continue
             pending = path.name.endswith(_PENDING)
+            present: set[int] = set()
             if client is not None:
                 present = trash_file.present_keys(client, keys)
                 if pending:
                     if keys and len(present) == len(keys):
                         continue  # its delete never committed
                     path = self._settle(path)
-                batch = self._read_batch(path, _batch_name(path), hide=present)
-            else:
-                if pending:
-                    continue
-                batch = self._read_batch(path, _batch_name(path))
+            elif pending:
+                continue
+            batch = self._read_batch(path, _batch_name(path), present)
             if batch.sessions:
                 found.append(batch)
         return found
@@ -324,7 +326,7 @@ class TrashStore:
             os.replace(pending, final)
         return final if final.exists() else pending
 
-    def _read_batch(self, path: Path, name: str, hide: set[int] = frozenset()) -> TrashBatch:  # type: ignore[assignment]
+    def _read_batch(self, path: Path, name: str, present: set[int] = frozenset()) -> TrashBatch:  # type: ignore[assignment]
         with closing(trash_file.open_ro(path)) as conn:
             deleted_at = trash_file.deleted_at(conn)
             rows = conn.execute(
@@ -335,10 +337,9 @@ class TrashStore:
             TrashedSession(
                 batch=name, deleted_at=deleted_at, session_id=trash_file.as_text(key), title=title,
                 created_at=trash_file.parse_time(created), updated_at=trash_file.parse_time(updated), event_count=count,
-                orphans=bool(orphans), position=position,
+                orphans=bool(orphans), position=position, exists_again=position in present,
             )
             for position, key, orphans, title, created, updated, count in rows
-            if position not in hide
         )
         return TrashBatch(name, deleted_at, sessions)
 

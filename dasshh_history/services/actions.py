@@ -114,10 +114,10 @@ class Actions:
 
     def undo(self) -> Outcome:
         """Write the last deleted batch back (in this run or an earlier one), exactly as it was stored."""
-        batches = self.trash.batches(self.client)
-        if not batches:
-            return Outcome(self.nothing_to_undo, "warning")
-        return self._restore_batch(batches[0])
+        for batch in self.trash.batches(self.client):
+            if any(not s.exists_again for s in batch.sessions):
+                return self._restore_batch(batch)
+        return Outcome(self.nothing_to_undo, "warning")
 
     def trashed(self) -> list[TrashedSession]:
         """The trash of this history, newest delete first."""
@@ -141,7 +141,8 @@ class Actions:
 
     def _restore_batch(self, batch: TrashBatch) -> Outcome:
         try:
-            restored = self.trash.restore(self.client, batch.name, [s.position for s in batch.sessions])
+            positions = [s.position for s in batch.sessions if not s.exists_again]  # the others: back already
+            restored = self.trash.restore(self.client, batch.name, positions)
         except RestoreConflictError as exc:
             return Outcome(f"Not restored: a session with the id {exc.session_id} exists again.", "warning")
         except FileNotFoundError:
