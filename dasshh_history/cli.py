@@ -146,13 +146,15 @@ def has_terminal() -> bool:
     return all(stream is not None and stream.isatty() for stream in streams)
 
 
-def run_app(client: DBClient, search_path: Path | None = None, history: Path | None = None) -> None:
+def run_app(
+    client: DBClient, search_path: Path | None = None, history: Path | None = None, trash_dir: Path | None = None
+) -> None:
     from dasshh_history.app import HistoryApp
 
-    HistoryApp(client, search_path=search_path, history_path=history).run()
+    HistoryApp(client, search_path=search_path, history_path=history, trash_dir=trash_dir).run()
 
 
-def browse(path: Path | None, *, search_path: Path | None = None) -> int:
+def browse(path: Path | None, *, search_path: Path | None = None, trash_dir: Path | None = None) -> int:
     """Open the database at *path* (the default one when None) in the app; the exit status.
 
     The search index goes to ``search_path`` (default: the user's cache directory).
@@ -165,7 +167,7 @@ def browse(path: Path | None, *, search_path: Path | None = None) -> int:
     except DatabaseOpenError as exc:
         return _fail(str(exc))
     try:
-        run_app(client, search_path, db_path)
+        run_app(client, search_path, db_path, trash_dir)
     finally:
         client.dispose()
     return 0
@@ -426,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="dasshh-history-demo-") as tmp:
             demo = write_demo(Path(tmp) / "demo.db")
             if args.command is None:  # the demo's search index stays in the demo's directory too
-                return browse(demo, search_path=Path(tmp) / "demo.search.db")
+                return browse(demo, search_path=Path(tmp) / "demo.search.db", trash_dir=Path(tmp) / "trash")
             args.search_path = Path(tmp) / "demo.search.db"
             args.trash_dir = Path(tmp) / "trash"  # the demo's deletes stay in its directory
             return run_command(demo, args)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass
@@ -144,7 +145,9 @@ class TrashStore:
     def _write_new(self, deleted: list[DeletedSession]) -> Path:
         self._ensure_dir()
         now = self._clock()
-        name = f"{now.strftime(_STAMP)}-{secrets.token_hex(4)}"
+        # Sorted by name, batches are in the order of their deletes (the wall clock's nanoseconds break ties
+        # of an injected clock).
+        name = f"{now.strftime(_STAMP)}-{time.time_ns():020d}-{secrets.token_hex(3)}"
         tmp = self.directory / (name + _TMP)
         self._write_file(tmp, list(enumerate(deleted)), now)
         pending = self.directory / (name + _PENDING)

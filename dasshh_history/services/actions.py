@@ -20,6 +20,7 @@ from dasshh_history.data.rename import rename_session
 from dasshh_history.data.session import SessionNotFoundError, SessionService
 from dasshh_history.data.trash import DeletedSession, RestoreConflictError
 from dasshh_history.data.trash_store import (
+    TRASH_DAYS,
     TrashBatch,
     TrashedSession,
     TrashStore,
@@ -73,6 +74,7 @@ class Actions:
             self._trash_tmp = tempfile.TemporaryDirectory(prefix="dasshh-history-trash-")
             trash_dir = Path(self._trash_tmp.name)
         self.trash = TrashStore(trash_dir or default_trash_dir(), client.db_path, clock=clock)
+        self.trash_days = TRASH_DAYS  # what the trash keeps, as the last expiry was told
         self._restored = False  # a delete was undone (so "nothing to undo" means every one is back)
         self._lock = threading.Lock()
 
@@ -137,6 +139,7 @@ class Actions:
 
     def expire_trash(self, days: int) -> int:
         """Remove trash older than ``days`` days (every history's); the number of deletes removed."""
+        self.trash_days = days
         return self.trash.expire(days)
 
     def _restore_batch(self, batch: TrashBatch) -> Outcome:
