@@ -246,8 +246,9 @@ def restore_many(client: DBClient, deleted: Sequence[DeletedSession]) -> None:
     with client.get_db() as db:
         conn = db.connection()
         client.begin_immediate(conn)
-        for item in deleted:
-            _restore(conn, item)
+        if not _restore_all(conn, deleted):
+            for item in deleted:
+                _restore(conn, item)
         db.commit()
 
 
@@ -264,6 +265,30 @@ def _restore(conn: Connection, deleted: DeletedSession) -> None:
             raise RestoreConflictError(deleted.session_id)
         _insert(conn, "sessions", [deleted.session])
     _insert(conn, "events", deleted.events)
+
+
+def _restore_all(conn: Connection, deleted: Sequence[DeletedSession]) -> bool:
+    """The common case of :func:`restore_many` in a few statements: no conflict, every rowid free, one set of
+    columns per table; False (nothing written) when that is not so and each is restored by itself."""
+    sessions = [item.session for item in deleted if not item.is_orphans]
+    events = sorted((row for item in deleted for row in item.events), key=lambda row: row["rowid"])  # type: ignore[arg-type, return-value]
+    for table, rows in (("sessions", sessions), ("events", events)):
+        if rows and any(row.keys() != rows[0].keys() for row in rows):
+            return False
+        if not _rowids_free(conn, table, [row["rowid"] for row in rows]):  # type: ignore[misc]
+            return False
+    ids = [_bind(row["id"]) for row in sessions]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = tuple(ids[start : start + _CHUNK])
+        found = conn.exec_driver_sql(f"SELECT id FROM sessions WHERE id IN ({', '.join('?' * len(chunk))}) LIMIT 1",
+                                     chunk).first()
+        if found:
+            raise RestoreConflictError(str(found[0]))
+    if any(item.is_orphans for item in deleted):
+        return False  # their own checks, one by one
+    _insert(conn, "sessions", sessions)
+    _insert(conn, "events", events)
+    return True
 
 
 def _bind(value: StoredValue) -> Any:
