@@ -15,7 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dasshh_history.data.client import DatabaseOpenError, DBClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from dasshh_history.data.client import (
+    DatabaseOpenError,
+    DatabaseUnavailableError,
+    DBClient,
+)
 from dasshh_history.data.models import utcnow
 from dasshh_history.data.trash import RestoreConflictError
 from dasshh_history.data.trash_store import (
@@ -72,6 +78,11 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return " ".join(str(orig if orig is not None else exc).split())[:300]
+
+
 def _size(count: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if count < 1024 or unit == "GB":
@@ -116,6 +127,12 @@ def run(db_path: Path, args: argparse.Namespace, table_lines: Callable[..., list
         if args.command == "prune":
             return _prune(client, store, args, table_lines)
         return _restore(client, store, args)
+    except DatabaseUnavailableError as exc:
+        return _fail(f"{exc}; nothing was changed")
+    except SQLAlchemyError as exc:
+        return _fail(f"cannot {args.command} in {db_path}: {_one_line(exc)}; nothing was changed")
+    except OSError as exc:
+        return _fail(f"cannot write the trash: {exc.strerror or exc}; nothing was deleted")
     finally:
         client.dispose()
 

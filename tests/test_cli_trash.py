@@ -160,3 +160,20 @@ def test_prune_and_restore_in_a_child_process(history, tmp_path):
     done = run("restore", "empty")
     assert done.returncode == 0, done.stderr
     assert dump(history) == before
+
+
+def test_a_read_only_history_or_trash_is_an_error_and_changes_nothing(
+    history, capsys, make_read_only, tmp_path, monkeypatch
+):
+    before = dump(history)
+    trash = tmp_path / "data" / "dasshh-history" / "trash"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    trash.mkdir(parents=True)
+    make_read_only(trash)
+    status, _, err = main(capsys, "--db", str(history), "prune", "--empty", "--yes")
+    assert status == 1 and "cannot write the trash" in err
+    assert dump(history) == before
+    make_read_only(history, history.parent)
+    status, _, err = main(capsys, "--db", str(history), "prune", "--empty", "--yes")
+    assert status == 1 and "nothing was" in err
+    assert dump(history) == before
