@@ -137,3 +137,24 @@ def test_recently_deleted_snapshot(snap_compare, demo_db, make_app):
         await settle(pilot)
 
     assert snap_compare(make_app(demo_db), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_trash_older_than_the_days_goes_at_start(demo_db, tmp_path):
+    from datetime import timedelta
+
+    from dasshh_history.data.trash_store import TrashStore, default_trash_dir
+
+    client = DBClient(db_path=demo_db)
+    try:
+        ids = [row[0] for row in db_rows(demo_db, "SELECT id FROM sessions ORDER BY rowid LIMIT 2")]
+        TrashStore(default_trash_dir(), demo_db, clock=lambda: DEMO_NOW - timedelta(days=31)).delete(client, ids[:1])
+        TrashStore(default_trash_dir(), demo_db, clock=lambda: DEMO_NOW - timedelta(days=29)).delete(client, ids[1:])
+        app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=KOLKATA, search_path=tmp_path / "s.db")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert [e.session_id for e in app.actions.trashed()] == ids[1:]
+            assert len(list(default_trash_dir().iterdir())) == 1
+            titles = [command.title for command in app.get_system_commands(app.screen)]
+            assert "Recently deleted" in titles
+    finally:
+        client.dispose()
