@@ -10,6 +10,7 @@ lists the trash of the history, newest delete first.  No Textual here.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -153,7 +154,8 @@ def _prune(client: DBClient, store: TrashStore, args: argparse.Namespace, table_
             keeper.close()
     out = sys.stdout
     if chosen.sessions:
-        out.write("".join(line + "\n" for line in table_lines(chosen.sessions, 100)))
+        width = shutil.get_terminal_size((100, 24)).columns
+        out.write("".join(line + "\n" for line in table_lines(chosen.sessions, width)))
     what = f"{_sessions(len(chosen.sessions))} with {count_messages(chosen.messages)}"
     if args.orphans:
         what += f", and {chosen.orphan_events:,} orphan event{'' if chosen.orphan_events == 1 else 's'}" \

@@ -301,6 +301,7 @@ class TrashStore:
             os.chmod(parent, 0o700)
         if not self.directory.exists():
             self.directory.mkdir(mode=0o700, exist_ok=True)
+            _fsync_dir(parent)  # the folder itself survives a crash, with the first batch in it
         if self.directory.stat().st_mode & 0o777 != 0o700:
             os.chmod(self.directory, 0o700)
 
