@@ -128,9 +128,8 @@ class TrashStore:
         try:
             deleted = trash.delete_sessions(client, session_ids, orphans=orphans, before_delete=save)
         except BaseException:
-            for path in written:  # the delete did not commit: the batch must not read as deleted
-                with suppress(OSError):
-                    path.unlink()
+            for path in written:  # a delete that did not commit: its batch must not read as deleted
+                self._forget_if_not_deleted(client, path)
             raise
         if not written:
             return None, deleted
@@ -176,6 +175,17 @@ class TrashStore:
             with suppress(OSError):
                 tmp.unlink()
             raise
+
+    def _forget_if_not_deleted(self, client: DBClient, path: Path) -> None:
+        """After a failed delete: its batch goes when every session of it is still in the history (the
+        delete did not commit, and cannot any more).  When that cannot be told (an error raised after the
+        commit, a history that cannot be read), it stays pending: read as not deleted while its sessions exist."""
+        try:
+            _, keys = trash_file.read_keys(path)
+            if len(trash_file.present_keys(client, keys)) == len(keys):
+                path.unlink()
+        except Exception:  # noqa: BLE001, S110 -- kept pending: safe either way
+            pass
 
     def _drop_dead_pending(self, conn: Connection) -> None:
         """Under the history's write lock: pending batches of this history whose sessions all exist never committed."""

@@ -330,3 +330,27 @@ def test_the_trash_folders_are_0700_and_its_files_0600_whatever_the_umask(histor
     assert stat.S_IMODE(folder.parent.stat().st_mode) == 0o700
     files = list(folder.iterdir())
     assert len(files) == 2 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+
+
+def test_an_error_after_the_commit_keeps_the_batch(history, tmp_path, monkeypatch):
+    """Ctrl-C between the commit and the return: the sessions are gone, so their batch must stay."""
+    from dasshh_history.data import trash
+
+    client, path = history
+    real = trash.delete_sessions
+
+    def interrupted(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trash, "delete_sessions", interrupted)
+    store = TrashStore(tmp_path / "trash", path)
+    before = dump(path)
+    with pytest.raises(KeyboardInterrupt):
+        store.delete(client, ["s"])
+    monkeypatch.undo()
+    assert rows(path, "SELECT count(*) FROM sessions WHERE id = 's'") == [(0,)]
+    assert [s.session_id for s in store.sessions(client)] == ["s"]  # the pending batch, settled when read
+    assert [name.endswith(".pending.sqlite") for name in trash_files(tmp_path / "trash")] == [False]
+    store.restore(client, store.batches(client)[0].name)
+    assert dump(path) == before
