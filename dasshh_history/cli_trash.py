@@ -133,7 +133,9 @@ def run(db_path: Path, args: argparse.Namespace, table_lines: Callable[..., list
     except SQLAlchemyError as exc:
         return _fail(f"cannot {args.command} in {db_path}: {_one_line(exc)}; nothing was changed")
     except OSError as exc:
-        return _fail(f"cannot write the trash: {exc.strerror or exc}; nothing was deleted")
+        reason = str(exc.strerror or exc)
+        reason = reason if reason.startswith("cannot write the trash") else f"cannot write the trash: {reason}"
+        return _fail(f"{reason}; nothing was deleted")
     finally:
         client.dispose()
 

@@ -34,6 +34,7 @@ replaces whole files, so no copy of a removed row stays in our files.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import sqlite3
@@ -48,7 +49,7 @@ from sqlalchemy import Connection
 
 from dasshh_history.data import trash, trash_file
 from dasshh_history.data.client import DBClient
-from dasshh_history.data.trash import DeletedSession, StoredValue
+from dasshh_history.data.trash import DeletedSession, RestoreError, StoredValue
 
 __all__ = ["TRASH_DAYS", "TrashBatch", "TrashStore", "TrashedSession", "default_trash_dir"]
 
@@ -171,6 +172,10 @@ class TrashStore:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        except sqlite3.Error as exc:  # disk full, I/O error: said as the file error it is
+            with suppress(OSError):
+                tmp.unlink()
+            raise OSError(errno.EIO, f"cannot write the trash: {exc}", str(tmp)) from exc
         except BaseException:
             with suppress(OSError):
                 tmp.unlink()
@@ -260,9 +265,12 @@ class TrashStore:
         path = self._path_of(batch)
         if path.name.endswith(_PENDING):
             path = self._settle(path)
-        with closing(trash_file.open_ro(path)) as conn:
-            deleted_at = trash_file.deleted_at(conn)
-            everything = trash_file.load(conn, None)
+        try:
+            with closing(trash_file.open_ro(path)) as conn:
+                deleted_at = trash_file.deleted_at(conn)
+                everything = trash_file.load(conn, None)
+        except (sqlite3.Error, KeyError, ValueError) as exc:
+            raise RestoreError(f"cannot read the trash file {path.name}: {exc}") from exc
         chosen = None if positions is None else set(positions)
         wanted = [item for position, item in everything if chosen is None or position in chosen]
         if chosen is not None and len(wanted) != len(chosen):

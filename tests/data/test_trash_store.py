@@ -354,3 +354,19 @@ def test_an_error_after_the_commit_keeps_the_batch(history, tmp_path, monkeypatc
     assert [name.endswith(".pending.sqlite") for name in trash_files(tmp_path / "trash")] == [False]
     store.restore(client, store.batches(client)[0].name)
     assert dump(path) == before
+
+
+def test_a_full_disk_while_writing_the_trash_deletes_nothing(history, tmp_path, monkeypatch):
+    from dasshh_history.data import trash_file
+
+    client, path = history
+    before = dump(path)
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(trash_file, "write_batch", full)
+    with pytest.raises(OSError, match="cannot write the trash: database or disk is full"):
+        TrashStore(tmp_path / "trash", path).delete(client, ["s", "other"])
+    assert dump(path) == before
+    assert trash_files(tmp_path / "trash") == []

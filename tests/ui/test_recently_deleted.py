@@ -158,3 +158,21 @@ async def test_trash_older_than_the_days_goes_at_start(demo_db, tmp_path):
             assert "Recently deleted" in titles
     finally:
         client.dispose()
+
+
+async def test_a_delete_whose_trash_cannot_be_written_is_said_and_deletes_nothing(demo_db, make_app, monkeypatch):
+    import sqlite3 as sqlite
+
+    from dasshh_history.data import trash_file
+
+    def full(*args, **kwargs):
+        raise sqlite.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(trash_file, "write_batch", full)
+    before = dump(demo_db)
+    app = make_app(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await delete_highlighted(pilot)
+        assert said(app)[-1] == "Delete failed: cannot write the trash: database or disk is full"
+        assert dump(demo_db) == before
