@@ -35,6 +35,7 @@ replaces whole files, so no copy of a removed row stays in our files.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import secrets
 import sqlite3
@@ -111,6 +112,8 @@ class TrashStore:
     def __init__(self, directory: Path, history: Path | str | None, *, clock: Callable[[], datetime] | None = None):
         self.directory = directory
         self.history = str(Path(history).resolve()) if history is not None else ":memory:"
+        #: In the file names, so that the batches of other histories are passed by without opening them.
+        self._key = hashlib.sha256(self.history.encode()).hexdigest()[:8]
         self._clock = clock or _utcnow
 
     # -- delete ---------------------------------------------------------------------
@@ -147,7 +150,7 @@ class TrashStore:
         now = self._clock()
         # Sorted by name, batches are in the order of their deletes (the wall clock's nanoseconds break ties
         # of an injected clock).
-        name = f"{now.strftime(_STAMP)}-{time.time_ns():020d}-{secrets.token_hex(3)}"
+        name = f"{now.strftime(_STAMP)}-{time.time_ns():020d}-{self._key}-{secrets.token_hex(3)}"
         tmp = self.directory / (name + _TMP)
         self._write_file(tmp, list(enumerate(deleted)), now)
         pending = self.directory / (name + _PENDING)
@@ -195,6 +198,8 @@ class TrashStore:
     def _drop_dead_pending(self, conn: Connection) -> None:
         """Under the history's write lock: pending batches of this history whose sessions all exist never committed."""
         for path in self._files(_PENDING):
+            if not self._mine(path):
+                continue
             try:
                 meta, keys = trash_file.read_keys(path)
             except sqlite3.Error:
@@ -212,6 +217,8 @@ class TrashStore:
         all exist never committed: left out), and each session says whether its id is in the history again."""
         found: list[TrashBatch] = []
         for path in sorted(self._files(_DONE, _PENDING), key=lambda p: p.name, reverse=True):
+            if not self._mine(path):
+                continue
             try:
                 meta, keys = trash_file.read_keys(path)
             except sqlite3.Error:
@@ -331,6 +338,9 @@ class TrashStore:
         for entry in entries:
             if entry.name.endswith(suffixes) and entry.is_file(follow_symlinks=False):
                 yield Path(entry.path)
+
+    def _mine(self, path: Path) -> bool:
+        return f"-{self._key}-" in path.name
 
     def _path_of(self, batch: str) -> Path:
         if "/" in batch or batch.startswith("."):

@@ -370,3 +370,18 @@ def test_a_full_disk_while_writing_the_trash_deletes_nothing(history, tmp_path, 
         TrashStore(tmp_path / "trash", path).delete(client, ["s", "other"])
     assert dump(path) == before
     assert trash_files(tmp_path / "trash") == []
+
+
+def test_each_history_sees_its_own_trash(tmp_path):
+    one, two = build(tmp_path / "one.db"), build(tmp_path / "two.db")
+    clients = [DBClient(db_path=one), DBClient(db_path=two)]
+    try:
+        stores = [TrashStore(tmp_path / "trash", one), TrashStore(tmp_path / "trash", two)]
+        stores[0].delete(clients[0], ["s"])
+        stores[1].delete(clients[1], ["other"])
+        assert [s.session_id for s in stores[0].sessions(clients[0])] == ["s"]
+        assert [s.session_id for s in stores[1].sessions(clients[1])] == ["other"]
+        assert stores[0].size()[0] == 2  # the folder's size counts every history's
+    finally:
+        for client in clients:
+            client.dispose()
