@@ -161,7 +161,10 @@ class TrashStore:
     def _write_file(self, tmp: Path, deleted: Sequence[tuple[int, DeletedSession]], deleted_at: datetime) -> None:
         """A complete batch file at ``tmp`` (0600), fsynced; removed again when anything fails."""
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask (SQLite gives its journals the file's mode)
+        finally:
+            os.close(fd)
         try:
             with closing(sqlite3.connect(tmp, isolation_level=None)) as conn:
                 conn.execute("PRAGMA journal_mode = OFF")  # the file is nobody's until renamed
@@ -319,16 +322,16 @@ class TrashStore:
     # -- internals --------------------------------------------------------------------
 
     def _ensure_dir(self) -> None:
-        """The folder (and ``dasshh-history`` above it when we make it), 0700 whatever the umask."""
+        """The folder and ``dasshh-history`` above it, 0700 whatever the umask (or a mode they were given)."""
         parent = self.directory.parent
         if not parent.exists():
             parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-            os.chmod(parent, 0o700)
         if not self.directory.exists():
             self.directory.mkdir(mode=0o700, exist_ok=True)
             _fsync_dir(parent)  # the folder itself survives a crash, with the first batch in it
-        if self.directory.stat().st_mode & 0o777 != 0o700:
-            os.chmod(self.directory, 0o700)
+        for folder in (parent, self.directory):  # both ours (dasshh-history/ and its trash/)
+            if folder.stat().st_mode & 0o777 != 0o700:
+                os.chmod(folder, 0o700)
 
     def _files(self, *suffixes: str) -> Iterator[Path]:
         try:

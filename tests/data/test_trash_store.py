@@ -309,10 +309,12 @@ def test_expiry_removes_whole_files_older_than_the_given_days(history, tmp_path)
     assert store.expire(7) == 1 and trash_files(tmp_path / "trash") == []
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o077, 0o000])
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o000, 0o277])
 def test_the_trash_folders_are_0700_and_its_files_0600_whatever_the_umask(history, tmp_path, monkeypatch, umask):
     client, path = history
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    (tmp_path / "data" / "dasshh-history").mkdir(parents=True, mode=0o755)  # made loose by someone: made 0700
+    (tmp_path / "data" / "dasshh-history").chmod(0o755)
     old = os.umask(umask)
     try:
         store = TrashStore(default_trash_dir(), path)
