@@ -601,6 +601,7 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
     line("  sessions matched", f"{median(interact, 'filter_matches'):,.0f}")
     line("  (target <= 100 ms per key)", "ok" if filter_max <= 0.1 else "MISSED")
     report_sort(args, sort_runs)
+    report_bulk_delete(bulk_delete_runs(args.repeat))
     rss_small, rss_large = median(small_runs, "rss_mb"), median(large_runs, "rss_mb")
     print("resident memory after start")
     line("bare Textual app", f"{median(bare_runs, 'rss_mb'):.0f} MB")
@@ -610,6 +611,60 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
     line(f"{args.sessions:,} sessions: CPU", f"{median(large_runs, 'idle_cpu_ms_per_s'):.1f} ms/s")
     line(f"{args.sessions:,} sessions: frames drawn", f"{median(large_runs, 'idle_frames'):.0f}")
     return 0
+
+
+def bulk_delete_runs(repeat: int, sessions: int = 1000, events_each: int = 6) -> list[dict]:
+    """Delete ``sessions`` sessions (``events_each`` events of ~600 bytes each) as one batch through the trash,
+    then undo it (restore the batch), each on a fresh history; in fresh processes as the app's figures are."""
+    return [run_child("trash", "--sessions", str(sessions), "--big-events", str(events_each)) for _ in range(repeat)]
+
+
+def bulk_delete_child(sessions: int, events_each: int) -> dict:
+    import sqlite3
+
+    from dasshh_history.data.client import DBClient
+    from dasshh_history.data.trash_store import TrashStore
+
+    with tempfile.TemporaryDirectory(prefix="dasshh-bench-trash-") as tmp:
+        path = Path(tmp) / "h.db"
+        conn = sqlite3.connect(path)
+        conn.executescript(
+            "CREATE TABLE sessions (id VARCHAR PRIMARY KEY, detail VARCHAR, created_at DATETIME, updated_at DATETIME);"
+            "CREATE TABLE events (id VARCHAR PRIMARY KEY, invocation_id VARCHAR, session_id VARCHAR,"
+            " created_at DATETIME, content JSON);")
+        at = "2026-03-14 12:00:00.000000"
+        text = json.dumps({"role": "user", "content": "x" * 560})
+        conn.executemany("INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                         [(f"s{n:06}", f"session {n}", at, at) for n in range(sessions + 100)])
+        conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                         [(f"e{n:06}-{k}", "i", f"s{n:06}", at, text)
+                          for k in range(events_each) for n in range(sessions + 100)])  # sessions interleaved
+        conn.commit()
+        conn.close()
+        client = DBClient(db_path=path)
+        store = TrashStore(Path(tmp) / "trash", path)
+        ids = [f"s{n:06}" for n in range(sessions)]
+        started = time.perf_counter()
+        batch, deleted = store.delete(client, ids)
+        delete_seconds = time.perf_counter() - started
+        assert batch is not None and len(deleted) == sessions
+        trash_bytes = sum(p.stat().st_size for p in (Path(tmp) / "trash").iterdir())
+        started = time.perf_counter()
+        store.restore(client, batch.name)
+        restore_seconds = time.perf_counter() - started
+        client.dispose()
+    return {"delete": delete_seconds, "restore": restore_seconds, "trash_mb": trash_bytes / 1e6,
+            "events": sessions * events_each, "process_wall": time.time(), "first_paint": 0.0}
+
+
+def report_bulk_delete(runs: list[dict], sessions: int = 1000) -> None:
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:.0f} ms"
+
+    print(f"bulk delete through the trash ({sessions:,} sessions, {runs[0]['events']:,} events, {len(runs)} run(s))")
+    line("written to the trash (fsync), then deleted", ms(median(runs, "delete")))
+    line("  its trash file", f"{median(runs, 'trash_mb'):.1f} MB")
+    line("undo: the whole batch restored", ms(median(runs, "restore")))
 
 
 def report_sort(args: argparse.Namespace, runs: list[dict]) -> None:
@@ -658,15 +713,23 @@ def main() -> int:
     parser.add_argument("--build-repeat", type=int, default=1,
                         help="runs of the measurement during a first build (each builds the whole index)")
     parser.add_argument("--keep", metavar="DIR", help="build the databases in DIR and reuse them")
-    parser.add_argument("--child", choices=["bare", "app"], help=argparse.SUPPRESS)
+    parser.add_argument("--trash-only", action="store_true",
+                        help="only the bulk delete through the trash (1,000 sessions, 6,000 events): a few seconds")
+    parser.add_argument("--child", choices=["bare", "app", "trash"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--interact", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sort", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--during-build", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--in-thread", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "trash":
+        print(json.dumps(bulk_delete_child(args.sessions, args.big_events)))
+        return 0
     if args.child:
         child_main(args)
+        return 0
+    if args.trash_only:
+        report_bulk_delete(bulk_delete_runs(args.repeat))
         return 0
     return parent_main(args)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -16,6 +16,7 @@ from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.models import utcnow
 from dasshh_history.data.session import SessionService
+from dasshh_history.data.trash_store import TRASH_DAYS
 from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.idle_gc import IdleCollector
 from dasshh_history.screens.browser import BrowserScreen
@@ -43,6 +44,8 @@ class HistoryApp(App[None]):
         Binding("r", "screen.rename", "Rename"),
         Binding("d,delete", "screen.delete", "Delete", key_display="d"),
         Binding("u", "screen.undo", "Undo delete"),
+        Binding("D", "screen.recently_deleted", "Recently deleted", show=False,
+                tooltip="The trash: deleted sessions, newest first; restore any of them"),
         Binding("e", "screen.export", "Export"),
         Binding("E", "screen.export_all", "Export all", tooltip="Export the listed sessions to a new folder"),
         Binding("c", "screen.copy", "Copy"),
@@ -66,13 +69,16 @@ class HistoryApp(App[None]):
         tz: tzinfo | None = None,
         search_path: Path | None = None,
         history_path: Path | None = None,
+        trash_dir: Path | None = None,
+        trash_days: int = TRASH_DAYS,
     ) -> None:
         super().__init__()
         self.client = client
         self.service = SessionService(client)
         self.reader = HistoryReader(client)
         self.index = IndexKeeper(client, search_path, tz=tz, clock=clock, background=True)
-        self.actions = Actions(client, tz=tz, index=self.index)
+        self.actions = Actions(client, tz=tz, index=self.index, trash_dir=trash_dir, clock=clock)
+        self._trash_days = trash_days
         self.clock = clock
         self.tz = tz
         self._history_path = history_path
@@ -105,6 +111,17 @@ class HistoryApp(App[None]):
         if isinstance(event, events.InputEvent):
             self._collector.input_seen()
         await super().on_event(event)
+
+    def on_mount(self) -> None:
+        self._expire_trash()
+
+    @work(thread=True, group="trash-expiry", exit_on_error=False)
+    def _expire_trash(self) -> None:
+        """Trash older than ``trash_days`` goes at start (whole files: no copy of it stays)."""
+        try:
+            self.actions.expire_trash(self._trash_days)
+        except OSError as exc:
+            self.call_from_thread(self.say, f"Could not empty the old trash: {exc.strerror or exc}", severity="warning")
 
     def on_unmount(self) -> None:
         self._collector.stop()
@@ -146,7 +163,9 @@ class HistoryApp(App[None]):
                             browser.action_copy_block)
         yield SystemCommand("Block in pager", "Read the timeline's selected block in $PAGER (v)",
                             browser.action_view_block)
-        yield SystemCommand("Undo delete", "Bring back the last session deleted in this run (u)", browser.action_undo)
+        yield SystemCommand("Undo delete", "Bring back the last delete, from the trash (u)", browser.action_undo)
+        yield SystemCommand("Recently deleted", "The trash: deleted sessions, newest first; restore any of them (D)",
+                            browser.action_recently_deleted)
         yield SystemCommand("Search", "Search every session's titles, messages and tools (/)", browser.action_search)
         yield SystemCommand("Keys", "Every key and what it does, in the help screen (?)", self.action_help)
         yield SystemCommand("Focus sessions", "Move focus to the session list", browser.session_list.focus)

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from dasshh_history import __version__
+from dasshh_history import __version__, cli_trash
 from dasshh_history.data import client as client_module
 from dasshh_history.data.client import (
     DEFAULT_DB_PATH,
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("session_id", metavar="SESSION_ID", help="the session's id, as 'list' prints it")
     export.add_argument("--format", choices=("md", "json"), default="md", help="the output format (default: md)")
     export.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of stdout")
+    cli_trash.add_commands(commands, _add_source_options)
     return parser
 
 
@@ -145,13 +146,15 @@ def has_terminal() -> bool:
     return all(stream is not None and stream.isatty() for stream in streams)
 
 
-def run_app(client: DBClient, search_path: Path | None = None, history: Path | None = None) -> None:
+def run_app(
+    client: DBClient, search_path: Path | None = None, history: Path | None = None, trash_dir: Path | None = None
+) -> None:
     from dasshh_history.app import HistoryApp
 
-    HistoryApp(client, search_path=search_path, history_path=history).run()
+    HistoryApp(client, search_path=search_path, history_path=history, trash_dir=trash_dir).run()
 
 
-def browse(path: Path | None, *, search_path: Path | None = None) -> int:
+def browse(path: Path | None, *, search_path: Path | None = None, trash_dir: Path | None = None) -> int:
     """Open the database at *path* (the default one when None) in the app; the exit status.
 
     The search index goes to ``search_path`` (default: the user's cache directory).
@@ -164,7 +167,7 @@ def browse(path: Path | None, *, search_path: Path | None = None) -> int:
     except DatabaseOpenError as exc:
         return _fail(str(exc))
     try:
-        run_app(client, search_path, db_path)
+        run_app(client, search_path, db_path, trash_dir)
     finally:
         client.dispose()
     return 0
@@ -303,7 +306,12 @@ def cmd_search(client: DBClient, args: argparse.Namespace) -> int:
     """``search``: the sessions a query matches, as a table or (``--json``) a JSON array; 0 with or without."""
     from dasshh_history.data.browse import HistoryReader
     from dasshh_history.services.index_keeper import IndexKeeper
-    from dasshh_history.services.searching import hit_lines, hit_record, script_query, search_history
+    from dasshh_history.services.searching import (
+        hit_lines,
+        hit_record,
+        script_query,
+        search_history,
+    )
 
     keeper = IndexKeeper(client, getattr(args, "search_path", None))
     try:
@@ -369,6 +377,8 @@ def run_command(path: Path | None, args: argparse.Namespace) -> int:
     tables) is an empty one, and nothing is created for it.
     """
     db_path = history_path(path)
+    if args.command in ("prune", "restore"):  # they write (with --yes, or ids to restore): their own opening
+        return cli_trash.run(db_path, args, _table_lines)
     if not db_path.exists():
         return no_history(db_path, args)
     try:
@@ -418,7 +428,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="dasshh-history-demo-") as tmp:
             demo = write_demo(Path(tmp) / "demo.db")
             if args.command is None:  # the demo's search index stays in the demo's directory too
-                return browse(demo, search_path=Path(tmp) / "demo.search.db")
+                return browse(demo, search_path=Path(tmp) / "demo.search.db", trash_dir=Path(tmp) / "trash")
             args.search_path = Path(tmp) / "demo.search.db"
+            args.trash_dir = Path(tmp) / "trash"  # the demo's deletes stay in its directory
             return run_command(demo, args)
     return browse(args.db) if args.command is None else run_command(args.db, args)

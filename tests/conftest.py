@@ -35,3 +35,9 @@ def make_read_only() -> Iterator[Callable[..., None]]:
     yield make
     for step in reversed(undo):
         step()
+
+
+@pytest.fixture(autouse=True)
+def _private_trash(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deletes go to a trash under a temporary ``XDG_DATA_HOME``, never the user's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))

@@ -6,7 +6,6 @@ import sqlite3
 from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
-
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
@@ -84,8 +83,7 @@ def _path_from_url(url: str) -> Path | None:
         return None
     if database.startswith("file:"):
         database = database[len("file:"):].split("?", 1)[0]
-        if database.startswith("//"):
-            database = database[2:]
+        database = database.removeprefix("//")
         if not database or database == ":memory:" or "mode=memory" in url:
             return None
     return Path(database)

@@ -15,7 +15,7 @@ as :class:`RawText` holding its exact bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -24,7 +24,10 @@ from sqlalchemy import Connection
 
 from dasshh_history.data.client import DBClient
 
-__all__ = ["DeletedSession", "RawText", "RestoreConflictError", "RestoreError", "delete_session", "restore"]
+__all__ = [
+    "DeletedSession", "RawText", "RestoreConflictError", "RestoreError",
+    "delete_orphans", "delete_session", "delete_sessions", "restore", "restore_many",
+]
 
 #: Rowids looked up per statement when checking that they are free (well below SQLite's variable limit).
 _CHUNK = 500
@@ -65,9 +68,20 @@ class DeletedSession:
 
     session: Mapping[str, StoredValue]
     events: tuple[Mapping[str, StoredValue], ...]
+    #: For events whose session was already gone (orphans; ``session`` is empty): their stored ``session_id``.
+    orphan_of: StoredValue = None
+
+    @property
+    def is_orphans(self) -> bool:
+        return not self.session
 
     @property
     def session_id(self) -> str:
+        if not self.session:
+            value = self.orphan_of
+            if isinstance(value, RawText | bytes):
+                return (value.data if isinstance(value, RawText) else value).decode("utf-8", "replace")
+            return "" if value is None else str(value)
         return self.session["id"]  # type: ignore[return-value]  # found by a text comparison, so text
 
     @property
@@ -116,6 +130,96 @@ def delete_session(client: DBClient, *, session_id: str) -> DeletedSession | Non
     return DeletedSession(session=session_rows[0], events=tuple(events))
 
 
+def delete_sessions(
+    client: DBClient,
+    session_ids: Sequence[str],
+    *,
+    orphans: Sequence[StoredValue] = (),
+    before_delete: Callable[[Connection, list[DeletedSession]], object] = lambda conn, deleted: None,
+) -> list[DeletedSession]:
+    """Delete sessions (and the events of gone sessions, ``orphans``: their ``session_id`` values) in one transaction.
+
+    Under the write lock, every row is read as stored, ``before_delete`` is
+    given the connection (inside the transaction) and the snapshots (the persistent trash writes them there, durably),
+    and only when it returns are the rows deleted and the transaction committed.
+    When it raises, nothing is deleted.  Ids with no session are skipped;
+    the snapshots come in the sessions' stored order, orphans last.
+    """
+    with client.get_db() as db:
+        conn = db.connection()
+        client.begin_immediate(conn)
+        deleted = _snapshot_sessions(conn, list(dict.fromkeys(session_ids)))
+        for key in dict.fromkeys(orphans):
+            if key is not None and conn.exec_driver_sql("SELECT 1 FROM sessions WHERE id IS ?", (_bind(key),)).first():
+                continue  # its session exists (again): not orphans
+            events = _snapshot(conn, "events", "session_id IS ?", (_bind(key),), order=("rowid",))
+            if events:
+                deleted.append(DeletedSession(session=MappingProxyType({}), events=tuple(events), orphan_of=key))
+        if not deleted:
+            db.rollback()
+            return []
+        before_delete(conn, deleted)
+        expected_events = expected_sessions = 0
+        removed_events = removed_sessions = 0
+        for item in deleted:
+            expected_events += len(item.events)
+            expected_sessions += not item.is_orphans
+        for rowids, table in _rowid_chunks(deleted):
+            marks = ", ".join("?" * len(rowids))
+            count = conn.exec_driver_sql(f"DELETE FROM {table} WHERE rowid IN ({marks})", tuple(rowids)).rowcount
+            if table == "events":
+                removed_events += count
+            else:
+                removed_sessions += count
+        if (removed_events, removed_sessions) != (expected_events, expected_sessions):
+            raise RuntimeError(  # cannot happen under the write lock; if it does, keep everything
+                f"deleted {removed_sessions} session(s) and {removed_events} event(s), "
+                f"expected {expected_sessions} and {expected_events}; nothing was deleted"
+            )
+        db.commit()
+    return deleted
+
+
+def delete_orphans(
+    client: DBClient, *, before_delete: Callable[[Connection, list[DeletedSession]], object] = lambda c, d: None
+) -> list[DeletedSession]:
+    """Delete every event whose session is gone, as :func:`delete_sessions` does (one snapshot per gone session)."""
+    return delete_sessions(client, [], orphans=orphan_keys(client), before_delete=before_delete)
+
+
+def orphan_keys(client: DBClient) -> list[StoredValue]:
+    """The ``session_id`` values of events whose session is gone (NULL included), in order of first event."""
+    sql = ("SELECT session_id FROM events WHERE session_id IS NULL OR session_id NOT IN (SELECT id FROM sessions) "
+           "GROUP BY session_id ORDER BY min(rowid)")
+    with client.get_db() as db:
+        conn = db.connection()
+        codec = _CODECS.get(conn.exec_driver_sql("PRAGMA encoding").scalar_one(), "utf-8")
+        raw = f"SELECT typeof(session_id), CASE WHEN typeof(session_id) = 'text' THEN CAST(session_id AS BLOB) " \
+              f"ELSE session_id END FROM ({sql})"
+        return [_text(value, codec) if kind == "text" else value for kind, value in conn.exec_driver_sql(raw)]
+
+
+def stored_size(client: DBClient, session_ids: Sequence[str], orphans: Sequence[StoredValue]) -> tuple[int, int]:
+    """How many orphan events the ``orphans`` keys hold, and the bytes of every value stored in these
+    sessions' rows, their events and those orphan events (text and BLOBs by their length, numbers as written)."""
+    orphan_events = size = 0
+    with client.get_db() as db:
+        conn = db.connection()
+        for table, column, keys in (("sessions", "id", list(session_ids)), ("events", "session_id", list(session_ids))):
+            width = " + ".join(f"coalesce(length(CAST({_quote(c)} AS BLOB)), 0)" for c in _columns(conn, table))
+            for start in range(0, len(keys), _CHUNK):
+                chunk = tuple(keys[start : start + _CHUNK])
+                marks = ", ".join("?" * len(chunk))
+                size += conn.exec_driver_sql(
+                    f"SELECT coalesce(sum({width}), 0) FROM {table} WHERE {column} IN ({marks})", chunk).scalar_one()
+        width = " + ".join(f"coalesce(length(CAST({_quote(c)} AS BLOB)), 0)" for c in _columns(conn, "events"))
+        for key in orphans:
+            count, total = conn.exec_driver_sql(
+                f"SELECT count(*), coalesce(sum({width}), 0) FROM events WHERE session_id IS ?", (_bind(key),)).one()
+            orphan_events, size = orphan_events + count, size + total
+    return orphan_events, size
+
+
 def restore(client: DBClient, deleted: DeletedSession) -> None:
     """Write a deleted session and its events back, in one transaction.
 
@@ -133,14 +237,93 @@ def restore(client: DBClient, deleted: DeletedSession) -> None:
     with client.get_db() as db:
         conn = db.connection()
         client.begin_immediate(conn)
-        if conn.exec_driver_sql("SELECT 1 FROM sessions WHERE id = ?", (deleted.session["id"],)).first():
-            raise RestoreConflictError(deleted.session_id)
-        _insert(conn, "sessions", [deleted.session])
-        _insert(conn, "events", deleted.events)
+        _restore(conn, deleted)
+        db.commit()
+
+
+def restore_many(client: DBClient, deleted: Sequence[DeletedSession]) -> None:
+    """Write several deleted sessions back in one transaction, as :func:`restore` does each: all of them or none."""
+    with client.get_db() as db:
+        conn = db.connection()
+        client.begin_immediate(conn)
+        if not _restore_all(conn, deleted):
+            for item in deleted:
+                _restore(conn, item)
         db.commit()
 
 
 # -- internals ---------------------------------------------------------------------------
+
+
+def _restore(conn: Connection, deleted: DeletedSession) -> None:
+    if deleted.is_orphans:
+        key = deleted.orphan_of
+        if key is not None and conn.exec_driver_sql("SELECT 1 FROM sessions WHERE id IS ?", (_bind(key),)).first():
+            raise RestoreConflictError(deleted.session_id)
+    else:
+        if conn.exec_driver_sql("SELECT 1 FROM sessions WHERE id = ?", (_bind(deleted.session["id"]),)).first():
+            raise RestoreConflictError(deleted.session_id)
+        _insert(conn, "sessions", [deleted.session])
+    _insert(conn, "events", deleted.events)
+
+
+def _restore_all(conn: Connection, deleted: Sequence[DeletedSession]) -> bool:
+    """The common case of :func:`restore_many` in a few statements: no conflict, every rowid free, one set of
+    columns per table; False (nothing written) when that is not so and each is restored by itself."""
+    sessions = [item.session for item in deleted if not item.is_orphans]
+    events = sorted((row for item in deleted for row in item.events), key=lambda row: row["rowid"])  # type: ignore[arg-type, return-value]
+    for table, rows in (("sessions", sessions), ("events", events)):
+        if rows and any(row.keys() != rows[0].keys() for row in rows):
+            return False
+        if not _rowids_free(conn, table, [row["rowid"] for row in rows]):  # type: ignore[misc]
+            return False
+    ids = [_bind(row["id"]) for row in sessions]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = tuple(ids[start : start + _CHUNK])
+        found = conn.exec_driver_sql(f"SELECT id FROM sessions WHERE id IN ({', '.join('?' * len(chunk))}) LIMIT 1",
+                                     chunk).first()
+        if found:
+            raise RestoreConflictError(str(found[0]))
+    if any(item.is_orphans for item in deleted):
+        return False  # their own checks, one by one
+    _insert(conn, "sessions", sessions)
+    _insert(conn, "events", events)
+    return True
+
+
+def _bind(value: StoredValue) -> Any:
+    return value.data if isinstance(value, RawText) else value
+
+
+def _snapshot_sessions(conn: Connection, session_ids: list[str]) -> list[DeletedSession]:
+    """The sessions with these ids and their events, as stored, in the sessions' stored order."""
+    sessions: list[Mapping[str, StoredValue]] = []
+    events: dict[Any, list[Mapping[str, StoredValue]]] = {}
+    for start in range(0, len(session_ids), _CHUNK):
+        chunk = tuple(session_ids[start : start + _CHUNK])
+        marks = ", ".join("?" * len(chunk))
+        sessions.extend(_snapshot(conn, "sessions", f"id IN ({marks})", chunk, order=("rowid",)))
+    # The events, by the stored session_id of each found session (text, compared as the single delete does).
+    found = [row["id"] for row in sessions]
+    for start in range(0, len(found), _CHUNK):
+        chunk = tuple(_bind(value) for value in found[start : start + _CHUNK])
+        marks = ", ".join("?" * len(chunk))
+        for row in _snapshot(conn, "events", f"session_id IN ({marks})", chunk, order=("rowid",)):
+            events.setdefault(_key(row["session_id"]), []).append(row)
+    sessions.sort(key=lambda row: row["rowid"])  # type: ignore[arg-type, return-value]
+    return [DeletedSession(session=row, events=tuple(events.get(_key(row["id"]), ()))) for row in sessions]
+
+
+def _key(value: StoredValue) -> Any:
+    return ("raw", value.data) if isinstance(value, RawText) else value
+
+
+def _rowid_chunks(deleted: Sequence[DeletedSession]) -> Iterator[tuple[list[int], str]]:
+    session_rowids = [item.session["rowid"] for item in deleted if not item.is_orphans]
+    event_rowids = [event["rowid"] for item in deleted for event in item.events]
+    for table, rowids in (("events", event_rowids), ("sessions", session_rowids)):
+        for start in range(0, len(rowids), _CHUNK):
+            yield rowids[start : start + _CHUNK], table  # type: ignore[misc]
 
 
 def _quote(name: str) -> str:

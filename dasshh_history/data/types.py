@@ -37,7 +37,7 @@ def _decode_json(value: Any) -> Any:
     try:
         return loads(value)
     except json.JSONDecodeError as exc:
-        where = exc.msg[: -len(" at")] if exc.msg.endswith(" at") else exc.msg
+        where = exc.msg.removesuffix(" at")
         return BrokenValue(raw=value, error=f"not valid JSON: {where.lower()} at character {exc.pos}")
     except TooDeepError as exc:
         return BrokenValue(raw=value, error=f"JSON {exc}")

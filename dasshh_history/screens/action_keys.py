@@ -10,6 +10,7 @@ from dasshh_history.domain.text import one_line, to_local
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.screens.confirm_delete import ConfirmDeleteScreen
 from dasshh_history.screens.export_dialog import ExportFileScreen, ExportFolderScreen
+from dasshh_history.screens.recently_deleted import RecentlyDeletedScreen
 from dasshh_history.screens.rename import RenameScreen
 from dasshh_history.services.actions import Outcome
 from dasshh_history.services.exporting import free_name
@@ -47,6 +48,15 @@ class ActionKeys:
             self.say(self.actions.nothing_to_undo, severity="warning")
         else:
             self._act("Undo failed", self.actions.undo)
+
+    def action_recently_deleted(self) -> None:
+        """The trash: every deleted session, newest first; each can be restored."""
+        self.app.push_screen(RecentlyDeletedScreen(self.actions, clock=self.clock, tz=self.tz,
+                                                   restored=self._trash_restored))
+
+    def _trash_restored(self, outcome: Outcome) -> None:
+        if outcome.reload:
+            self.load_sessions(highlight_id=outcome.highlight_id, keep_index=outcome.keep_index or 0)
 
     def action_export(self) -> None:
         """Ask where to write the highlighted session, offering the name ``e`` always chose, here."""

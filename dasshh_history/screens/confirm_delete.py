@@ -30,7 +30,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             yield Label("Delete session?", classes="dialog-title")
             yield Static(Text(self._title), id="delete-title", classes="dialog-session")
             yield Label(f"This deletes the session and its {count_messages(self._count)}.", id="delete-count")
-            yield Label("Until you quit, u brings it back.", id="delete-undo")
+            yield Label("It goes to the trash: u brings it back, also after a restart.", id="delete-undo")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete", variant="error", id="delete")
                 yield Button("Keep", id="keep")

@@ -8,17 +8,24 @@ file that cannot be written) are raised; the screen reports them.
 from __future__ import annotations
 
 import errno
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 
-from dasshh_history.data import trash
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.rename import rename_session
 from dasshh_history.data.session import SessionNotFoundError, SessionService
-from dasshh_history.data.trash import DeletedSession
+from dasshh_history.data.trash import DeletedSession, RestoreConflictError
+from dasshh_history.data.trash_store import (
+    TRASH_DAYS,
+    TrashBatch,
+    TrashedSession,
+    TrashStore,
+    default_trash_dir,
+)
 from dasshh_history.domain.export import export_filename
 from dasshh_history.domain.text import count_messages, one_line
 from dasshh_history.domain.values import SessionSummary
@@ -26,8 +33,10 @@ from dasshh_history.services import exporting
 from dasshh_history.services.index_keeper import IndexKeeper
 
 GONE = "That session no longer exists."
-NEVER_DELETED = "Nothing to undo: no session was deleted in this run."
-ALL_RESTORED = "Nothing left to undo: every session deleted in this run is back."
+ALL_GONE = "Those sessions no longer exist."
+NEVER_DELETED = "Nothing to undo: the trash holds no deleted session."
+ALL_RESTORED = "Nothing left to undo: every deleted session is back."
+NOT_IN_TRASH = "That session is no longer in the trash (restored or expired)."
 
 
 @dataclass(frozen=True)
@@ -47,13 +56,25 @@ class Outcome:
 
 
 class Actions:
-    """Rename, delete, undo, export and copy; remembers this run's deletes for undo (from any thread)."""
+    """Rename, delete, undo, export and copy; deletes go through the persistent trash, which ``u`` reads."""
 
-    def __init__(self, client: DBClient, *, tz: tzinfo | None = None, index: IndexKeeper | None = None) -> None:
+    def __init__(
+        self,
+        client: DBClient,
+        *,
+        tz: tzinfo | None = None,
+        index: IndexKeeper | None = None,
+        trash_dir: Path | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.client = client
         self.tz = tz
         self.index = index  # told of renames, which the search index cannot see by itself
-        self._deleted: list[DeletedSession] = []  # the last one last: u undoes it
+        if trash_dir is None and client.db_path is None:  # a history in memory: its trash goes with the run
+            self._trash_tmp = tempfile.TemporaryDirectory(prefix="dasshh-history-trash-")
+            trash_dir = Path(self._trash_tmp.name)
+        self.trash = TrashStore(trash_dir or default_trash_dir(), client.db_path, clock=clock)
+        self.trash_days = TRASH_DAYS  # what the trash keeps, as the last expiry was told
         self._restored = False  # a delete was undone (so "nothing to undo" means every one is back)
         self._lock = threading.Lock()
 
@@ -68,40 +89,71 @@ class Actions:
         return Outcome(f"Renamed to “{one_line(title, 60)}”", reload=True, highlight_id=summary.id, keep_scroll=True)
 
     def delete(self, summary: SessionSummary, index: int) -> Outcome:
-        """Delete a session, keeping what it held for undo; the highlight stays at ``index``."""
-        deleted = trash.delete_session(self.client, session_id=summary.id)
-        if deleted is None:
+        """Delete a session through the trash (written first, durably); the highlight stays at ``index``."""
+        _, deleted = self.trash.delete(self.client, [summary.id])
+        if not deleted:
             return Outcome(GONE, "warning", reload=True, keep_index=index)
-        with self._lock:
-            self._deleted.append(deleted)
         return Outcome(f"Deleted “{one_line(summary.detail, 60)}” · press u to undo", reload=True, keep_index=index)
+
+    def delete_many(self, summaries: Sequence[SessionSummary], index: int) -> Outcome:
+        """Delete sessions as one batch (one transaction, one trash file, one ``u``); the highlight stays at ``index``."""
+        _, deleted = self.trash.delete(self.client, [summary.id for summary in summaries])
+        if not deleted:
+            return Outcome(ALL_GONE if len(summaries) > 1 else GONE, "warning", reload=True, keep_index=index)
+        gone = len(summaries) - len(deleted)
+        meanwhile = f" ({_sessions(gone)} already gone)" if gone > 0 else ""
+        return Outcome(f"Deleted {_what(deleted)}{meanwhile} · press u to undo", reload=True, keep_index=index)
 
     @property
     def can_undo(self) -> bool:
-        return bool(self._deleted)
+        """Whether ``u`` may have something to do (cheap: any file in the trash, no file opened)."""
+        return self.trash.has_any()
 
     @property
     def nothing_to_undo(self) -> str:
-        """Why ``u`` has nothing to do: nothing was deleted in this run, or every delete was undone."""
+        """Why ``u`` has nothing to do: the trash is empty, or every delete was undone."""
         return ALL_RESTORED if self._restored else NEVER_DELETED
 
     def undo(self) -> Outcome:
-        """Write the last deleted session back, exactly as it was stored, and highlight it."""
+        """Write the last deleted batch back (in this run or an earlier one), exactly as it was stored."""
+        for batch in self.trash.batches(self.client):
+            if any(not s.exists_again for s in batch.sessions):
+                return self._restore_batch(batch)
+        return Outcome(self.nothing_to_undo, "warning")
+
+    def trashed(self) -> list[TrashedSession]:
+        """The trash of this history, newest delete first."""
+        return self.trash.sessions(self.client)
+
+    def restore_trashed(self, entry: TrashedSession) -> Outcome:
+        """Write one trashed session back, byte for byte; a session with its id is a warning, not a change."""
+        try:
+            restored = self.trash.restore(self.client, entry.batch, [entry.position])
+        except RestoreConflictError:
+            return Outcome(f"Not restored: a session with the id {entry.session_id} exists again.", "warning")
+        except FileNotFoundError:
+            return Outcome(NOT_IN_TRASH, "warning", reload=True)
         with self._lock:
-            if not self._deleted:
-                return Outcome(self.nothing_to_undo, "warning")
-            deleted = self._deleted[-1]
-        trash.restore(self.client, deleted)
-        with self._lock:
-            if self._deleted and self._deleted[-1] is deleted:
-                self._deleted.pop()
             self._restored = True
-        return Outcome(
-            f"Restored “{one_line(deleted.title, 60)}” with {count_messages(deleted.event_count)}",
-            reload=True,
-            highlight_id=deleted.session_id,
-            keep_index=0,
-        )
+        return Outcome(f"Restored {_what(restored)}", reload=True, highlight_id=entry.session_id, keep_index=0)
+
+    def expire_trash(self, days: int) -> int:
+        """Remove trash older than ``days`` days (every history's); the number of deletes removed."""
+        self.trash_days = days
+        return self.trash.expire(days)
+
+    def _restore_batch(self, batch: TrashBatch) -> Outcome:
+        try:
+            positions = [s.position for s in batch.sessions if not s.exists_again]  # the others: back already
+            restored = self.trash.restore(self.client, batch.name, positions)
+        except RestoreConflictError as exc:
+            return Outcome(f"Not restored: a session with the id {exc.session_id} exists again.", "warning")
+        except FileNotFoundError:
+            return Outcome(NOT_IN_TRASH, "warning", reload=True)
+        with self._lock:
+            self._restored = True
+        first = next((item.session_id for item in restored if not item.is_orphans), None)
+        return Outcome(f"Restored {_what(restored)}", reload=True, highlight_id=first, keep_index=0)
 
     def export(self, summary: SessionSummary, directory: Path) -> Outcome:
         """Write the session as Markdown to a new file in ``directory``."""
@@ -177,3 +229,16 @@ class Actions:
 
 def _sessions(count: int) -> str:
     return f"{count:,} session{'' if count == 1 else 's'}"
+
+
+def _what(deleted: Sequence[DeletedSession]) -> str:
+    """“title” with 3 messages, or 12 sessions with 345 messages (orphan events counted as messages)."""
+    messages = count_messages(sum(item.event_count for item in deleted))
+    sessions = [item for item in deleted if not item.is_orphans]
+    if len(deleted) == 1 and sessions:
+        return f"“{one_line(sessions[0].title, 60)}” with {messages}"
+    orphans = len(deleted) - len(sessions)
+    extra = f" (and the events of {_sessions(orphans)} already gone)" if orphans and sessions else ""
+    if not sessions:
+        return f"{messages} of {_sessions(orphans)} already gone"
+    return f"{_sessions(len(sessions))}{extra} with {messages}"

@@ -87,7 +87,7 @@ def test_delete_then_undo_puts_every_row_back(demo):
     before = rows(path, "SELECT rowid, * FROM events ORDER BY rowid") + rows(path, "SELECT rowid, * FROM sessions")
     assert not actions.can_undo
     nothing = actions.undo()
-    assert (nothing.message, nothing.severity) == ("Nothing to undo: no session was deleted in this run.", "warning")
+    assert (nothing.message, nothing.severity) == ("Nothing to undo: the trash holds no deleted session.", "warning")
     assert actions.nothing_to_undo == nothing.message
     summary = HistoryReader(client).list_summaries(limit=1)[0]
     deleted = actions.delete(summary, 0)
@@ -99,7 +99,7 @@ def test_delete_then_undo_puts_every_row_back(demo):
     assert rows(path, "SELECT rowid, * FROM events ORDER BY rowid") + rows(path, "SELECT rowid, * FROM sessions") == before
     assert not actions.can_undo
     left = actions.undo()  # every delete undone: not "no session was deleted"
-    assert (left.message, left.severity) == ("Nothing left to undo: every session deleted in this run is back.", "warning")
+    assert (left.message, left.severity) == ("Nothing left to undo: every deleted session is back.", "warning")
     assert actions.nothing_to_undo == left.message
 
 

@@ -404,7 +404,7 @@ async def test_u_undoes_the_last_delete_with_every_byte_back(demo_db, make_app):
         before = snapshot()
         await pilot.press("u")  # nothing deleted yet
         await settle(pilot)
-        assert said(app)[-1] == "Nothing to undo: no session was deleted in this run."
+        assert said(app)[-1] == "Nothing to undo: the trash holds no deleted session."
         await pilot.press("j", "j")
         await settle(pilot)
         victim = app.browser.session_list.current
@@ -421,7 +421,7 @@ async def test_u_undoes_the_last_delete_with_every_byte_back(demo_db, make_app):
         await pilot.press("u")  # nothing more to undo: the delete was undone, not never made
         await settle(pilot)
         assert snapshot() == before
-        assert said(app)[-1] == "Nothing left to undo: every session deleted in this run is back."
+        assert said(app)[-1] == "Nothing left to undo: every deleted session is back."
 
 
 async def test_e_exports_markdown_to_a_new_file_in_the_current_directory(demo_db, make_app, tmp_path, monkeypatch):

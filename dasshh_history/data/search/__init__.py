@@ -37,7 +37,12 @@ from __future__ import annotations
 
 from dasshh_history.data.search.broad import BROAD_CHANGED, BROAD_DOCS, BROAD_MAX
 from dasshh_history.data.search.extract import MAX_TEXT, searchable_text
-from dasshh_history.data.search.index import FIRST_KEYS, TERM_CACHE, SearchIndex, SearchResult
+from dasshh_history.data.search.index import (
+    FIRST_KEYS,
+    TERM_CACHE,
+    SearchIndex,
+    SearchResult,
+)
 from dasshh_history.data.search.schema import (
     BUSY_TIMEOUT_SECONDS,
     MAX_ROWID,

@@ -15,7 +15,13 @@ from datetime import datetime, timedelta, tzinfo
 
 from dasshh_history.data.search.marks import either, numbered, read_marks
 from dasshh_history.data.search.schema import SEQ_BITS, SEQ_MASK
-from dasshh_history.domain.filters import DateFilter, FailedFilter, Filter, ToolFilter, epoch_ms
+from dasshh_history.domain.filters import (
+    DateFilter,
+    FailedFilter,
+    Filter,
+    ToolFilter,
+    epoch_ms,
+)
 from dasshh_history.domain.query import SearchQuery, Term
 
 #: Past every character a tool name can hold: ``name < prefix || this`` ends a prefix's range.

@@ -8,7 +8,6 @@ cache file (see :func:`~dasshh_history.data.search.schema.begin`).
 from __future__ import annotations
 
 import json
-
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -20,7 +19,13 @@ from dasshh_history.data.client import DBClient
 from dasshh_history.data.search.broad import drop_broad
 from dasshh_history.data.search.building import BuildLock, note_progress
 from dasshh_history.data.search.extract import MAX_TEXT, read_event
-from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, begin, ms_sql
+from dasshh_history.data.search.schema import (
+    MAX_ROWID,
+    SEQ_BITS,
+    SEQ_MASK,
+    begin,
+    ms_sql,
+)
 
 #: Events read and indexed per transaction while building.
 CHUNK = 2000
