@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -78,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Without a command the browser opens. 'COMMAND --help' describes a command.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", metavar="PATH", type=Path,
+                        help="the settings file (default: $XDG_CONFIG_HOME/dasshh-history/config.toml)")
     _add_source_options(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands for scripts")
 
@@ -145,13 +148,32 @@ def has_terminal() -> bool:
     return all(stream is not None and stream.isatty() for stream in streams)
 
 
-def run_app(client: DBClient, search_path: Path | None = None, history: Path | None = None) -> None:
+def run_app(
+    client: DBClient, search_path: Path | None = None, history: Path | None = None, config: Path | None = None
+) -> str | None:
+    """Run the browser; the dasshh to start when it exited for ``R`` (:func:`start_dasshh`), else None."""
     from dasshh_history.app import HistoryApp
+    from dasshh_history.services.settings import SettingsStore
 
-    HistoryApp(client, search_path=search_path, history_path=history).run()
+    result = HistoryApp(client, search_path=search_path, history_path=history, settings=SettingsStore(config)).run()
+    return result.launch if result is not None else None
 
 
-def browse(path: Path | None, *, search_path: Path | None = None) -> int:
+def start_dasshh(path: str, message: str | None = None) -> int:
+    """After ``R``, with the terminal Textual gave back: say what was done and run dasshh in this terminal.
+
+    Run as a child rather than exec'd so that the app's files are closed
+    (and a demo's temporary folder removed) when it returns; its exit status is ours.
+    """
+    if message:
+        print(f"{PROG}: {message}", file=sys.stderr)
+    try:
+        return subprocess.run([path], check=False).returncode
+    except OSError as exc:
+        return _fail(f"cannot start {path}: {exc.strerror or exc}")
+
+
+def browse(path: Path | None, *, search_path: Path | None = None, config: Path | None = None) -> int:
     """Open the database at *path* (the default one when None) in the app; the exit status.
 
     The search index goes to ``search_path`` (default: the user's cache directory).
@@ -164,10 +186,10 @@ def browse(path: Path | None, *, search_path: Path | None = None) -> int:
     except DatabaseOpenError as exc:
         return _fail(str(exc))
     try:
-        run_app(client, search_path, db_path)
+        launch = run_app(client, search_path, db_path, config)
     finally:
         client.dispose()
-    return 0
+    return 0 if launch is None else start_dasshh(launch)
 
 
 # -- list ----------------------------------------------------------------------
@@ -418,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="dasshh-history-demo-") as tmp:
             demo = write_demo(Path(tmp) / "demo.db")
             if args.command is None:  # the demo's search index stays in the demo's directory too
-                return browse(demo, search_path=Path(tmp) / "demo.search.db")
+                return browse(demo, search_path=Path(tmp) / "demo.search.db", config=args.config)
             args.search_path = Path(tmp) / "demo.search.db"
             return run_command(demo, args)
-    return browse(args.db) if args.command is None else run_command(args.db, args)
+    return browse(args.db, config=args.config) if args.command is None else run_command(args.db, args)

@@ -35,3 +35,9 @@ def make_read_only() -> Iterator[Callable[..., None]]:
     yield make
     for step in reversed(undo):
         step()
+
+
+@pytest.fixture(autouse=True)
+def _settings_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real ``~/.config``: the app's settings file is in a folder of the test's own."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))

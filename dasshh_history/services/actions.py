@@ -177,3 +177,55 @@ class Actions:
 
 def _sessions(count: int) -> str:
     return f"{count:,} session{'' if count == 1 else 's'}"
+
+
+# temporary: replaced by the trash branch ---------------------------------------------------------------------
+# ``delete_many`` deletes each session through the single delete (one transaction each); ``u`` then restores
+# the whole batch.  The trash branch's version (one transaction, written to the trash first) replaces this block.
+
+
+@dataclass(frozen=True)
+class _DeletedBatch:
+    sessions: tuple[DeletedSession, ...]
+
+
+def _delete_many(self: Actions, summaries: Sequence[SessionSummary], index: int) -> Outcome:
+    """Delete every session of ``summaries`` (gone ones skipped); ``u`` brings them all back."""
+    deleted: list[DeletedSession] = []
+    try:
+        for summary in summaries:
+            one = trash.delete_session(self.client, session_id=summary.id)
+            if one is not None:
+                deleted.append(one)
+    finally:
+        if deleted:
+            with self._lock:
+                self._deleted.append(_DeletedBatch(tuple(deleted)))  # type: ignore[arg-type]
+    if not deleted:
+        return Outcome("The marked sessions no longer exist.", "warning", reload=True, keep_index=index)
+    messages = sum(one.event_count for one in deleted)
+    return Outcome(f"Deleted {_sessions(len(deleted))} and {count_messages(messages)} · press u to undo",
+                   reload=True, keep_index=index)
+
+
+_undo_one = Actions.undo
+
+
+def _undo(self: Actions) -> Outcome:
+    with self._lock:
+        last = self._deleted[-1] if self._deleted else None
+    if not isinstance(last, _DeletedBatch):
+        return _undo_one(self)
+    for one in reversed(last.sessions):
+        trash.restore(self.client, one)
+    with self._lock:
+        if self._deleted and self._deleted[-1] is last:
+            self._deleted.pop()
+        self._restored = True
+    messages = sum(one.event_count for one in last.sessions)
+    return Outcome(f"Restored {_sessions(len(last.sessions))} with {count_messages(messages)}", reload=True,
+                   highlight_id=last.sessions[0].session_id, keep_index=0)
+
+
+Actions.delete_many = _delete_many  # type: ignore[attr-defined]
+Actions.undo = _undo  # type: ignore[method-assign]
