@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -36,6 +35,7 @@ from dasshh_history.data.client import (
 
 if TYPE_CHECKING:
     from dasshh_history.domain.values import SessionSummary
+    from dasshh_history.services.settings import Settings
 
 PROG = "dasshh-history"
 #: The narrowest the title column of ``list`` gets, whatever the terminal width.
@@ -159,18 +159,21 @@ def run_app(
     return result.launch if result is not None else None
 
 
-def start_dasshh(path: str, message: str | None = None) -> int:
-    """After ``R``, with the terminal Textual gave back: say what was done and run dasshh in this terminal.
+def start_dasshh(path: str) -> int:
+    """After ``R``, in the terminal Textual gave back: run dasshh (see :func:`services.resume.run_dasshh`)."""
+    from dasshh_history.services.resume import run_dasshh
 
-    Run as a child rather than exec'd so that the app's files are closed
-    (and a demo's temporary folder removed) when it returns; its exit status is ours.
-    """
-    if message:
-        print(f"{PROG}: {message}", file=sys.stderr)
-    try:
-        return subprocess.run([path], check=False).returncode
-    except OSError as exc:
-        return _fail(f"cannot start {path}: {exc.strerror or exc}")
+    status, error = run_dasshh(path)
+    return _fail(error) if error else status
+
+
+def command_settings(config: Path | None) -> Settings:
+    """The settings for a command that uses one (the trash's ``trash_days``); each warning on standard error."""
+    from dasshh_history.services.settings import SettingsStore
+
+    settings, warnings = SettingsStore(config).load()
+    print(*(f"{PROG}: {warning}\n" for warning in warnings), sep="", end="", file=sys.stderr)
+    return settings
 
 
 def browse(path: Path | None, *, search_path: Path | None = None, config: Path | None = None) -> int:

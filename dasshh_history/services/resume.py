@@ -8,6 +8,7 @@ starts ``dasshh`` in the same terminal (see ``cli.run_app``).
 from __future__ import annotations
 
 import shutil
+import subprocess
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -74,3 +75,15 @@ def _as_datetime(value: object) -> datetime | None:
         return datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def run_dasshh(path: str) -> tuple[int, str | None]:
+    """Run dasshh in this terminal and wait for it: its exit status, or (1, why it could not start).
+
+    Run as a child rather than exec'd, so that the app's files are closed
+    (and a demo's temporary folder removed) when it returns.
+    """
+    try:
+        return subprocess.run([path], check=False).returncode, None
+    except OSError as exc:
+        return 1, f"cannot start {path}: {exc.strerror or exc}"
