@@ -67,8 +67,7 @@ class ConfirmDeleteManyScreen(ConfirmDeleteScreen):
         sessions = f"{self._sessions:,} session{'' if self._sessions == 1 else 's'}"
         yield Label(f"Delete {sessions}?", classes="dialog-title")
         yield Static(Text(f"{sessions} · {count_messages(self._count)}"), id="delete-title", classes="dialog-session")
-        yield Label(f"This deletes the {sessions} you marked and their {count_messages(self._count)}.",
-                    id="delete-count")
+        yield Label("This deletes every marked session and its messages.", id="delete-count")
         yield Label("Until you quit, u brings them all back at once.", id="delete-undo")
 
     def hint(self) -> str:

@@ -25,6 +25,7 @@ LEAVE_OUT = (
     "screen.undo",
     "screen.view_session",
     "screen.export_all",
+    "screen.clear_marks",  # shown only while there are marks
     "screen.copy",
     "screen.sort",
     "raw",

@@ -247,7 +247,10 @@ class SessionList(ScrollView, can_focus=True):
     def list_title(self, title: str) -> None:
         self._list_title = title
         count = len(self._marked)
-        self.border_title = f"{title} · {count:,} marked" if count else title
+        if count:  # after what is listed, before the order: cut last when the pane is narrow
+            what, _, order = title.partition(" · ")
+            title = " · ".join(part for part in (what, f"{count:,} marked", order) if part)
+        self.border_title = title
 
     def action_mark(self) -> None:
         """Mark or unmark the highlighted session, then move to the next one."""
