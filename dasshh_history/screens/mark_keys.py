@@ -58,6 +58,7 @@ class MarkKeys:
     def _mark_all_done(self, ids: list[str]) -> None:
         sessions = self.session_list
         sessions.mark(ids)
+        self.prune_marks()  # a search's results may hold sessions deleted since it ran
         self.say(f"Marked {len(ids):,} session{'' if len(ids) == 1 else 's'}"
                  f" · {sessions.mark_count:,} marked · escape clears", timeout=3)
 
