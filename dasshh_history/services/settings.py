@@ -16,6 +16,7 @@ import dataclasses
 import os
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ class Settings:
     trash_days: int = 30
 
 
-def default_config_path(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
+def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CONFIG_HOME/dasshh-history/config.toml``; ``~/.config`` when it is unset or not absolute (XDG's rule)."""
     env = os.environ if environ is None else environ
     base = env.get("XDG_CONFIG_HOME", "")
