@@ -146,3 +146,59 @@ def test_the_command_line_starts_dasshh_after_the_app_exits(demo_db, fake_dasshh
 def test_a_dasshh_that_cannot_start_is_a_one_line_error(tmp_path, capsys):
     assert cli.start_dasshh(str(tmp_path / "missing")) == 1
     assert "cannot start" in capsys.readouterr().err
+
+
+async def test_r_on_a_read_only_history_says_why_and_changes_nothing(demo_db):
+    before = updated(demo_db)
+    client = DBClient(url=f"sqlite:///file:{demo_db}?mode=ro&uri=true")
+    app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("j", "R")
+            await wait_for(pilot, lambda: any("Could not resume the session" in text for text in said(app)))
+            assert any("read-only" in text for text in said(app)) and app.is_running
+    finally:
+        client.dispose()
+    assert updated(demo_db) == before
+
+
+async def test_the_time_r_sets_is_said_in_local_time(demo_db, monkeypatch, tmp_path):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    kolkata = ZoneInfo("Asia/Kolkata")
+    app = HistoryApp(DBClient(db_path=demo_db), clock=lambda: DEMO_NOW, tz=kolkata,
+                     search_path=demo_db.with_suffix(".search.db"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        chosen = app.browser.session_list.current.id
+        await pilot.press("R")
+        await wait_for(pilot, lambda: any("is now the session dasshh opens" in text for text in said(app)))
+        message = next(text for text in said(app) if "is now the session dasshh opens" in text)
+    app.client.dispose()
+    stored = datetime.fromisoformat(updated(demo_db)[chosen]).replace(tzinfo=UTC)
+    local = stored.astimezone(kolkata).strftime("%Y-%m-%d %H:%M")
+    assert f"its last update was set to {local} (R is the only" in message
+    assert stored.strftime("%Y-%m-%d %H:%M") != local  # 5 h 30 apart: the zone is applied
+
+
+async def test_help_and_palette_list_the_new_keys(demo_db, make_app):
+    from dasshh_history.screens.help import HelpScreen
+
+    app = make_app(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = {keys: text for _, section in app.screen.sections for keys, text in section}
+        assert rows["space"].startswith("Mark or unmark the highlighted session")
+        assert rows["*"] == "Mark every session of the list (a search's results)"
+        assert rows["R"].startswith("Make the session the one dasshh opens at its next start")
+        escapes = [text for keys, text in app.screen.sections[0][1] if keys == "esc"]  # anywhere
+        assert [text.split(" (")[0] for text in escapes] == ["Clear the marks", "Clear search"]  # marks first
+        commands = {command.title for command in app.get_system_commands(app.browser)}
+        assert "Resume in dasshh" in commands
