@@ -52,7 +52,8 @@ class HistoryApp(App[ResumeOutcome | None]):
         Binding("V", "screen.view_session", "Pager", tooltip="Read the session as Markdown in $PAGER"),
         Binding("s", "screen.sort", "Sort"),
         Binding("R", "screen.resume", "Resume in dasshh", show=False,  # the help and the palette list it
-                tooltip="Make the session the one dasshh opens at its next start (it sets its last update), and start dasshh"),
+                tooltip="Make the session the one dasshh opens at its next start (it sets its last update),"
+                        " and start dasshh"),
         *TIMELINE_KEYS,
         Binding("tab", "app.focus_next", "Switch pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),

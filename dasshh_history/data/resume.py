@@ -33,12 +33,12 @@ LATEST_OTHER_SQL = (
 
 
 class ResumeError(Exception):
-    """The session cannot be made the one dasshh opens (another's ``updated_at`` sorts above any date); nothing changed."""
+    """The session cannot be made the one dasshh opens: another's ``updated_at`` sorts above any date. Nothing changed."""
 
 
 @dataclass(frozen=True)
 class Resumed:
-    """What :func:`make_recent` did: ``before`` and ``after`` are the stored values (``changed`` False: none written)."""
+    """What :func:`make_recent` did: ``before`` and ``after`` are stored values (``changed`` False: none written)."""
 
     session_id: str
     before: object

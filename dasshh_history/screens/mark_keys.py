@@ -28,7 +28,7 @@ from dasshh_history.widgets.session_list import SessionList
 
 
 class MarkKeys:
-    """Part of :class:`~dasshh_history.screens.browser.BrowserScreen`: what Escape, ``*`` and, with marks, ``d``, ``e`` do."""
+    """Part of :class:`~dasshh_history.screens.browser.BrowserScreen`: Escape, ``*``, and ``d``, ``e`` with marks."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_marks":

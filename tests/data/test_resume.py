@@ -84,7 +84,8 @@ def test_the_text_is_what_sqlalchemy_writes_for_dasshh():
 def make_history(path: Path, updated: list[tuple[str, object]]) -> Path:
     conn = sqlite3.connect(path)
     conn.executescript(
-        "CREATE TABLE sessions (id VARCHAR NOT NULL PRIMARY KEY, detail VARCHAR, created_at DATETIME, updated_at DATETIME);"
+        "CREATE TABLE sessions (id VARCHAR NOT NULL PRIMARY KEY, detail VARCHAR, created_at DATETIME,"
+        " updated_at DATETIME);"
         "CREATE TABLE events (id VARCHAR NOT NULL PRIMARY KEY, invocation_id VARCHAR, session_id VARCHAR,"
         " created_at DATETIME, content JSON);"
     )
