@@ -59,8 +59,6 @@ class HistoryApp(App[ResumeOutcome | None]):
         Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),
         Binding("n", "screen.next_match", "Next match", show=False),
         Binding("N", "screen.previous_match", "Previous match", show=False),
-        Binding("escape", "screen.clear_marks", "Clear marks", priority=True, key_display="esc",
-                tooltip="Clear the marks (before the search, and before going back from the timeline)"),
         Binding("escape", "screen.clear_search", "Clear search", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -168,6 +166,8 @@ class HistoryApp(App[ResumeOutcome | None]):
 
     def action_help(self) -> None:
         anywhere = [binding for binding in self.BINDINGS if binding not in self.TIMELINE_KEYS]
+        at = next(i for i, binding in enumerate(anywhere) if binding.action == "screen.clear_search")
+        anywhere[at:at] = BrowserScreen.BINDINGS  # Escape's "Clear marks", before its "Clear search"
         self.push_screen(HelpScreen(help_sections(anywhere, timeline=self.TIMELINE_KEYS)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

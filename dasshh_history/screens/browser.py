@@ -17,6 +17,7 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
@@ -57,6 +58,12 @@ REFRESH_INTERVAL = 1.0
 
 class BrowserScreen(BlockKeys, MarkKeys, ResumeKey, SearchKeys, SortKeys, ActionKeys, Panes, Screen[None]):
     """Browse, search, rename and delete sessions: the list on the left, the highlighted one's timeline on the right."""
+
+    # The screen's own (not the app's): its check_action decides, under a dialog too, that it shows only with marks.
+    BINDINGS = [
+        Binding("escape", "clear_marks", "Clear marks", priority=True, key_display="esc",
+                tooltip="Clear the marks (before the search, and before going back from the timeline)"),
+    ]
 
     def __init__(
         self,

@@ -25,7 +25,7 @@ LEAVE_OUT = (
     "screen.undo",
     "screen.view_session",
     "screen.export_all",
-    "screen.clear_marks",  # shown only while there are marks
+    "clear_marks",  # the browser's Escape, shown only while there are marks
     "screen.copy",
     "screen.sort",
     "raw",
