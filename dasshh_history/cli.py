@@ -74,7 +74,7 @@ def _add_source_options(parser: argparse.ArgumentParser, *, defaults: bool) -> N
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        usage="%(prog)s [-h] [--version] [--db PATH | --demo] [COMMAND ...]",
+        usage="%(prog)s [-h] [--version] [--db PATH | --demo] [--config PATH] [COMMAND ...]",
         description="Browse, search and manage the chat history of the dasshh terminal assistant.",
         epilog="Without a command the browser opens. 'COMMAND --help' describes a command.",
     )
