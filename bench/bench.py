@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -705,6 +707,10 @@ def report_during_build(during: list[dict], during_thread: list[dict]) -> None:
 
 
 def main() -> int:
+    # The app keeps its settings (issue 17): never the user's own, which would change the figures (and s saves).
+    config = tempfile.mkdtemp(prefix="dasshh-history-bench-config-")
+    atexit.register(shutil.rmtree, config, True)
+    os.environ["XDG_CONFIG_HOME"] = config  # the children inherit it
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=50_000, help="sessions in the large history")
     parser.add_argument("--big-events", type=int, default=5_000, help="events in its largest session")

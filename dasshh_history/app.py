@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
@@ -24,9 +25,11 @@ from dasshh_history.screens.help import HelpScreen, help_sections
 from dasshh_history.services.actions import Actions
 from dasshh_history.services.index_keeper import IndexKeeper
 from dasshh_history.services.listing import Listing
+from dasshh_history.services.resume import ResumeOutcome
+from dasshh_history.services.settings import DEFAULT_THEME, SettingsStore
 
 
-class HistoryApp(App[None]):
+class HistoryApp(App[ResumeOutcome | None]):
     """Browse, search, rename and delete dasshh chat sessions."""
 
     CSS_PATH = "app.tcss"
@@ -51,6 +54,9 @@ class HistoryApp(App[None]):
         Binding("c", "screen.copy", "Copy"),
         Binding("V", "screen.view_session", "Pager", tooltip="Read the session as Markdown in $PAGER"),
         Binding("s", "screen.sort", "Sort"),
+        Binding("R", "screen.resume", "Resume in dasshh", show=False,  # the help and the palette list it
+                tooltip="Make the session the one dasshh opens at its next start (it sets its last update),"
+                        " and start dasshh"),
         *TIMELINE_KEYS,
         Binding("tab", "app.focus_next", "Switch pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),
@@ -70,15 +76,19 @@ class HistoryApp(App[None]):
         search_path: Path | None = None,
         history_path: Path | None = None,
         trash_dir: Path | None = None,
-        trash_days: int = TRASH_DAYS,
+        trash_days: int | None = None,
+        settings: SettingsStore | None = None,
     ) -> None:
+        """``settings``: the file the settings are read from and kept in (default: the user's config folder)."""
         super().__init__()
+        self.settings_store = settings if settings is not None else SettingsStore()
+        self.settings, self._settings_warnings = self.settings_store.load()
         self.client = client
         self.service = SessionService(client)
         self.reader = HistoryReader(client)
         self.index = IndexKeeper(client, search_path, tz=tz, clock=clock, background=True)
         self.actions = Actions(client, tz=tz, index=self.index, trash_dir=trash_dir, clock=clock)
-        self._trash_days = trash_days
+        self._trash_days = trash_days if trash_days is not None else self.settings.trash_days
         self.clock = clock
         self.tz = tz
         self._history_path = history_path
@@ -93,10 +103,40 @@ class HistoryApp(App[None]):
             tz=tz,
             history_path=history_path,
             loaded=self._settle_memory,
+            order=self.settings.sort,
+            conversation_view=self.settings.conversation_view,
+            remember=self.remember,
         )
 
     def get_default_screen(self) -> Screen:
         return self.browser
+
+    # -- settings kept between runs ----------------------------------------------------
+
+    def on_mount(self) -> None:
+        for warning in self._settings_warnings:
+            self.say(warning, severity="warning", timeout=10)
+        if self.settings.theme != self.theme:
+            if self.settings.theme in self.available_themes:
+                self.theme = self.settings.theme
+            else:
+                self.say(f"{self.settings_store.path}: no theme named {self.settings.theme!r}; using {DEFAULT_THEME}",
+                         severity="warning", timeout=10)
+        self.theme_changed_signal.subscribe(self, lambda theme: self.remember(theme=theme.name))
+
+    def remember(self, **changes: object) -> None:
+        """Keep a changed setting for the next start (``theme``, ``sort``, ``conversation_view``); a failure is said."""
+        settings = dataclasses.replace(self.settings, **changes)  # type: ignore[arg-type]
+        if settings == self.settings:
+            return
+        self.settings = settings
+        if not self.settings_store.writable:
+            return  # said at the start: the file could not be read, and is not written over
+        try:
+            self.settings_store.save(settings)
+        except OSError as exc:
+            self.say(f"Could not save the settings to {self.settings_store.path}: {exc.strerror or exc}",
+                     severity="warning")
 
     def _settle_memory(self) -> None:
         """Once the browser has read its first page (before the first layout), as it was before the screen
@@ -143,6 +183,8 @@ class HistoryApp(App[None]):
 
     def action_help(self) -> None:
         anywhere = [binding for binding in self.BINDINGS if binding not in self.TIMELINE_KEYS]
+        at = next(i for i, binding in enumerate(anywhere) if binding.action == "screen.clear_search")
+        anywhere[at:at] = BrowserScreen.BINDINGS  # Escape's "Clear marks", before its "Clear search"
         self.push_screen(HelpScreen(help_sections(anywhere, timeline=self.TIMELINE_KEYS)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -163,6 +205,8 @@ class HistoryApp(App[None]):
                             browser.action_copy_block)
         yield SystemCommand("Block in pager", "Read the timeline's selected block in $PAGER (v)",
                             browser.action_view_block)
+        yield SystemCommand("Resume in dasshh", "Make the session the one dasshh opens next, and start dasshh (R)",
+                            browser.action_resume)
         yield SystemCommand("Undo delete", "Bring back the last delete, from the trash (u)", browser.action_undo)
         yield SystemCommand("Recently deleted", "The trash: deleted sessions, newest first; restore any of them (D)",
                             browser.action_recently_deleted)

@@ -35,6 +35,7 @@ from dasshh_history.data.client import (
 
 if TYPE_CHECKING:
     from dasshh_history.domain.values import SessionSummary
+    from dasshh_history.services.settings import Settings
 
 PROG = "dasshh-history"
 #: The narrowest the title column of ``list`` gets, whatever the terminal width.
@@ -73,11 +74,13 @@ def _add_source_options(parser: argparse.ArgumentParser, *, defaults: bool) -> N
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        usage="%(prog)s [-h] [--version] [--db PATH | --demo] [COMMAND ...]",
+        usage="%(prog)s [-h] [--version] [--db PATH | --demo] [--config PATH] [COMMAND ...]",
         description="Browse, search and manage the chat history of the dasshh terminal assistant.",
         epilog="Without a command the browser opens. 'COMMAND --help' describes a command.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", metavar="PATH", type=Path,
+                        help="the settings file (default: $XDG_CONFIG_HOME/dasshh-history/config.toml)")
     _add_source_options(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands for scripts")
 
@@ -147,14 +150,38 @@ def has_terminal() -> bool:
 
 
 def run_app(
-    client: DBClient, search_path: Path | None = None, history: Path | None = None, trash_dir: Path | None = None
-) -> None:
+    client: DBClient, search_path: Path | None = None, history: Path | None = None, config: Path | None = None,
+    trash_dir: Path | None = None,
+) -> str | None:
+    """Run the browser; the dasshh to start when it exited for ``R`` (:func:`start_dasshh`), else None."""
     from dasshh_history.app import HistoryApp
+    from dasshh_history.services.settings import SettingsStore
 
-    HistoryApp(client, search_path=search_path, history_path=history, trash_dir=trash_dir).run()
+    result = HistoryApp(client, search_path=search_path, history_path=history, settings=SettingsStore(config),
+                        trash_dir=trash_dir).run()
+    return result.launch if result is not None else None
 
 
-def browse(path: Path | None, *, search_path: Path | None = None, trash_dir: Path | None = None) -> int:
+def start_dasshh(path: str) -> int:
+    """After ``R``, in the terminal Textual gave back: run dasshh (see :func:`services.resume.run_dasshh`)."""
+    from dasshh_history.services.resume import run_dasshh
+
+    status, error = run_dasshh(path)
+    return _fail(error) if error else status
+
+
+def command_settings(config: Path | None) -> Settings:
+    """The settings for a command that uses one (the trash's ``trash_days``); each warning on standard error."""
+    from dasshh_history.services.settings import SettingsStore
+
+    settings, warnings = SettingsStore(config).load()
+    print(*(f"{PROG}: {warning}\n" for warning in warnings), sep="", end="", file=sys.stderr)
+    return settings
+
+
+def browse(
+    path: Path | None, *, search_path: Path | None = None, config: Path | None = None, trash_dir: Path | None = None
+) -> int:
     """Open the database at *path* (the default one when None) in the app; the exit status.
 
     The search index goes to ``search_path`` (default: the user's cache directory).
@@ -167,10 +194,10 @@ def browse(path: Path | None, *, search_path: Path | None = None, trash_dir: Pat
     except DatabaseOpenError as exc:
         return _fail(str(exc))
     try:
-        run_app(client, search_path, db_path, trash_dir)
+        launch = run_app(client, search_path, db_path, config, trash_dir)
     finally:
         client.dispose()
-    return 0
+    return 0 if launch is None else start_dasshh(launch)
 
 
 # -- list ----------------------------------------------------------------------
@@ -428,8 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="dasshh-history-demo-") as tmp:
             demo = write_demo(Path(tmp) / "demo.db")
             if args.command is None:  # the demo's search index stays in the demo's directory too
-                return browse(demo, search_path=Path(tmp) / "demo.search.db", trash_dir=Path(tmp) / "trash")
+                return browse(demo, search_path=Path(tmp) / "demo.search.db", config=args.config,
+                              trash_dir=Path(tmp) / "trash")
             args.search_path = Path(tmp) / "demo.search.db"
             args.trash_dir = Path(tmp) / "trash"  # the demo's deletes stay in its directory
             return run_command(demo, args)
-    return browse(args.db) if args.command is None else run_command(args.db, args)
+    return browse(args.db, config=args.config) if args.command is None else run_command(args.db, args)

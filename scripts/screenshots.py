@@ -9,6 +9,7 @@ from datetime import UTC
 from pathlib import Path
 
 from dasshh_history.app import HistoryApp
+from dasshh_history.services.settings import SettingsStore
 from dasshh_history.data.client import DBClient
 from dasshh_history.demo import DEMO_NOW, write_demo
 from dasshh_history.widgets.blocks import ToolResultBlock
@@ -121,7 +122,8 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
 
 async def shoot(db: Path, name: str, steps: Callable[..., Awaitable[None]]) -> None:
     client = DBClient(db_path=db)
-    app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC, search_path=db.with_suffix(".search.db"))
+    app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=UTC, search_path=db.with_suffix(".search.db"),
+                     settings=SettingsStore(db.with_suffix(".config.toml")))  # the defaults, never the user's
     async with app.run_test(size=SIZE) as pilot:
         await steps(pilot)
         app.save_screenshot(filename=f"{name}.svg", path=str(OUT))

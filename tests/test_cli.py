@@ -83,7 +83,7 @@ def opened(monkeypatch) -> list[dict]:
     """Replace the TUI by a recorder of what it would have shown."""
     seen: list[dict] = []
 
-    def fake_run_app(client, search_path=None, history=None, trash_dir=None) -> None:
+    def fake_run_app(client, search_path=None, history=None, config=None, trash_dir=None) -> None:
         service = SessionService(client)
         seen.append({"path": client.db_path, "sessions": service.list_sessions(), "search_path": search_path,
                      "history": history})

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
@@ -26,13 +27,16 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DatabaseUnavailableError
 from dasshh_history.data.watch import ChangeWatcher
+from dasshh_history.domain.order import DEFAULT_ORDER, ListOrder
 from dasshh_history.domain.query import SearchQuery
 from dasshh_history.domain.text import count_messages, format_timestamp, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.errors import DB_ERRORS, REPORTED_ERRORS, describe_error
 from dasshh_history.screens.action_keys import ActionKeys
 from dasshh_history.screens.block_keys import BlockKeys
+from dasshh_history.screens.mark_keys import MarkKeys
 from dasshh_history.screens.panes import Panes
+from dasshh_history.screens.resume_key import ResumeKey
 from dasshh_history.screens.search_keys import SearchKeys
 from dasshh_history.screens.sort_keys import SortKeys
 from dasshh_history.services.actions import Actions
@@ -52,8 +56,14 @@ TYPING_PAUSE = 0.2
 REFRESH_INTERVAL = 1.0
 
 
-class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[None]):
+class BrowserScreen(BlockKeys, MarkKeys, ResumeKey, SearchKeys, SortKeys, ActionKeys, Panes, Screen[None]):
     """Browse, search, rename and delete sessions: the list on the left, the highlighted one's timeline on the right."""
+
+    # The screen's own (not the app's): its check_action decides, under a dialog too, that it shows only with marks.
+    BINDINGS = [
+        Binding("escape", "clear_marks", "Clear marks", priority=True, key_display="esc",
+                tooltip="Clear the marks (before the search, and before going back from the timeline)"),
+    ]
 
     def __init__(
         self,
@@ -67,8 +77,14 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
         tz: tzinfo | None,
         history_path: Path | None = None,
         loaded: Callable[[], None] = lambda: None,
+        order: ListOrder = DEFAULT_ORDER,
+        conversation_view: bool = False,
+        remember: Callable[..., None] = lambda **settings: None,
     ) -> None:
         super().__init__()
+        self.list_order = order  # the saved order (s changes it)
+        self._conversation_view = conversation_view  # the saved view (t changes it)
+        self.remember = remember  # called with a setting changed here, to be saved
         self._loaded = loaded  # called once the first page and its layout inputs are read
         self.reader = reader
         self.listing = listing
@@ -97,7 +113,9 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
             with Vertical(id="left"):
                 yield SearchBar(id="search")
                 yield SessionList(self.listing.page, clock=self.clock, tz=self.tz, id="sessions")
-            yield Timeline(id="timeline")
+            timeline = Timeline(id="timeline")
+            timeline.conversation_view = self._conversation_view
+            yield timeline
         yield KeysFooter()
 
     @property
@@ -115,7 +133,7 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
     def on_mount(self) -> None:
         self._ui_thread = threading.get_ident()
         self._app = self.app
-        self.session_list.border_title = "Sessions"
+        self.session_list.list_title = "Sessions"
         self.timeline.border_title = "Timeline"
         self.session_list.focus()
         self._first_load()
@@ -221,7 +239,8 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
         sessions.reset(read.total, read.pages, read.index, source=read.source, pattern=pattern, scroll_y=scroll_y)
         self.listed_query, self.listed_order = read.query, read.order
         self.listed_ids = None if read.result is None else read.result.session_ids
-        sessions.border_title = read.title
+        sessions.list_title = read.title
+        self.prune_marks()  # a marked session deleted meanwhile drops out
         self._show_search_status()  # also when the box was emptied: no longer "1 session matches"
         if self._typing():
             self._follow_after_pause()  # its highlights change with the session it shows
@@ -381,6 +400,9 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
         self.timeline.focus()
         if self.search_query:
             self.timeline.set_search(self.search_query.pattern(), seek=True)
+
+    def on_timeline_conversation_toggled(self, message: Timeline.ConversationToggled) -> None:
+        self.remember(conversation_view=message.on)
 
     def on_timeline_back_requested(self, message: Timeline.BackRequested) -> None:
         self.session_list.focus()

@@ -1,4 +1,4 @@
-"""Modal to confirm deleting a session."""
+"""Modals to confirm deleting a session, or every marked session at once."""
 
 from __future__ import annotations
 
@@ -27,14 +27,20 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog danger"):
-            yield Label("Delete session?", classes="dialog-title")
-            yield Static(Text(self._title), id="delete-title", classes="dialog-session")
-            yield Label(f"This deletes the session and its {count_messages(self._count)}.", id="delete-count")
-            yield Label("It goes to the trash: u brings it back, also after a restart.", id="delete-undo")
+            yield from self.body()
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete", variant="error", id="delete")
                 yield Button("Keep", id="keep")
-            yield Label("y deletes · n or escape keeps it", classes="dialog-hint")
+            yield Label(self.hint(), classes="dialog-hint")
+
+    def body(self) -> ComposeResult:
+        yield Label("Delete session?", classes="dialog-title")
+        yield Static(Text(self._title), id="delete-title", classes="dialog-session")
+        yield Label(f"This deletes the session and its {count_messages(self._count)}.", id="delete-count")
+        yield Label("It goes to the trash: u brings it back, also after a restart.", id="delete-undo")
+
+    def hint(self) -> str:
+        return "y deletes · n or escape keeps it"
 
     def on_mount(self) -> None:
         self.query_one("#keep", Button).focus()
@@ -48,3 +54,21 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class ConfirmDeleteManyScreen(ConfirmDeleteScreen):
+    """``d`` with marks: one question for every marked session, naming how many sessions and messages go."""
+
+    def __init__(self, session_count: int, event_count: int) -> None:
+        super().__init__("", event_count)
+        self._sessions = session_count
+
+    def body(self) -> ComposeResult:
+        sessions = f"{self._sessions:,} session{'' if self._sessions == 1 else 's'}"
+        yield Label(f"Delete {sessions}?", classes="dialog-title")
+        yield Static(Text(f"{sessions} · {count_messages(self._count)}"), id="delete-title", classes="dialog-session")
+        yield Label("This deletes every marked session and its messages.", id="delete-count")
+        yield Label("They go to the trash: u brings them all back at once, also after a restart.", id="delete-undo")
+
+    def hint(self) -> str:
+        return "y deletes them all · n or escape keeps them"

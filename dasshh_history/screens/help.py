@@ -32,6 +32,7 @@ KEY_NAMES = {
     "left_square_bracket": "[",
     "right_square_bracket": "]",
     "space": "space",
+    "asterisk": "*",
 }
 
 

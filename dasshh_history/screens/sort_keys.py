@@ -25,6 +25,7 @@ class SortKeys:
 
     def action_sort(self) -> None:
         self.list_order = self.list_order.next()
+        self.remember(sort=self.list_order)  # kept for the next start
         sessions = self.session_list
         self.load_sessions(highlight_id=self._current_id(), keep_index=sessions.highlighted or 0)
         self.set_timer(SAY_SORTING_AFTER, self._say_sorting)
@@ -32,13 +33,13 @@ class SortKeys:
     def _say_sorting(self) -> None:
         """The first read of an order over a long history takes a moment: while it runs, the title says it is coming."""
         if self.list_order != self.listed_order:
-            self.session_list.border_title = list_title(self.session_list.total, searching=bool(self.listed_query),
+            self.session_list.list_title = list_title(self.session_list.total, searching=bool(self.listed_query),
                                                         order=self.list_order, sorting=True)
 
     def _load_sessions_failed(self, error: BaseException) -> bool:
         """A read of the list that failed leaves it as it was, in its order; the error is said as any other."""
         if self.list_order != self.listed_order:
             self.list_order = self.listed_order
-            self.session_list.border_title = list_title(self.session_list.total, searching=bool(self.listed_query),
+            self.session_list.list_title = list_title(self.session_list.total, searching=bool(self.listed_query),
                                                         order=self.listed_order)
         return False

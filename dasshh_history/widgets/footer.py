@@ -26,6 +26,7 @@ LEAVE_OUT = (
     "screen.undo",
     "screen.view_session",
     "screen.export_all",
+    "clear_marks",  # the browser's Escape, shown only while there are marks
     "screen.copy",
     "screen.sort",
     "raw",

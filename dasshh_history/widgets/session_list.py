@@ -10,7 +10,7 @@ session.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 
 from rich.segment import Segment
@@ -35,6 +35,8 @@ TITLE_LIMIT = 200
 SNIPPET_LIMIT = 1000
 #: Lines per session row: the title, then when and how much.
 ROW_HEIGHT = 2
+#: Before a marked session's title (and a bar in its left margin).
+MARK = "✓ "
 #: Pages kept in memory; the farthest from the cursor go first.
 MAX_PAGES = 100
 
@@ -54,6 +56,10 @@ class SessionList(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("enter", "open", "Open", show=False),
+        Binding("space", "mark", "Mark", key_display="space",
+                tooltip="Mark or unmark the highlighted session, then move down (d, e act on the marked)"),
+        Binding("asterisk", "mark_all", "Mark all", key_display="*", show=False,
+                tooltip="Mark every session of the list (a search's results)"),
     ]
 
     COMPONENT_CLASSES = {
@@ -62,6 +68,7 @@ class SessionList(ScrollView, can_focus=True):
         "session-list--cursor",
         "session-list--placeholder",
         "session-list--match",
+        "session-list--marked",
     }
 
     cursor: reactive[int] = reactive(-1, init=False)
@@ -79,6 +86,16 @@ class SessionList(ScrollView, can_focus=True):
         def __init__(self, error: BaseException) -> None:
             super().__init__()
             self.error = error
+
+    class MarksChanged(Message):
+        """Sessions were marked or unmarked: ``count`` are marked now."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
+    class MarkAllRequested(Message):
+        """``*``: the screen, which knows every session the list holds, marks them."""
 
     class Opened(Message):
         """Enter was pressed on a session."""
@@ -105,6 +122,8 @@ class SessionList(ScrollView, can_focus=True):
         self._generation = 0
         self._announce = False  # the cursor's row was not loaded when it moved there
         self._pattern: re.Pattern[str] | None = None  # search matches to highlight
+        self._marked: dict[str, None] = {}  # the marked sessions' ids, in the order marked (kept across reloads)
+        self._list_title = ""
 
     # -- content -------------------------------------------------------------------
 
@@ -204,6 +223,69 @@ class SessionList(ScrollView, can_focus=True):
         else:
             self.post_message(self.Highlighted(summary))
 
+    # -- marks -------------------------------------------------------------------
+
+    @property
+    def marked_ids(self) -> list[str]:
+        """The marked sessions' ids, in the order they were marked."""
+        return list(self._marked)
+
+    @property
+    def mark_count(self) -> int:
+        return len(self._marked)
+
+    def is_marked(self, session_id: str) -> bool:
+        return session_id in self._marked
+
+    def mark(self, session_ids: Iterable[str]) -> None:
+        """Mark these sessions (those marked already stay marked)."""
+        self._marked.update(dict.fromkeys(session_ids))
+        self._marks_changed()
+
+    def unmark(self, session_ids: Iterable[str]) -> None:
+        """Unmark these sessions (deleted ones: a mark never outlives its session)."""
+        for session_id in session_ids:
+            self._marked.pop(session_id, None)
+        self._marks_changed()
+
+    def clear_marks(self) -> None:
+        self._marked.clear()
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        self.list_title = self._list_title
+        self.refresh()
+        self.post_message(self.MarksChanged(len(self._marked)))
+
+    @property
+    def list_title(self) -> str:
+        """What the list shows (its border title without the marks' count)."""
+        return self._list_title
+
+    @list_title.setter
+    def list_title(self, title: str) -> None:
+        self._list_title = title
+        count = len(self._marked)
+        if count:  # after what is listed, before the order: cut last when the pane is narrow
+            what, _, order = title.partition(" · ")
+            title = " · ".join(part for part in (what, f"{count:,} marked", order) if part)
+        self.border_title = title
+
+    def action_mark(self) -> None:
+        """Mark or unmark the highlighted session, then move to the next one."""
+        summary = self.current
+        if summary is None:
+            return
+        if summary.id in self._marked:
+            self.unmark([summary.id])
+        else:
+            self.mark([summary.id])
+        self.cursor += 1
+
+    def action_mark_all(self) -> None:
+        if self._total:
+            self.post_message(self.MarkAllRequested())
+
     # -- loading -------------------------------------------------------------------
 
     def _want(self, page: int) -> None:
@@ -260,12 +342,15 @@ class SessionList(ScrollView, can_focus=True):
         if index == self.cursor:
             cursor = self.get_component_rich_style("session-list--cursor")
             style, padding = style + cursor, padding + cursor
+        lead = Segment(" ", padding)
+        if summary is not None and summary.id in self._marked:
+            lead = Segment("▌", padding + self.get_component_rich_style("session-list--marked"))
         text = Text(plain, end="")
         text.truncate(max(0, width - 2), overflow="ellipsis")
         if self._pattern is not None:
             text.highlight_regex(self._pattern, self.get_component_rich_style("session-list--match", partial=True))
         segments = [
-            Segment(" ", padding),
+            lead,
             *Segment.apply_style(text.render(self.app.console), style),
             Segment(" ", padding),
         ]
@@ -278,7 +363,8 @@ class SessionList(ScrollView, can_focus=True):
         so that the match is seen however narrow the pane; other lines are cut when drawn.
         """
         if part == 0:
-            return one_line(summary.detail, TITLE_LIMIT), "session-list--title"
+            mark = MARK if summary.id in self._marked else ""
+            return mark + one_line(summary.detail, TITLE_LIMIT), "session-list--title"
         if summary.snippet:  # an empty one (only the title matched, or the session is gone) says nothing
             head = f"{format_when(summary.updated_at, now=self._clock(), tz=self._tz)} · "
             snippet = one_line(summary.snippet, SNIPPET_LIMIT)

@@ -352,14 +352,27 @@ class Timeline(Matches, Splicing, ScrollView, can_focus=True):
     def action_toggle(self) -> None:
         self.toggle(self.cursor)
 
+    class ConversationToggled(Message):
+        """``t`` turned the conversation view on or off (``on``)."""
+
+        def __init__(self, on: bool) -> None:
+            super().__init__()
+            self.on = on
+
     @property
     def conversation_view(self) -> bool:
         """True while tool calls and results are drawn on one line each."""
         return self._compact
 
+    @conversation_view.setter
+    def conversation_view(self, on: bool) -> None:
+        """Set before the timeline is mounted (the saved view); ``t`` toggles it later."""
+        self._compact = on
+
     def action_conversation(self) -> None:
         """Toggle the conversation view, keeping the selected block in view."""
         self._compact = not self._compact
+        self.post_message(self.ConversationToggled(self._compact))
         self._reset_layout()
         if self.cursor >= 0:
             self.scroll_to_block(self.cursor, top=True)

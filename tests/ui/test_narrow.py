@@ -47,6 +47,7 @@ async def test_when_every_key_fits_none_is_left_out(demo_db, make_app):
     async with app.run_test(size=(150, 24)) as pilot:
         await settle(pilot)
         assert list(footer_keys(app)) == [
+            "mark",  # the session list's space (issue 17); left out first when the keys do not fit
             "screen.search", "screen.rename", "screen.delete", "screen.undo", "screen.export", "screen.export_all",
             "screen.copy", "screen.view_session", "screen.sort", "help", "quit", "command_palette",
         ]
