@@ -123,6 +123,7 @@ class HistoryApp(App[ResumeOutcome | None]):
                 self.say(f"{self.settings_store.path}: no theme named {self.settings.theme!r}; using {DEFAULT_THEME}",
                          severity="warning", timeout=10)
         self.theme_changed_signal.subscribe(self, lambda theme: self.remember(theme=theme.name))
+        self._expire_trash()
 
     def remember(self, **changes: object) -> None:
         """Keep a changed setting for the next start (``theme``, ``sort``, ``conversation_view``); a failure is said."""
@@ -151,9 +152,6 @@ class HistoryApp(App[ResumeOutcome | None]):
         if isinstance(event, events.InputEvent):
             self._collector.input_seen()
         await super().on_event(event)
-
-    def on_mount(self) -> None:
-        self._expire_trash()
 
     @work(thread=True, group="trash-expiry", exit_on_error=False)
     def _expire_trash(self) -> None:

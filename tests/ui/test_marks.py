@@ -164,7 +164,7 @@ async def test_d_with_marks_asks_once_naming_sessions_and_messages_and_u_brings_
             marks = ",".join("?" * 3)
             assert conn.execute(f"SELECT count(*) FROM sessions WHERE id IN ({marks})", gone).fetchone() == (0,)
             assert conn.execute(f"SELECT count(*) FROM events WHERE session_id IN ({marks})", gone).fetchone() == (0,)
-        assert said(app)[-1] == f"Deleted 3 sessions and {messages} messages · press u to undo"
+        assert said(app)[-1] == f"Deleted 3 sessions with {messages} messages · press u to undo"
         await wait_for(pilot, lambda: marked(app) == [])  # the deleted sessions' marks drop out
         await pilot.press("u")
         await wait_for(pilot, lambda: sessions.total == 12)

@@ -133,7 +133,7 @@ def test_the_command_line_starts_dasshh_after_the_app_exits(demo_db, fake_dasshh
     """``browse``: run_app returns the dasshh to start; it is run after the app (and its database) are closed."""
     calls: list[str] = []
 
-    def run_app(client, search_path=None, history=None, config=None):
+    def run_app(client, search_path=None, history=None, config=None, trash_dir=None):
         calls.append("app")
         return str(fake_dasshh)
 

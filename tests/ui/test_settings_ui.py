@@ -97,7 +97,7 @@ async def test_bad_values_and_an_unknown_theme_fall_back_each_with_a_warning(dem
 def test_config_option_names_the_file(demo_db, tmp_path, monkeypatch):
     seen = []
 
-    def run_app(client, search_path=None, history=None, config=None):
+    def run_app(client, search_path=None, history=None, config=None, trash_dir=None):
         seen.append(config)
 
     monkeypatch.setattr(cli, "run_app", run_app)
