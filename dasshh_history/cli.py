@@ -108,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--limit", metavar="N", type=_non_negative, help="print at most N sessions")
 
+    stats = commands.add_parser(
+        "stats",
+        help="print the history's stats: activity, hours, tools and their failures, the largest sessions",
+        description="Print the stats of the whole history, or of the sessions a search matches (QUERY, the "
+        "search syntax of 'search'): totals, sessions and messages per day or week, messages per weekday and "
+        "hour (local time), tool calls and failure rates, the largest tool outputs, the largest and longest "
+        "sessions. Worked out in the search cache file (never in the history), incrementally.",
+    )
+    _add_source_options(stats, defaults=False)
+    stats.add_argument("query", metavar="QUERY", nargs="*", help="only the sessions this search matches")
+    stats.add_argument("--json", action="store_true", help="the figures as one JSON object (times in UTC)")
+
     export = commands.add_parser(
         "export",
         help="print one session as Markdown or JSON",
@@ -343,9 +355,61 @@ def _index_progress() -> Callable[[int, int], None]:
     return progress
 
 
+# -- stats -------------------------------------------------------------------------
+
+
+def cmd_stats(client: DBClient, args: argparse.Namespace) -> int:
+    """``stats``: the figures of the history (or of a search's results), as text or (``--json``) JSON."""
+    from dasshh_history.domain.stats import stats_record, text_lines
+    from dasshh_history.services.stats import StatsKeeper
+
+    cache = getattr(args, "search_path", None)
+    session_ids = None
+    text = " ".join(args.query).strip()
+    if text:
+        from dasshh_history.services.index_keeper import IndexKeeper
+        from dasshh_history.services.searching import script_query
+
+        keeper = IndexKeeper(client, cache)
+        try:
+            synced = keeper.sync(_index_progress() if sys.stderr.isatty() else None)
+            if synced.failed:
+                print(f"{PROG}: {synced.error or 'could not bring the search index up to date'}; "
+                      "results may miss the latest changes", file=sys.stderr)
+            session_ids = keeper.open().search(script_query(text)).session_ids
+        except sqlite3.Error as exc:
+            return _fail(f"cannot search {client.db_path}: {_one_line(exc)}")
+        finally:
+            keeper.close()
+    stats_keeper = StatsKeeper(client, cache)
+    try:
+        stats_keeper.sync(_stats_progress() if sys.stderr.isatty() else None)
+        figures = stats_keeper.figures(session_ids, query=text or None)
+    except sqlite3.Error as exc:
+        return _fail(f"cannot work out the stats of {client.db_path}: {_one_line(exc)}")
+    finally:
+        stats_keeper.close()
+    if args.json:
+        _stdout(encoding="utf-8").write(json.dumps(stats_record(figures), indent=2, ensure_ascii=False) + "\n")
+    else:
+        _stdout(errors="replace").write("".join(line + "\n" for line in text_lines(figures, None)))
+    return 0
+
+
+def _stats_progress() -> Callable[[int, int], None]:
+    """Progress of a first computation, on a terminal's standard error."""
+
+    def progress(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\r{PROG}: working out the stats: {done:,} of {total:,} events", end=end, file=sys.stderr, flush=True)
+
+    return progress
+
+
 COMMANDS: dict[str, Callable[[DBClient, argparse.Namespace], int]] = {
     "list": cmd_list,
     "search": cmd_search,
+    "stats": cmd_stats,
     "export": cmd_export,
 }
 
@@ -357,7 +421,7 @@ def no_history(db_path: Path, args: argparse.Namespace) -> int:
     print(f"{PROG}: there is no history yet at {db_path} (dasshh writes it at your first conversation); "
           f"'{PROG} --demo' opens a sample one", file=sys.stderr)
     if args.json:
-        _stdout(encoding="utf-8").write("[]\n")
+        _stdout(encoding="utf-8").write("{}\n" if args.command == "stats" else "[]\n")
     return 0
 
 
