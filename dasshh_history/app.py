@@ -20,9 +20,11 @@ from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.idle_gc import IdleCollector
 from dasshh_history.screens.browser import BrowserScreen
 from dasshh_history.screens.help import HelpScreen, help_sections
+from dasshh_history.screens.stats import StatsScreen
 from dasshh_history.services.actions import Actions
 from dasshh_history.services.index_keeper import IndexKeeper
 from dasshh_history.services.listing import Listing
+from dasshh_history.services.stats import StatsKeeper
 
 
 class HistoryApp(App[None]):
@@ -48,6 +50,7 @@ class HistoryApp(App[None]):
         Binding("c", "screen.copy", "Copy"),
         Binding("V", "screen.view_session", "Pager", tooltip="Read the session as Markdown in $PAGER"),
         Binding("s", "screen.sort", "Sort"),
+        Binding("S", "stats", "Stats", show=False, tooltip="The stats of the history, or of the search's results"),
         *TIMELINE_KEYS,
         Binding("tab", "app.focus_next", "Switch pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),
@@ -73,6 +76,7 @@ class HistoryApp(App[None]):
         self.reader = HistoryReader(client)
         self.index = IndexKeeper(client, search_path, tz=tz, clock=clock, background=True)
         self.actions = Actions(client, tz=tz, index=self.index)
+        self.stats = StatsKeeper(client, search_path, tz=tz)
         self.clock = clock
         self.tz = tz
         self._history_path = history_path
@@ -108,6 +112,22 @@ class HistoryApp(App[None]):
 
     def on_unmount(self) -> None:
         self._collector.stop()
+        self.stats.close()
+
+    def action_stats(self) -> None:
+        """The stats screen: of the sessions the list shows (a search's results), else of the whole history."""
+        if isinstance(self.screen, StatsScreen):
+            return
+        browser = self.browser
+        query = browser.listed_query.text.strip() if browser.listed_ids is not None else None
+        self.push_screen(StatsScreen(self.stats, self.client, session_ids=browser.listed_ids, query=query,
+                                     tz=self.tz))
+
+    def on_stats_screen_open_session(self, message: StatsScreen.OpenSession) -> None:
+        """Enter on a session in the stats: back to the browser, that session highlighted and shown."""
+        if isinstance(self.screen, StatsScreen):
+            self.pop_screen()
+        self.browser.load_sessions(highlight_id=message.session_id)
 
     def say(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         """Notify without interpreting markup: messages may quote stored titles."""
@@ -148,6 +168,8 @@ class HistoryApp(App[None]):
                             browser.action_view_block)
         yield SystemCommand("Undo delete", "Bring back the last session deleted in this run (u)", browser.action_undo)
         yield SystemCommand("Search", "Search every session's titles, messages and tools (/)", browser.action_search)
+        yield SystemCommand("Stats", "The history at a glance: activity, hours, tools, largest sessions (S)",
+                            self.action_stats)
         yield SystemCommand("Keys", "Every key and what it does, in the help screen (?)", self.action_help)
         yield SystemCommand("Focus sessions", "Move focus to the session list", browser.session_list.focus)
         yield SystemCommand("Focus timeline", "Move focus to the timeline", browser.timeline.focus)
