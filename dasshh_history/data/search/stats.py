@@ -207,6 +207,7 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
     if not afresh and not _adds_up(conn):
         _write(conn, _clear)
         afresh = True
+        _sync_sessions(conn)
     (total,) = conn.execute("SELECT count(*) FROM hist.events").fetchone()
     done = _counted(conn)
     added = 0
@@ -260,6 +261,8 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
     new = [(rowid, session_id, created) for rowid, (session_id, created) in current.items()
            if rowid not in known or known[rowid] != session_id]
     afresh = bool(new) and int(_meta(conn, "stats_orphans") or 0) > 0
+    if afresh:
+        gone, new = [], [(rowid, session_id, created) for rowid, (session_id, created) in current.items()]
 
     def apply(conn: sqlite3.Connection) -> None:
         if afresh:
