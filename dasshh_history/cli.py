@@ -361,49 +361,29 @@ def _index_progress() -> Callable[[int, int], None]:
 def cmd_stats(client: DBClient, args: argparse.Namespace) -> int:
     """``stats``: the figures of the history (or of a search's results), as text or (``--json``) JSON."""
     from dasshh_history.domain.stats import stats_record, text_lines
-    from dasshh_history.services.stats import StatsKeeper
+    from dasshh_history.services.stats import stats_for_script
 
-    cache = getattr(args, "search_path", None)
-    session_ids = None
-    text = " ".join(args.query).strip()
-    if text:
-        from dasshh_history.services.index_keeper import IndexKeeper
-        from dasshh_history.services.searching import script_query
+    def progress(what: str) -> Callable[[int, int], None] | None:
+        def say(done: int, total: int) -> None:
+            print(f"\r{PROG}: {what}: {done:,} of {total:,} events", end="\n" if done >= total else "",
+                  file=sys.stderr, flush=True)
 
-        keeper = IndexKeeper(client, cache)
-        try:
-            synced = keeper.sync(_index_progress() if sys.stderr.isatty() else None)
-            if synced.failed:
-                print(f"{PROG}: {synced.error or 'could not bring the search index up to date'}; "
-                      "results may miss the latest changes", file=sys.stderr)
-            session_ids = keeper.open().search(script_query(text)).session_ids
-        except sqlite3.Error as exc:
-            return _fail(f"cannot search {client.db_path}: {_one_line(exc)}")
-        finally:
-            keeper.close()
-    stats_keeper = StatsKeeper(client, cache)
+        return say if sys.stderr.isatty() else None
+
+    def warn(message: str) -> None:
+        print(f"{PROG}: {message}; results may miss the latest changes", file=sys.stderr)
+
     try:
-        stats_keeper.sync(_stats_progress() if sys.stderr.isatty() else None)
-        figures = stats_keeper.figures(session_ids, query=text or None)
+        figures = stats_for_script(client, getattr(args, "search_path", None), " ".join(args.query).strip(),
+                                   index_progress=progress("indexing for search"),
+                                   stats_progress=progress("working out the stats"), warn=warn)
     except sqlite3.Error as exc:
         return _fail(f"cannot work out the stats of {client.db_path}: {_one_line(exc)}")
-    finally:
-        stats_keeper.close()
     if args.json:
         _stdout(encoding="utf-8").write(json.dumps(stats_record(figures), indent=2, ensure_ascii=False) + "\n")
     else:
         _stdout(errors="replace").write("".join(line + "\n" for line in text_lines(figures, None)))
     return 0
-
-
-def _stats_progress() -> Callable[[int, int], None]:
-    """Progress of a first computation, on a terminal's standard error."""
-
-    def progress(done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        print(f"\r{PROG}: working out the stats: {done:,} of {total:,} events", end=end, file=sys.stderr, flush=True)
-
-    return progress
 
 
 COMMANDS: dict[str, Callable[[DBClient, argparse.Namespace], int]] = {

@@ -77,3 +77,35 @@ class StatsKeeper:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def stats_for_script(
+    client: DBClient,
+    cache: Path | None,
+    query: str,
+    *,
+    index_progress: Progress | None = None,
+    stats_progress: Progress | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+) -> Stats:
+    """The figures the ``stats`` command prints: of the sessions ``query`` matches (the search index brought
+    up to date first; a failure to is ``warn``-ed and what is indexed is searched), or of every session."""
+    from dasshh_history.services.index_keeper import IndexKeeper
+    from dasshh_history.services.searching import script_query
+
+    session_ids = None
+    if query:
+        keeper = IndexKeeper(client, cache)
+        try:
+            synced = keeper.sync(index_progress)
+            if synced.failed:
+                warn(synced.error or "could not bring the search index up to date")
+            session_ids = keeper.open().search(script_query(query)).session_ids
+        finally:
+            keeper.close()
+    stats = StatsKeeper(client, cache)
+    try:
+        stats.sync(stats_progress)
+        return stats.figures(session_ids, query=query or None)
+    finally:
+        stats.close()
