@@ -44,7 +44,7 @@ from dasshh_history.data.search.schema import begin, ms_sql
 from dasshh_history.domain.stats import StatsRows, body_failed
 
 #: Bump when these tables or what goes in them change: they are worked out again.
-STATS_SCHEMA = "1"
+STATS_SCHEMA = "2"
 #: Events read and added up per write.
 STATS_CHUNK = 50_000
 #: A quarter hour in milliseconds: the unit of ``st_slots``.
@@ -59,9 +59,6 @@ CREATE TABLE IF NOT EXISTS st_sessions (
     messages INTEGER NOT NULL DEFAULT 0, calls INTEGER NOT NULL DEFAULT 0, results INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0, first INTEGER, last INTEGER
 );
-CREATE INDEX IF NOT EXISTS st_sessions_id ON st_sessions (id);
-CREATE INDEX IF NOT EXISTS st_sessions_events ON st_sessions (events);
-CREATE INDEX IF NOT EXISTS st_sessions_span ON st_sessions ((last - first));
 CREATE TABLE IF NOT EXISTS st_slots (
     session INTEGER NOT NULL, slot INTEGER NOT NULL, messages INTEGER NOT NULL, PRIMARY KEY (session, slot)
 ) WITHOUT ROWID;
@@ -110,7 +107,7 @@ SELECT rowid, event_id, session, session_id, session_created, created, size, kin
             THEN json_extract(content, '$.tool_calls') END
 FROM (
     SELECT e.rowid AS rowid, e.id AS event_id, s.rowid AS session, s.id AS session_id,
-           {ms_sql('s.created_at')} AS session_created, {ms_sql('e.created_at')} AS created,
+           NULL AS session_created, {ms_sql('e.created_at')} AS created,
            coalesce(length(CAST(e.content AS BLOB)), 0) AS size,
            CASE WHEN {_VALID} THEN CASE json_extract(e.content, '$.role')
                WHEN 'user' THEN 1 WHEN 'assistant' THEN 2 WHEN 'tool' THEN 3 WHEN 'system' THEN 4 ELSE 0 END
@@ -254,7 +251,8 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
     if _meta(conn, "stats_sessions") == stamp:
         return 0, False
     listed = conn.execute(f"SELECT rowid, id, {ms_sql('created_at')} FROM hist.sessions").fetchall()
-    known = dict(conn.execute("SELECT session, id FROM st_sessions").fetchall())
+    noted = conn.execute("SELECT session, id, created FROM st_sessions").fetchall()
+    known = {rowid: session_id for rowid, session_id, _created in noted}
     current = {rowid: (session_id, created) for rowid, session_id, created in listed}
     gone = [(rowid,) for rowid, session_id in known.items()
             if rowid not in current or current[rowid][0] != session_id]
@@ -263,6 +261,9 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
     afresh = bool(new) and int(_meta(conn, "stats_orphans") or 0) > 0
     if afresh:
         gone, new = [], [(rowid, session_id, created) for rowid, (session_id, created) in current.items()]
+    # Sessions first noted by their events (written after the sessions were last read) have no date yet.
+    dated = [(current[rowid][1], rowid) for rowid, session_id, created in noted
+             if created is None and rowid in current and current[rowid][0] == session_id and current[rowid][1] is not None]
 
     def apply(conn: sqlite3.Connection) -> None:
         if afresh:
@@ -270,6 +271,7 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
         for table in _NAMES:
             conn.executemany(f"DELETE FROM {table} WHERE session = ?", gone)
         conn.executemany("INSERT OR IGNORE INTO st_sessions (session, id, created) VALUES (?, ?, ?)", new)
+        conn.executemany("UPDATE st_sessions SET created = ? WHERE session = ?", dated)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('stats_sessions', ?)", (stamp,))
 
     _write(conn, apply)
@@ -356,7 +358,7 @@ def read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None = Non
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS st_chosen (session INTEGER PRIMARY KEY)")
         conn.execute("DELETE FROM temp.st_chosen")
         conn.executemany(
-            "INSERT OR IGNORE INTO temp.st_chosen SELECT session FROM st_sessions WHERE id = ?",
+            "INSERT OR IGNORE INTO temp.st_chosen SELECT rowid FROM hist.sessions WHERE id = ?",
             [(session_id,) for session_id in session_ids],
         )
         where = "WHERE session IN (SELECT session FROM temp.st_chosen)"
