@@ -120,8 +120,15 @@ class HistoryApp(App[None]):
             return
         browser = self.browser
         query = browser.listed_query.text.strip() if browser.listed_ids is not None else None
-        self.push_screen(StatsScreen(self.stats, self.client, session_ids=browser.listed_ids, query=query,
-                                     tz=self.tz))
+        ids = browser.listed_ids
+        # Kept while the list shows the same sessions: opened again, it shows its figures at once.
+        kept = self.get_screen("stats") if self.is_screen_installed("stats") else None
+        if not (isinstance(kept, StatsScreen) and kept.scope == ((tuple(ids) if ids is not None else None), query)):
+            if kept is not None:
+                self.uninstall_screen("stats")
+            self.install_screen(StatsScreen(self.stats, self.client, session_ids=ids, query=query, tz=self.tz),
+                                "stats")
+        self.push_screen("stats")
 
     def on_stats_screen_open_session(self, message: StatsScreen.OpenSession) -> None:
         """Enter on a session in the stats: back to the browser, that session highlighted and shown."""

@@ -1,10 +1,11 @@
 """The stats of a history: the figures as the cache's stats tables hold them, and what the screen and ``stats`` show.
 
-Times come in as quarter hours of UTC (``slot``: milliseconds since 1970 //
-900 000) and milliseconds; they are shown in local time: every time zone's
-offset is a whole number of quarter hours, so a quarter hour of UTC lies
-within one local hour, and the weekday × hour grid and the days and weeks of
-the activity chart are local ones (``tz``; None: the system's zone).
+Times are milliseconds since 1970 (UTC); the weekday × hour grid and the days
+and weeks of the activity chart are local ones (``tz``; None: the system's
+zone): the cache counts messages per quarter hour of UTC, which lies within
+one local hour whatever the zone (offsets are whole quarter hours), and the
+read adds them up per local hour with the zone's offsets over the history's
+span (:meth:`LocalClock.intervals`).
 
 What counts: a *message* is an event whose role is ``user`` or ``assistant``;
 a *tool call* is a call the timeline shows (``?`` for one without a name); a
@@ -23,8 +24,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from dasshh_history.domain.failure import result_failure
 from dasshh_history.domain.jsondepth import loads
 
-#: A quarter hour, the unit of the slots, in seconds.
-SLOT_SECONDS = 900
+#: Times a zone's offset is looked up, at most, over a history's span (a day apart over 54 years).
+PROBES = 20_000
 #: Activity is drawn per day up to this many days, per week beyond.
 DAILY_UP_TO = 62
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -65,8 +66,9 @@ class StatsRows:
     first: int | None = None
     last: int | None = None
     orphans: int = 0
-    session_slots: list[tuple[int, int]] = field(default_factory=list)  # (quarter hour a session started, sessions)
-    message_slots: list[tuple[int, int]] = field(default_factory=list)  # (quarter hour, messages)
+    session_days: list[tuple[int, int]] = field(default_factory=list)  # (local day a session started, sessions)
+    message_days: list[tuple[int, int]] = field(default_factory=list)  # (local day, messages); days since 1970
+    grid: list[tuple[int, int, int]] = field(default_factory=list)  # (weekday from Monday, local hour, messages)
     tools: list[tuple[str, int, int, int]] = field(default_factory=list)  # (name, calls, results, failed)
     outputs: list[tuple] = field(default_factory=list)  # (event rowid, tool, bytes, ms, session id, title)
     largest: list[tuple] = field(default_factory=list)  # (session id, title, events, bytes, first ms, last ms)
@@ -148,7 +150,7 @@ class Stats:
 
 
 class LocalClock:
-    """Quarter hours of UTC to local days and hours, the zone's offset looked up once per UTC hour."""
+    """A zone's offsets from UTC (``tz``; None: the system's), each looked up once per UTC hour."""
 
     def __init__(self, tz: tzinfo | None) -> None:
         self.tz = tz
@@ -171,11 +173,34 @@ class LocalClock:
             self._offsets[hour] = known
         return known
 
-    def local(self, slot: int) -> tuple[int, int]:
-        """(local day number since 1970-01-01, local hour) of a quarter hour of UTC."""
-        seconds = slot * SLOT_SECONDS
-        local = seconds + self.offset(seconds)
-        return local // 86400, local % 86400 // 3600
+    def intervals(self, low: int | None, high: int | None) -> list[tuple[int, int]]:
+        """The zone's offsets from ``low`` to ``high`` (ms since 1970): ``(from ms, offset in seconds)``, the first
+        from the beginning of time.  Looked up a day apart (at most :data:`PROBES` times; over a longer span,
+        only dates that are not real, a change of offset may be missed) and each change found to the hour."""
+        if low is None or high is None:
+            return [(0, self.offset(0))]
+        low_s, high_s = low // 1000, high // 1000
+        step = max(86400, (high_s - low_s) // PROBES)
+        step -= step % 3600
+        found = [(0, self.offset(low_s))]
+        at = low_s - low_s % 3600
+        while at < high_s:
+            following = at + step
+            offset = self.offset(following)
+            if offset != found[-1][1]:
+                before, after = at, following  # the change is in (before, after]: halve it down to an hour
+                while after - before > 3600:
+                    middle = before + (after - before) // 2
+                    middle -= middle % 3600
+                    if middle <= before:
+                        break
+                    if self.offset(middle) == found[-1][1]:
+                        before = middle
+                    else:
+                        after = middle
+                found.append((after * 1000, offset))
+            at = following
+        return found
 
 
 def _utc(ms: object) -> datetime | None:
@@ -198,20 +223,14 @@ def _session(row: tuple) -> SessionFigure:
     return SessionFigure(str(session_id), _title(title), events, size, _utc(first), _utc(last))
 
 
-def build_stats(rows: StatsRows, tz: tzinfo | None, *, db_bytes: int | None = None, cache_bytes: int | None = None,
+def build_stats(rows: StatsRows, *, db_bytes: int | None = None, cache_bytes: int | None = None,
                 query: str | None = None) -> Stats:
-    """The figures to show, from the rows of the cache, times in the zone ``tz``."""
-    clock = LocalClock(tz)
+    """The figures to show, from the rows of the cache (read in the zone that the screen shows times in)."""
     grid = [[0] * 24 for _ in range(7)]
-    day_messages: dict[int, int] = {}
-    for slot, count in rows.message_slots:
-        day, hour = clock.local(slot)
-        grid[(day + 3) % 7][hour] += count  # 1970-01-01 was a Thursday
-        day_messages[day] = day_messages.get(day, 0) + count
-    day_sessions: dict[int, int] = {}
-    for slot, count in rows.session_slots:
-        day, _hour = clock.local(slot)
-        day_sessions[day] = day_sessions.get(day, 0) + count
+    for weekday, hour, count in rows.grid:
+        grid[weekday][hour] += count
+    day_messages = dict(rows.message_days)
+    day_sessions = dict(rows.session_days)
     return Stats(
         sessions=rows.sessions, events=rows.events, messages=rows.messages, calls=rows.calls, results=rows.results,
         failed=rows.failed, first=_utc(rows.first), last=_utc(rows.last), orphans=rows.orphans,

@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
+from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from dasshh_history.data.client import DBClient
@@ -114,6 +115,7 @@ class StatsScreen(Screen[None]):
         self.tz = tz
         self.stats: Stats | None = None
         self._watcher = ChangeWatcher(client)
+        self._refresh_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         scope = f"the {len(self.session_ids or []):,} sessions matching {self.search_text!r}" if self.search_text else "the whole history"
@@ -159,10 +161,26 @@ class StatsScreen(Screen[None]):
             return
         self._watcher.changed()  # from here on, changes by others are noticed
         self.compute(first=True)
-        self.set_interval(REFRESH_INTERVAL, self.check_for_changes)
+        self._refresh_timer = self.set_interval(REFRESH_INTERVAL, self.check_for_changes)
+
+    def on_screen_suspend(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.pause()
+
+    def on_screen_resume(self) -> None:
+        """Opened again (the app keeps the screen while the search is the same): the figures shown are brought
+        up to date."""
+        if self._refresh_timer is not None and self.stats is not None:
+            self._refresh_timer.resume()
+            self.compute()
 
     def on_unmount(self) -> None:
         self._watcher.close()
+
+    @property
+    def scope(self) -> tuple[tuple[str, ...] | None, str | None]:
+        """The sessions and search whose figures these are."""
+        return (tuple(self.session_ids) if self.session_ids is not None else None), self.search_text
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -181,7 +199,12 @@ class StatsScreen(Screen[None]):
             self.app.call_from_thread(self._progress, done, total)
 
         try:
-            self.keeper.sync(progress if first else None, should_stop=lambda: worker.is_cancelled)
+            shown = first and self.keeper.has_figures()
+            if shown:  # what was worked out before, at once; then brought up to date
+                self.app.call_from_thread(self.show, self.keeper.figures(self.session_ids, query=self.search_text))
+            changed = self.keeper.sync(None if shown else progress, should_stop=lambda: worker.is_cancelled)
+            if worker.is_cancelled or (shown and not changed):
+                return
             stats = self.keeper.figures(self.session_ids, query=self.search_text)
         except DB_ERRORS as exc:
             self.app.call_from_thread(self._failed, exc)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.search.schema import default_cache_path, open_cache
-from dasshh_history.data.search.stats import Progress, StatsSync, read_stats, sync_stats
+from dasshh_history.data.search.stats import Progress, StatsSync, has_stats, read_stats, sync_stats
 from dasshh_history.domain.stats import Stats, StatsRows, build_stats
 
 
@@ -59,6 +59,11 @@ class StatsKeeper:
     def cache_path(self) -> Path | None:
         return self._cache
 
+    def has_figures(self) -> bool:
+        """Whether figures were worked out before (perhaps behind the history): they can be shown at once."""
+        with self._lock:
+            return has_stats(self._open())
+
     def sync(self, progress: Progress | None = None, *, should_stop: Callable[[], bool] = lambda: False) -> StatsSync:
         """Bring the stats in step with the history: seconds the first time (``progress`` told), then cheap."""
         self.client.check_file()
@@ -68,8 +73,8 @@ class StatsKeeper:
     def figures(self, session_ids: Sequence[str] | None = None, *, query: str | None = None) -> Stats:
         """The figures of every session, or of ``session_ids`` (the results of the search ``query``)."""
         with self._lock:
-            rows: StatsRows = read_stats(self._open(), session_ids)
-        return build_stats(rows, self.tz, db_bytes=file_size(self.client.db_path), cache_bytes=file_size(self._cache),
+            rows: StatsRows = read_stats(self._open(), session_ids, tz=self.tz)
+        return build_stats(rows, db_bytes=file_size(self.client.db_path), cache_bytes=file_size(self._cache),
                            query=query)
 
     def close(self) -> None:

@@ -205,17 +205,18 @@ def computed(history: Path, cache: Path, tz=UTC):
     conn, _ = open_cache(cache, history)
     try:
         sync_stats(conn)
-        rows = read_stats(conn, top=1000)
+        rows = read_stats(conn, tz=tz, top=1000)
     finally:
         conn.close()
-    return rows, build_stats(rows, tz)
+    return rows, build_stats(rows)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_every_figure_matches_a_count_made_here(tmp_path: Path, seed: int):
+@pytest.mark.parametrize(("seed", "zone"), [(1, "UTC"), (2, "Asia/Kolkata"), (3, "America/New_York")])
+def test_every_figure_matches_a_count_made_here(tmp_path: Path, seed: int, zone: str):
+    """In New York the history spans the change to summer time (8 March 2026): hours move by one from then."""
     history = write_history(tmp_path / "history.db", seed)
-    rows, stats = computed(history, tmp_path / "cache.db")
-    want = expected(history, UTC)
+    rows, stats = computed(history, tmp_path / "cache.db", ZoneInfo(zone))
+    want = expected(history, ZoneInfo(zone))
     counted = want["counted"]
     assert (stats.sessions, stats.events, stats.messages, stats.calls, stats.results, stats.failed, stats.orphans) == (
         counted["sessions"], counted["events"], counted["messages"], counted["calls"], counted["results"],
@@ -261,7 +262,7 @@ def snapshot(history: Path, cache: Path) -> tuple:
         tables = tuple(sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
                        for name in ("st_sessions", "st_slots", "st_tools", "st_calls", "st_outputs"))
         orphans = conn.execute("SELECT value FROM meta WHERE key = 'stats_orphans'").fetchone()
-        return (*tables, orphans, read_stats(conn, top=50))
+        return (*tables, orphans, read_stats(conn, tz=KOLKATA, top=50))
     finally:
         conn.close()
 
@@ -307,7 +308,7 @@ def test_a_search_s_sessions_alone(tmp_path: Path):
     try:
         sync_stats(conn)
         chosen = ["s001", "s002", "s010", "missing"]
-        rows = read_stats(conn, chosen, top=100)
+        rows = read_stats(conn, chosen, tz=UTC, top=100)
     finally:
         conn.close()
     db = sqlite3.connect(history)
@@ -330,13 +331,13 @@ def test_weekday_and_hour_are_local(tmp_path: Path):
                     '{"role": "user", "content": "a bit earlier"}')""")
     conn.commit()
     conn.close()
-    rows, utc = computed(history, tmp_path / "cache.db", UTC)
-    kolkata = build_stats(rows, KOLKATA)
+    _, utc = computed(history, tmp_path / "cache.db", UTC)
+    rows, kolkata = computed(history, tmp_path / "cache.db", KOLKATA)
     assert utc.grid[5][22] == 2 and sum(map(sum, utc.grid)) == 2
     assert kolkata.grid[6][3] == 1 and kolkata.grid[6][4] == 1 and sum(map(sum, kolkata.grid)) == 2
     assert [str(day) for day in utc.activity.starts] == ["2026-03-14"]
     assert [str(day) for day in kolkata.activity.starts] == ["2026-03-15"]
-    assert kolkata == build_stats(rows, KOLKATA)  # the same figures each time
+    assert kolkata == build_stats(rows)  # the same figures each time
 
 
 def test_the_history_is_never_written(tmp_path: Path):
@@ -352,3 +353,29 @@ def test_the_history_is_never_written(tmp_path: Path):
         client.dispose()
     assert digest(history) == before
     assert stats.sessions == 40 and stats.db_bytes == history.stat().st_size and stats.cache_bytes
+
+
+def test_the_whole_history_s_figures_are_kept_until_they_change(tmp_path: Path):
+    """Read twice, the second from what the cache kept; a rename shows at once, a new event after a sync, another
+    zone is worked out for itself."""
+    history = write_history(tmp_path / "history.db", seed=8)
+    conn, _ = open_cache(tmp_path / "cache.db", history)
+    try:
+        sync_stats(conn)
+        first = read_stats(conn, tz=UTC)
+        kept = conn.execute("SELECT value FROM meta WHERE key = 'stats_whole'").fetchone()
+        assert kept is not None and read_stats(conn, tz=UTC) == first
+        assert read_stats(conn, tz=KOLKATA).session_days != [] and read_stats(conn, tz=UTC) == first
+        db = sqlite3.connect(history)
+        top = first.largest[0][0]
+        db.execute("UPDATE sessions SET detail = 'Renamed' WHERE id = ?", (top,))
+        db.execute("""INSERT INTO events VALUES ('late', 'i', ?, '2026-06-01 10:00:00', '{"role": "user"}')""", (top,))
+        db.commit()
+        db.close()
+        assert read_stats(conn, tz=UTC).largest[0][1] == "Renamed"
+        sync_stats(conn)
+        after = read_stats(conn, tz=UTC)
+        assert (after.events, after.messages, after.largest[0][2]) == (first.events + 1, first.messages + 1,
+                                                                        first.largest[0][2] + 1)
+    finally:
+        conn.close()

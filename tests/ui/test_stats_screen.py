@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from textual.widgets import DataTable, Static
 from uiutil import settle, wait_for
 
@@ -123,16 +124,24 @@ def _stats_run_before(pilot_keys: tuple[str, ...] = ()):
     return run_before
 
 
-def test_snapshot_stats_dark(snap_compare, demo_db, make_app):
+@pytest.fixture
+def fixed_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files' sizes on disk vary with SQLite's write-ahead log: fixed in the snapshots."""
+    import dasshh_history.services.stats as stats_service
+
+    monkeypatch.setattr(stats_service, "file_size", lambda path: None if path is None else 180_224)
+
+
+def test_snapshot_stats_dark(snap_compare, demo_db, make_app, fixed_sizes):
     assert snap_compare(make_app(demo_db), terminal_size=(80, 24), run_before=_stats_run_before())
 
 
-def test_snapshot_stats_light(snap_compare, demo_db, make_app):
+def test_snapshot_stats_light(snap_compare, demo_db, make_app, fixed_sizes):
     app = make_app(demo_db)
     app.theme = "textual-light"
     assert snap_compare(app, terminal_size=(80, 24), run_before=_stats_run_before())
 
 
-def test_snapshot_stats_tables_dark(snap_compare, demo_db, make_app):
+def test_snapshot_stats_tables_dark(snap_compare, demo_db, make_app, fixed_sizes):
     """Scrolled down to the tools and the largest outputs."""
     assert snap_compare(make_app(demo_db), terminal_size=(80, 24), run_before=_stats_run_before(("tab", "tab")))

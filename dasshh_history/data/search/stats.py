@@ -36,12 +36,17 @@ rare, and a first computation takes seconds.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from dasshh_history.data.search.schema import begin, ms_sql
-from dasshh_history.domain.stats import StatsRows, body_failed
+from dasshh_history.domain.stats import LocalClock, StatsRows, body_failed
 
 #: Bump when these tables or what goes in them change: they are worked out again.
 STATS_SCHEMA = "2"
@@ -79,7 +84,7 @@ CREATE INDEX IF NOT EXISTS st_outputs_size ON st_outputs (size);
 CREATE INDEX IF NOT EXISTS st_outputs_session ON st_outputs (session)
 """
 _NAMES = ("st_sessions", "st_slots", "st_tools", "st_calls", "st_outputs")
-_META = ("stats_mark", "stats_last_id", "stats_orphans", "stats_sessions")
+_META = ("stats_mark", "stats_last_id", "stats_orphans", "stats_sessions", "stats_whole")
 
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS st_ev (
@@ -181,8 +186,20 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
     _write(conn, make)
 
 
+def has_stats(conn: sqlite3.Connection) -> bool:
+    """Whether the cache holds stats worked out before (perhaps behind the history): they can be shown at once."""
+    return _meta(conn, "stats_schema") == STATS_SCHEMA and _meta(conn, "stats_sessions") is not None
+
+
+def _bump(conn: sqlite3.Connection) -> None:
+    """Note that the figures changed (inside a write): what :func:`read_stats` kept is stale."""
+    conn.execute("INSERT INTO meta VALUES ('stats_version', '1') ON CONFLICT (key) DO UPDATE "
+                 "SET value = CAST(value AS INTEGER) + 1")
+
+
 def _clear(conn: sqlite3.Connection) -> None:
     """Forget every figure (inside a write): they are worked out afresh."""
+    _bump(conn)
     for name in _NAMES:
         conn.execute(f"DELETE FROM {name}")
     conn.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in _META])
@@ -273,6 +290,7 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
         conn.executemany("INSERT OR IGNORE INTO st_sessions (session, id, created) VALUES (?, ?, ?)", new)
         conn.executemany("UPDATE st_sessions SET created = ? WHERE session = ?", dated)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('stats_sessions', ?)", (stamp,))
+        _bump(conn)
 
     _write(conn, apply)
     return len(gone) + len(new), afresh
@@ -293,6 +311,7 @@ def _stage(conn: sqlite3.Connection) -> None:
 
 def _add_up(conn: sqlite3.Connection) -> None:
     """Add the staged chunk to the stats tables (inside a write; reads nothing of the history)."""
+    _bump(conn)
     conn.execute(
         "INSERT INTO st_calls SELECT event, seq, session, name, call_id FROM temp.st_call WHERE session IS NOT NULL "
         "ON CONFLICT DO NOTHING"
@@ -350,8 +369,66 @@ def _add_up(conn: sqlite3.Connection) -> None:
 # -- reading ------------------------------------------------------------------------
 
 
-def read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None = None, *, top: int = 10) -> StatsRows:
-    """The figures of every session, or of ``session_ids`` alone (a search's results)."""
+def read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None = None, *, tz: tzinfo | None = None,
+               top: int = 10) -> StatsRows:
+    """The figures of every session, or of ``session_ids`` alone (a search's results); hours in the zone ``tz``
+    (None: the system's), counted here in SQL with the zone's offsets over the history's span.
+
+    Those of every session are kept in the cache (``stats_whole``) until the stats change (``stats_version``)
+    or another zone asks: the screen opens at once on a large history.  Titles are read afresh each time.
+    """
+    if session_ids is not None:
+        return _read_stats(conn, session_ids, tz, top)
+    key = json.dumps([_meta(conn, "stats_version"), _zone_key(tz), top])
+    kept = _meta(conn, "stats_whole")
+    if kept is not None:
+        try:
+            noted = json.loads(kept)
+            if noted["key"] == key:
+                return _titled(conn, _rows_from_json(noted["rows"]))
+        except (ValueError, KeyError, TypeError):
+            pass
+    rows = _read_stats(conn, None, tz, top)
+    try:
+        _write(conn, lambda conn: conn.execute("INSERT OR REPLACE INTO meta VALUES ('stats_whole', ?)",
+                                               (json.dumps({"key": key, "rows": _rows_to_json(rows)}),)))
+    except sqlite3.OperationalError:
+        pass  # the cache is busy or cannot be written: worked out again next time
+    return rows
+
+
+def _zone_key(tz: tzinfo | None) -> str:
+    if tz is None:
+        return f"local {os.environ.get('TZ')} {time.tzname} {time.timezone} {time.altzone}"
+    return repr(tz)
+
+
+def _rows_to_json(rows: StatsRows) -> dict:
+    return {name: getattr(rows, name) for name in StatsRows.__dataclass_fields__}
+
+
+def _rows_from_json(noted: dict) -> StatsRows:
+    return StatsRows(**{name: [tuple(item) for item in value] if isinstance(value, list) else value
+                        for name, value in noted.items()})
+
+
+def _titled(conn: sqlite3.Connection, rows: StatsRows) -> StatsRows:
+    """``rows`` with each session's title as it is now (a rename changes no figure)."""
+
+    def title(session_id: object) -> object:
+        row = conn.execute("SELECT detail FROM hist.sessions WHERE id = ?", (session_id,)).fetchone()
+        return _texts(row)[0] if row is not None else None
+
+    return dataclasses.replace(
+        rows,
+        outputs=[(*row[:5], title(row[4])) for row in rows.outputs],
+        largest=[(row[0], title(row[0]), *row[2:]) for row in rows.largest],
+        longest=[(row[0], title(row[0]), *row[2:]) for row in rows.longest],
+    )
+
+
+def _read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None, tz: tzinfo | None,
+                top: int) -> StatsRows:
     if session_ids is None:
         where = ""
     else:
@@ -363,16 +440,30 @@ def read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None = Non
         )
         where = "WHERE session IN (SELECT session FROM temp.st_chosen)"
     s = where.replace("session IN", "s.session IN")
-    totals = conn.execute(
+    *totals, low, high = conn.execute(
         f"SELECT count(*), coalesce(sum(events), 0), coalesce(sum(messages), 0), coalesce(sum(calls), 0), "
-        f"coalesce(sum(results), 0), coalesce(sum(failed), 0), min(first), max(last) FROM st_sessions {where}"
+        f"coalesce(sum(results), 0), coalesce(sum(failed), 0), min(first), max(last), "
+        f"min(min(coalesce(created, first), coalesce(first, created))), "
+        f"max(max(coalesce(created, last), coalesce(last, created))) FROM st_sessions {where}"
     ).fetchone()
+    hour = _hour_sql(LocalClock(tz).intervals(low, high))
+    session_days = conn.execute(
+        f"SELECT {hour.format('coalesce(created, first)')} / 24 - {_SHIFT_DAYS} AS d, count(*) FROM st_sessions "
+        f"{where} GROUP BY d HAVING d IS NOT NULL"
+    ).fetchall()
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS st_hours (h INTEGER PRIMARY KEY, messages INTEGER)")
+    conn.execute("DELETE FROM temp.st_hours")
+    conn.execute(f"INSERT INTO temp.st_hours SELECT {hour.format(f'slot * {SLOT_MS}')} AS h, sum(messages) "
+                 f"FROM st_slots {where} GROUP BY h")
+    message_days = conn.execute(f"SELECT h / 24 - {_SHIFT_DAYS} AS d, sum(messages) FROM temp.st_hours GROUP BY d"
+                                ).fetchall()
+    grid = conn.execute("SELECT (h / 24 + 3) % 7 AS w, h % 24 AS o, sum(messages) FROM temp.st_hours GROUP BY w, o"
+                        ).fetchall()  # the shift is whole weeks: 1970-01-01 (day 0) was a Thursday (3)
     orphans = int(_meta(conn, "stats_orphans") or 0)
     session_slots = conn.execute(
         f"SELECT coalesce(created, first) / {SLOT_MS} AS slot, count(*) FROM st_sessions {where} "
         "GROUP BY slot HAVING slot IS NOT NULL"
     ).fetchall()
-    message_slots = conn.execute(f"SELECT slot, sum(messages) FROM st_slots {where} GROUP BY slot").fetchall()
     tools = conn.execute(
         f"SELECT name, sum(calls) AS n, sum(results), sum(failed) FROM st_tools {where} "
         "GROUP BY name ORDER BY n DESC, name"
@@ -393,8 +484,24 @@ def read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None = Non
         "ORDER BY s.last - s.first DESC, s.session LIMIT ?",
         (top,),
     ).fetchall()
-    return StatsRows(*totals, orphans, session_slots, message_slots, tools,
+    return StatsRows(*totals, orphans, session_days, message_days, grid, tools,
                      [_texts(row) for row in outputs], [_texts(row) for row in largest], [_texts(row) for row in longest])
+
+
+#: Hours added before dividing (and days taken off after), so that SQLite's division, which truncates, floors;
+#: whole weeks, so that weekdays are unchanged.
+_SHIFT_DAYS = 7 * 52 * 3000
+_SHIFT_HOURS = 24 * _SHIFT_DAYS
+
+
+def _hour_sql(intervals: list[tuple[int, int]]) -> str:
+    """SQL for the local hour, shifted by :data:`_SHIFT_HOURS` (hours since 1970 in local time, plus the shift), of
+    a time ``{0}`` in ms, given the zone's offsets (``(from ms, offset in seconds)``, the first from the start)."""
+    cases = " ".join(f"WHEN {{0}} < {start} THEN {previous}" for (start, _), (_, previous)
+                     in zip(intervals[1:], intervals, strict=False))
+    last = intervals[-1][1]
+    zone = f"CASE {cases} ELSE {last} END" if cases else str(last)
+    return f"((({{0}}) / 1000 + {zone} + {_SHIFT_HOURS * 3600}) / 3600)"
 
 
 def _texts(row: tuple) -> tuple:
