@@ -15,7 +15,8 @@ from pathlib import Path
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.search.schema import default_cache_path, open_cache
-from dasshh_history.data.search.stats import Progress, StatsSync, has_stats, read_stats, sync_stats
+from dasshh_history.data.search.stats import Progress, StatsSync, has_stats, sync_stats
+from dasshh_history.data.search.stats_read import read_stats
 from dasshh_history.domain.stats import Stats, StatsRows, build_stats
 
 

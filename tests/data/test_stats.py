@@ -17,7 +17,8 @@ from dbutil import DASSHH_SCHEMA, digest
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.search import stats as stats_module
 from dasshh_history.data.search.schema import open_cache
-from dasshh_history.data.search.stats import read_stats, sync_stats
+from dasshh_history.data.search.stats import sync_stats
+from dasshh_history.data.search.stats_read import read_stats
 from dasshh_history.domain.entries import ToolCall, ToolResult
 from dasshh_history.domain.failure import result_failure
 from dasshh_history.domain.parse import entries_from_event
@@ -215,7 +216,7 @@ def computed(history: Path, cache: Path, tz=UTC):
 def test_every_figure_matches_a_count_made_here(tmp_path: Path, seed: int, zone: str):
     """In New York the history spans the change to summer time (8 March 2026): hours move by one from then."""
     history = write_history(tmp_path / "history.db", seed)
-    rows, stats = computed(history, tmp_path / "cache.db", ZoneInfo(zone))
+    _, stats = computed(history, tmp_path / "cache.db", ZoneInfo(zone))
     want = expected(history, ZoneInfo(zone))
     counted = want["counted"]
     assert (stats.sessions, stats.events, stats.messages, stats.calls, stats.results, stats.failed, stats.orphans) == (
