@@ -119,8 +119,8 @@ FROM (
 """
 # The tool calls of the chunk's assistant messages, as the timeline shows them: a ``tool_calls`` list holds a
 # call per item, an object is one call (any other value but null too, without a name); no name is ``?``.
-_CALL = ("CASE WHEN json_type({0}, '$.function') = 'object' "
-         "THEN coalesce(" + _NAMED.format("json_extract({0}, '$.function')") + ", '?') ELSE '?' END")
+_CALL = ("CASE WHEN json_type({0}, '$.function.name') = 'text' AND json_extract({0}, '$.function.name') <> '' "
+         "THEN json_extract({0}, '$.function.name') ELSE '?' END")  # no function object: no name either
 _CALL_ID = "CASE WHEN json_type({0}, '$.id') = 'text' THEN json_extract({0}, '$.id') END"
 _SPLIT_CALLS = f"""
 INSERT INTO temp.st_call
