@@ -116,8 +116,8 @@ class HistoryApp(App[None]):
 
     def action_stats(self) -> None:
         """The stats screen: of the sessions the list shows (a search's results), else of the whole history."""
-        if isinstance(self.screen, StatsScreen):
-            return
+        if self.screen is not self.browser:
+            return  # not over a dialog; on the stats, S goes back
         browser = self.browser
         query = browser.listed_query.text.strip() if browser.listed_ids is not None else None
         ids = browser.listed_ids

@@ -352,9 +352,9 @@ def text_lines(stats: Stats, tz: tzinfo | None) -> list[str]:
                                          strict=True):
         if sessions or messages:
             lines.append(f"  {start.isoformat()}  {sessions:>6,}  {messages:>8,}")
-    lines += ["", "Messages by weekday and hour (local)", "       " + "".join(f"{hour:>5}" for hour in range(0, 24, 3))]
+    lines += ["", "Messages by weekday and hour (local)", "     " + "".join(f"{hour:>5}" for hour in range(24))]
     for day, row in zip(WEEKDAYS, stats.grid, strict=True):
-        lines.append(f"  {day}  " + " ".join(f"{count:>4}" for count in row))
+        lines.append(f"  {day}" + "".join(f"{count:>5}" for count in row))
     lines += ["", "Tools (calls, failed results of results, failure rate)"]
     lines += [f"  {tool.name[:40]:<40} {tool.calls:>8,} {tool.failed:>7,} of {tool.results:<7,} {_rate(tool.failure_rate):>5}"
               for tool in stats.tools]
