@@ -93,9 +93,11 @@ _VALID = "typeof(e.content) = 'text' AND json_valid(e.content)"
 _NAMED = ("CASE WHEN json_type({0}, '$.name') = 'text' AND json_extract({0}, '$.name') <> '' "
           "THEN json_extract({0}, '$.name') END")
 # A chunk of events, from the history into ``st_ev``: the JSON functions never see a BLOB or bad JSON.
+# A chunk of events, from the history into ``st_ev``: the JSON functions never see a BLOB or bad JSON.  (Each
+# call of a JSON function parses the text again: every content is parsed twice, a tool result's a few times more.)
 _READ = f"""
 INSERT INTO temp.st_ev
-SELECT rowid, event_id, session, session_id, session_created, created, size, kind,
+SELECT rowid, NULL, session, NULL, NULL, created, size, kind,
        CASE WHEN kind = 3 THEN {_NAMED.format('content')} END,
        CASE WHEN kind = 3 AND json_type(content, '$.tool_call_id') = 'text'
             THEN json_extract(content, '$.tool_call_id') END,
@@ -106,8 +108,7 @@ SELECT rowid, event_id, session, session_id, session_created, created, size, kin
        CASE WHEN kind = 2 AND json_type(content, '$.tool_calls') IN ('object', 'array')
             THEN json_extract(content, '$.tool_calls') END
 FROM (
-    SELECT e.rowid AS rowid, e.id AS event_id, s.rowid AS session, s.id AS session_id,
-           NULL AS session_created, {ms_sql('e.created_at')} AS created,
+    SELECT e.rowid AS rowid, s.rowid AS session, {ms_sql('e.created_at')} AS created,
            coalesce(length(CAST(e.content AS BLOB)), 0) AS size,
            CASE WHEN {_VALID} THEN CASE json_extract(e.content, '$.role')
                WHEN 'user' THEN 1 WHEN 'assistant' THEN 2 WHEN 'tool' THEN 3 WHEN 'system' THEN 4 ELSE 0 END
@@ -227,11 +228,17 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
         if count <= 0:
             break
         _stage(conn)
-        write_cache(conn, _add_up)
+        (last_id,) = conn.execute("SELECT CAST(id AS TEXT) FROM hist.events WHERE rowid = "
+                                  "(SELECT max(event) FROM temp.st_ev)").fetchone() or (None,)
+        write_cache(conn, lambda conn: _add_up(conn, last_id))
         added += count
         if progress is not None:
             progress(done + added, max(total, done + added))
     _unstage(conn)
+    if conn.execute("SELECT 1 FROM st_sessions WHERE id IS NULL LIMIT 1").fetchone() is not None:
+        # Sessions written while their events were read: named now (or, for orphans' sessions, all afresh).
+        more = sync_stats(conn, progress, should_stop)
+        return StatsSync(added=added + more.added, sessions=sessions + more.sessions, afresh=afresh or more.afresh)
     return StatsSync(added=added, sessions=sessions, afresh=afresh)
 
 
@@ -263,19 +270,19 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
     if meta_value(conn, "stats_sessions") == stamp:
         return 0, False
     listed = conn.execute(f"SELECT rowid, id, {ms_sql('created_at')} FROM hist.sessions").fetchall()
-    noted = conn.execute("SELECT session, id, created FROM st_sessions").fetchall()
-    known = {rowid: session_id for rowid, session_id, _created in noted}
+    known = dict(conn.execute("SELECT session, id FROM st_sessions").fetchall())
     current = {rowid: (session_id, created) for rowid, session_id, created in listed}
+    # A session first noted by its events (written after the sessions were read) has no id and date yet.
+    named = [(current[rowid][0], current[rowid][1], rowid) for rowid, session_id in known.items()
+             if session_id is None and rowid in current]
     gone = [(rowid,) for rowid, session_id in known.items()
-            if rowid not in current or current[rowid][0] != session_id]
+            if rowid not in current or (session_id is not None and current[rowid][0] != session_id)]
     new = [(rowid, session_id, created) for rowid, (session_id, created) in current.items()
-           if rowid not in known or known[rowid] != session_id]
+           if rowid not in known or (known[rowid] is not None and known[rowid] != session_id)]
     afresh = bool(new) and int(meta_value(conn, "stats_orphans") or 0) > 0
     if afresh:
-        gone, new = [], [(rowid, session_id, created) for rowid, (session_id, created) in current.items()]
-    # Sessions first noted by their events (written after the sessions were last read) have no date yet.
-    dated = [(current[rowid][1], rowid) for rowid, session_id, created in noted
-             if created is None and rowid in current and current[rowid][0] == session_id and current[rowid][1] is not None]
+        gone, named = [], []
+        new = [(rowid, session_id, created) for rowid, (session_id, created) in current.items()]
 
     def apply(conn: sqlite3.Connection) -> None:
         if afresh:
@@ -283,7 +290,7 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
         for table in _NAMES:
             conn.executemany(f"DELETE FROM {table} WHERE session = ?", gone)
         conn.executemany("INSERT OR IGNORE INTO st_sessions (session, id, created) VALUES (?, ?, ?)", new)
-        conn.executemany("UPDATE st_sessions SET created = ? WHERE session = ?", dated)
+        conn.executemany("UPDATE st_sessions SET id = ?, created = ? WHERE session = ?", named)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('stats_sessions', ?)", (stamp,))
         _bump(conn)
 
@@ -304,7 +311,7 @@ def _stage(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT OR IGNORE INTO temp.st_failed VALUES (?)", failed)
 
 
-def _add_up(conn: sqlite3.Connection) -> None:
+def _add_up(conn: sqlite3.Connection, last_id: str | None) -> None:
     """Add the staged chunk to the stats tables (inside a write; reads nothing of the history)."""
     _bump(conn)
     conn.execute(
@@ -352,10 +359,8 @@ def _add_up(conn: sqlite3.Connection) -> None:
         "INSERT OR REPLACE INTO st_outputs SELECT event, session, coalesce(tool, '?'), size, created FROM temp.st_ev "
         "WHERE kind = 3 AND session IS NOT NULL"
     )
-    mark, last_id, orphans = conn.execute(
-        "SELECT max(event), (SELECT CAST(event_id AS TEXT) FROM temp.st_ev ORDER BY event DESC LIMIT 1), "
-        "count(*) FILTER (WHERE session IS NULL) FROM temp.st_ev"
-    ).fetchone()
+    mark, orphans = conn.execute("SELECT max(event), count(*) FILTER (WHERE session IS NULL) FROM temp.st_ev"
+                                 ).fetchone()
     orphans += int(meta_value(conn, "stats_orphans") or 0)
     conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                      [("stats_mark", str(mark)), ("stats_last_id", last_id), ("stats_orphans", str(orphans))])
