@@ -36,6 +36,7 @@ rare, and a first computation takes seconds.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -230,7 +231,7 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
         _stage(conn)
         (last_id,) = conn.execute("SELECT CAST(id AS TEXT) FROM hist.events WHERE rowid = "
                                   "(SELECT max(event) FROM temp.st_ev)").fetchone() or (None,)
-        write_cache(conn, lambda conn: _add_up(conn, last_id))
+        write_cache(conn, functools.partial(_add_up, last_id=last_id))
         added += count
         if progress is not None:
             progress(done + added, max(total, done + added))
