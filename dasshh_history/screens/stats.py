@@ -20,8 +20,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
 from textual.timer import Timer
+from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
 from textual.worker import get_current_worker
 
 from dasshh_history.data.client import DBClient
@@ -223,6 +223,8 @@ class StatsScreen(Screen[None]):
             self.app.call_from_thread(self.compute)
 
     def _progress(self, done: int, total: int) -> None:
+        if not self.is_mounted:
+            return
         self._say_progress(f"Working out the stats: {done:,} of {total:,} events")
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
 
@@ -230,12 +232,18 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats-progress-label", Label).update(Text(message))
 
     def _failed(self, error: BaseException) -> None:
-        self._say_progress(f"Could not work out the stats: {describe_error(error)}")
+        message = f"Could not work out the stats: {describe_error(error)}"
+        if self.stats is not None:  # the figures shown stay, perhaps behind: said in a notification
+            self.notify(message, severity="error", markup=False)
+        elif self.is_mounted:
+            self._say_progress(message)
 
     # -- showing -------------------------------------------------------------------
 
     def show(self, stats: Stats) -> None:
         """Show the figures (keeping each table's cursor where it was)."""
+        if not self.is_mounted:
+            return  # closed meanwhile
         self.stats = stats
         tz = self.tz
         self.query_one("#stats-progress").display = False
