@@ -35,7 +35,7 @@ def stats_json(capsys, *args: str) -> dict:
 def run(*args: str, cache: Path, tz: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache), "TZ": tz}
     return subprocess.run([sys.executable, "-m", "dasshh_history", *args], capture_output=True, text=True,
-                          timeout=120, env=env)
+                          timeout=120, env=env, check=True)
 
 
 def test_stats_json_against_sql(demo: Path, cache: Path, capsys):

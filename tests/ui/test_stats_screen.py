@@ -105,8 +105,8 @@ async def test_the_figures_follow_what_dasshh_writes_meanwhile(demo_db, make_app
             conn.execute("INSERT INTO sessions VALUES ('new-one', 'Written meanwhile', ?, ?)", (at, at))
             conn.executemany("INSERT INTO events VALUES (?, 'inv', 'new-one', ?, ?)", [
                 ("n1", at, '{"role": "user", "content": "hi"}'),
-                ("n2", at, '{"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function",'
-                           ' "function": {"name": "brand_new_tool", "arguments": "{}"}}]}'),
+                ("n2", at, ('{"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function",'
+                            ' "function": {"name": "brand_new_tool", "arguments": "{}"}}]}')),
             ])
         conn.close()
         await wait_for(pilot, lambda: screen.stats.sessions == before.sessions + 1, timeout=10)
