@@ -22,11 +22,13 @@ from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.idle_gc import IdleCollector
 from dasshh_history.screens.browser import BrowserScreen
 from dasshh_history.screens.help import HelpScreen, help_sections
+from dasshh_history.screens.stats import StatsScreen
 from dasshh_history.services.actions import Actions
 from dasshh_history.services.index_keeper import IndexKeeper
 from dasshh_history.services.listing import Listing
 from dasshh_history.services.resume import ResumeOutcome
 from dasshh_history.services.settings import DEFAULT_THEME, SettingsStore
+from dasshh_history.services.stats import StatsKeeper
 
 
 class HistoryApp(App[ResumeOutcome | None]):
@@ -57,6 +59,7 @@ class HistoryApp(App[ResumeOutcome | None]):
         Binding("R", "screen.resume", "Resume in dasshh", show=False,  # the help and the palette list it
                 tooltip="Make the session the one dasshh opens at its next start (it sets its last update),"
                         " and start dasshh"),
+        Binding("S", "stats", "Stats", show=False, tooltip="The stats of the history, or of the search's results"),
         *TIMELINE_KEYS,
         Binding("tab", "app.focus_next", "Switch pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Switch pane", show=False),
@@ -89,6 +92,8 @@ class HistoryApp(App[ResumeOutcome | None]):
         self.index = IndexKeeper(client, search_path, tz=tz, clock=clock, background=True)
         self.actions = Actions(client, tz=tz, index=self.index, trash_dir=trash_dir, clock=clock)
         self._trash_days = trash_days if trash_days is not None else self.settings.trash_days
+        self.actions = Actions(client, tz=tz, index=self.index)
+        self.stats = StatsKeeper(client, search_path, tz=tz)
         self.clock = clock
         self.tz = tz
         self._history_path = history_path
@@ -163,6 +168,29 @@ class HistoryApp(App[ResumeOutcome | None]):
 
     def on_unmount(self) -> None:
         self._collector.stop()
+        self.stats.close()
+
+    def action_stats(self) -> None:
+        """The stats screen: of the sessions the list shows (a search's results), else of the whole history."""
+        if self.screen is not self.browser:
+            return  # not over a dialog; on the stats, S goes back
+        browser = self.browser
+        query = browser.listed_query.text.strip() if browser.listed_ids is not None else None
+        ids = browser.listed_ids
+        # Kept while the list shows the same sessions: opened again, it shows its figures at once.
+        kept = self.get_screen("stats") if self.is_screen_installed("stats") else None
+        if not (isinstance(kept, StatsScreen) and kept.scope == ((tuple(ids) if ids is not None else None), query)):
+            if kept is not None:
+                self.uninstall_screen("stats")
+            self.install_screen(StatsScreen(self.stats, self.client, session_ids=ids, query=query, tz=self.tz),
+                                "stats")
+        self.push_screen("stats")
+
+    def on_stats_screen_open_session(self, message: StatsScreen.OpenSession) -> None:
+        """Enter on a session in the stats: back to the browser, that session highlighted and shown."""
+        if isinstance(self.screen, StatsScreen):
+            self.pop_screen()
+        self.browser.load_sessions(highlight_id=message.session_id)
 
     def say(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         """Notify without interpreting markup: messages may quote stored titles."""
@@ -209,6 +237,8 @@ class HistoryApp(App[ResumeOutcome | None]):
         yield SystemCommand("Recently deleted", "The trash: deleted sessions, newest first; restore any of them (D)",
                             browser.action_recently_deleted)
         yield SystemCommand("Search", "Search every session's titles, messages and tools (/)", browser.action_search)
+        yield SystemCommand("Stats", "The history at a glance: activity, hours, tools, largest sessions (S)",
+                            self.action_stats)
         yield SystemCommand("Keys", "Every key and what it does, in the help screen (?)", self.action_help)
         yield SystemCommand("Focus sessions", "Move focus to the session list", browser.session_list.focus)
         yield SystemCommand("Focus timeline", "Move focus to the timeline", browser.timeline.focus)

@@ -111,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--limit", metavar="N", type=_non_negative, help="print at most N sessions")
 
+    stats = commands.add_parser(
+        "stats",
+        help="print the history's stats: activity, hours, tools and their failures, the largest sessions",
+        description="Print the stats of the whole history, or of the sessions a search matches (QUERY, the "
+        "search syntax of 'search'): totals, sessions and messages per day or week, messages per weekday and "
+        "hour (local time), tool calls and failure rates, the largest tool outputs, the largest and longest "
+        "sessions. Worked out in the search cache file (never in the history), incrementally.",
+    )
+    _add_source_options(stats, defaults=False)
+    stats.add_argument("query", metavar="QUERY", nargs="*", help="only the sessions this search matches")
+    stats.add_argument("--json", action="store_true", help="the figures as one JSON object (times in UTC)")
+
     export = commands.add_parser(
         "export",
         help="print one session as Markdown or JSON",
@@ -378,9 +390,41 @@ def _index_progress() -> Callable[[int, int], None]:
     return progress
 
 
+# -- stats -------------------------------------------------------------------------
+
+
+def cmd_stats(client: DBClient, args: argparse.Namespace) -> int:
+    """``stats``: the figures of the history (or of a search's results), as text or (``--json``) JSON."""
+    from dasshh_history.domain.stats import stats_record, text_lines
+    from dasshh_history.services.stats import stats_for_script
+
+    def progress(what: str) -> Callable[[int, int], None] | None:
+        def say(done: int, total: int) -> None:
+            print(f"\r{PROG}: {what}: {done:,} of {total:,} events", end="\n" if done >= total else "",
+                  file=sys.stderr, flush=True)
+
+        return say if sys.stderr.isatty() else None
+
+    def warn(message: str) -> None:
+        print(f"{PROG}: {message}; results may miss the latest changes", file=sys.stderr)
+
+    try:
+        figures = stats_for_script(client, getattr(args, "search_path", None), " ".join(args.query).strip(),
+                                   index_progress=progress("indexing for search"),
+                                   stats_progress=progress("working out the stats"), warn=warn)
+    except sqlite3.Error as exc:
+        return _fail(f"cannot work out the stats of {client.db_path}: {_one_line(exc)}")
+    if args.json:
+        _stdout(encoding="utf-8").write(json.dumps(stats_record(figures), indent=2, ensure_ascii=False) + "\n")
+    else:
+        _stdout(errors="replace").write("".join(line + "\n" for line in text_lines(figures, None)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[DBClient, argparse.Namespace], int]] = {
     "list": cmd_list,
     "search": cmd_search,
+    "stats": cmd_stats,
     "export": cmd_export,
 }
 
@@ -392,7 +436,7 @@ def no_history(db_path: Path, args: argparse.Namespace) -> int:
     print(f"{PROG}: there is no history yet at {db_path} (dasshh writes it at your first conversation); "
           f"'{PROG} --demo' opens a sample one", file=sys.stderr)
     if args.json:
-        _stdout(encoding="utf-8").write("[]\n")
+        _stdout(encoding="utf-8").write("{}\n" if args.command == "stats" else "[]\n")
     return 0
 
 

@@ -21,7 +21,8 @@ def test_benchmark_runs_at_a_tiny_size(tmp_path: Path):
     out = result.stdout
     for figure in ("first paint", "bare Textual app", "onto the 120-event session", "End: jump to the last event",
                    "End on open", "resident memory", "idle", "build the index", "key to filtered list",
-                   "typing 'tool:run_shell_command how'", "bulk delete through the trash", "undo: the whole batch"):
+                   "typing 'tool:run_shell_command how'", "bulk delete through the trash", "undo: the whole batch",
+                   "first stats computation", "S to the stats screen shown"):
         assert figure in out, figure
     assert "40 sessions vs 12" in out
     assert (tmp_path / "large-40-120-5000.db").exists()

@@ -72,3 +72,24 @@ def test_plain_text_that_is_not_json():
 def test_dasshhs_fallback_reply_is_an_error():
     assert reply_failure(DASSHH_ERROR_REPLY) == "error"
     assert reply_failure("Sorry, that file does not exist.") is None
+
+
+# The stats read a result's ``content`` with SQLite's JSON functions (its type and value): the same verdict as the
+# timeline's reading of the whole event (event_facts), for results of every shape.
+@pytest.mark.parametrize("body", [
+    '{"exit_code": 1}', '{"exit_code": 0, "stdout": "x"}', '{"success": false}', '{"error": "bad"}',
+    '[{"error": "a"}]', '[]', '"Error: quoted"', '"fine"', "Error: plain", "Traceback (most recent call last):",
+    "fine", "", "null", "true", "12", "-3", "NaN", '{"error": "x", "success": true}', "{not json", '["Error: x"]',
+    {"exit_code": 3}, {"ok": False}, [{"errors": ["x"]}], 5, None, True,
+])
+def test_stats_reading_of_a_result_agrees_with_the_timeline(body):
+    import json
+    import sqlite3
+
+    from dasshh_history.domain.facts import event_facts
+    from dasshh_history.domain.stats import body_failed
+
+    content = json.dumps({"role": "tool", "name": "t", "content": body})
+    kind, value = sqlite3.connect(":memory:").execute(
+        "SELECT json_type(?1, '$.content'), json_extract(?1, '$.content')", (content,)).fetchone()
+    assert body_failed(kind, value) == event_facts(json.loads(content)).failed

@@ -1,0 +1,299 @@
+"""The stats screen (``S``): the history at a glance, or the current search's results.
+
+Activity per day or week (Textual's ``Sparkline``), messages by local
+weekday and hour (a grid of shade characters, readable in any theme and
+without colour), tools and their failure rates, the largest tool outputs,
+and the largest and longest sessions (``DataTable``; Enter opens the
+session in the browser: :class:`StatsScreen.OpenSession`).  The figures are
+worked out in a worker (the first time with a progress bar) and again
+whenever the history changes while the screen is open.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
+from textual.worker import get_current_worker
+
+from dasshh_history.data.client import DBClient
+from dasshh_history.data.watch import ChangeWatcher
+from dasshh_history.domain.stats import WEEKDAYS, Stats, human_bytes, human_span
+from dasshh_history.domain.text import one_line
+from dasshh_history.errors import DB_ERRORS, describe_error
+from dasshh_history.services.stats import StatsKeeper
+
+#: Seconds between two looks for changes by others while the screen is open.
+REFRESH_INTERVAL = 1.0
+#: Shades of the weekday × hour grid, from no message to the busiest hour.
+SHADES = "·░▒▓█"
+#: Width of the bars of the tools' table.
+BAR_WIDTH = 12
+
+
+def _local(dt: datetime | None, tz: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if dt is None:
+        return "–"
+    aware = dt.replace(tzinfo=UTC)
+    return (aware.astimezone(tz) if tz is not None else aware.astimezone()).strftime(fmt)
+
+
+def _rate(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.0%}"
+
+
+def totals_text(stats: Stats, tz: tzinfo | None) -> Text:
+    text = Text()
+    for value, label in ((stats.sessions, "sessions"), (stats.messages, "messages"), (stats.events, "events")):
+        text.append(f"{value:,}", style="bold").append(f" {label}   ")
+    text.append("\n")
+    text.append(f"{stats.calls:,}", style="bold").append(" tool calls   ")
+    text.append(f"{stats.failed:,}", style="bold").append(f" of {stats.results:,} results failed "
+                                                          f"({_rate(stats.failure_rate)})\n")
+    text.append(f"{_local(stats.first, tz, '%Y-%m-%d')} → {_local(stats.last, tz, '%Y-%m-%d')}   ")
+    text.append(f"database {human_bytes(stats.db_bytes)}   search cache {human_bytes(stats.cache_bytes)}")
+    if stats.orphans:
+        text.append(f"   {stats.orphans:,} orphan events (session gone) not counted")
+    return text
+
+
+def grid_text(grid: list[list[int]]) -> Text:
+    """Messages per local weekday and hour: a shade per hour, two columns wide."""
+    busiest = max((count for row in grid for count in row), default=0)
+    text = Text("     " + "".join(f"{hour:<6}" for hour in range(0, 24, 3)) + "\n", style="dim")
+    for day, row in zip(WEEKDAYS, grid, strict=True):
+        text.append(f"{day}  ", style="bold")
+        for count in row:
+            level = 0 if not count else 1 + min(len(SHADES) - 2, (count * (len(SHADES) - 1) - 1) // busiest)
+            text.append(SHADES[level] * 2, style="dim" if not count else "")
+        text.append(f"  {sum(row):,}\n", style="dim")
+    text.append(f"     {SHADES[1]} fewest   {SHADES[-1]} most ({busiest:,} messages in an hour)", style="dim")
+    return text
+
+
+def bar(value: int, top: int, width: int = BAR_WIDTH) -> str:
+    """A bar of eighths: ``value`` of ``top`` over ``width`` cells."""
+    if top <= 0 or value <= 0:
+        return ""
+    eighths = max(1, round(value * width * 8 / top))
+    return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
+
+
+class SessionTable(DataTable):
+    """A table whose rows are sessions (their ids are the row keys); Enter opens one."""
+
+
+class StatsScreen(Screen[None]):
+    """The figures of the whole history, or of ``session_ids`` (the results of the search ``query``)."""
+
+    BINDINGS = [
+        Binding("escape,q,S", "close", "Back"),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+
+    class OpenSession(Message):
+        """Open this session in the browser."""
+
+        def __init__(self, session_id: str) -> None:
+            super().__init__()
+            self.session_id = session_id
+
+    def __init__(self, keeper: StatsKeeper, client: DBClient, *, session_ids: list[str] | None = None,
+                 query: str | None = None, tz: tzinfo | None = None) -> None:
+        super().__init__()
+        self.keeper = keeper
+        self.session_ids = session_ids
+        self.search_text = query or None
+        self.tz = tz
+        self.stats: Stats | None = None
+        self._watcher = ChangeWatcher(client)
+        self._refresh_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        scope = f"the {len(self.session_ids or []):,} sessions matching {self.search_text!r}" if self.search_text else "the whole history"
+        yield Label(Text(f"Stats of {scope}"), id="stats-title")
+        with Vertical(id="stats-progress"):
+            yield Label("Working out the stats…", id="stats-progress-label")
+            yield ProgressBar(show_eta=False, id="stats-progress-bar")
+        with VerticalScroll(id="stats-body"):
+            yield Static(id="stats-totals")
+            yield Label("", id="stats-activity-title", classes="stats-heading")
+            with Horizontal(classes="stats-spark-row"):
+                yield Label("sessions", classes="stats-spark-label")
+                yield Sparkline([], id="stats-sessions")
+            with Horizontal(classes="stats-spark-row"):
+                yield Label("messages", classes="stats-spark-label")
+                yield Sparkline([], id="stats-messages")
+            yield Static(id="stats-range")
+            yield Label("When you work: messages by weekday and hour (local time)", classes="stats-heading")
+            yield Static(id="stats-grid")
+            yield Label("Tools: calls and failed results", classes="stats-heading")
+            yield DataTable(id="stats-tools", cursor_type="row", zebra_stripes=False)
+            yield Label("Largest tool outputs (Enter opens the session)", classes="stats-heading")
+            yield SessionTable(id="stats-outputs", cursor_type="row")
+            yield Label("Largest sessions (Enter opens one)", classes="stats-heading")
+            yield SessionTable(id="stats-largest", cursor_type="row")
+            yield Label("Longest sessions, first to last event", classes="stats-heading")
+            yield SessionTable(id="stats-longest", cursor_type="row")
+        yield Label("esc back · tab next table · enter opens the session · r work out again", id="stats-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#stats-body").display = False
+        tables = {
+            "#stats-tools": ("Tool", "Calls", "Failed", "Rate", ""),
+            "#stats-outputs": ("Size", "Tool", "When", "Session"),
+            "#stats-largest": ("Events", "Size", "Started", "Session"),
+            "#stats-longest": ("Span", "Started", "Session"),
+        }
+        for selector, columns in tables.items():
+            self.query_one(selector, DataTable).add_columns(*columns)
+        if not self.keeper.available:
+            self._say_progress("There is no history yet: dasshh writes it at your first conversation.")
+            self.query_one("#stats-progress-bar").display = False
+            return
+        self._watcher.changed()  # from here on, changes by others are noticed
+        self.compute(first=True)
+        self._refresh_timer = self.set_interval(REFRESH_INTERVAL, self.check_for_changes)
+
+    def on_screen_suspend(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.pause()
+
+    def on_screen_resume(self) -> None:
+        """Opened again (the app keeps the screen while the search is the same): the figures shown are brought
+        up to date."""
+        if self._refresh_timer is not None and self.stats is not None:
+            self._refresh_timer.resume()
+            self.compute()
+
+    def on_unmount(self) -> None:
+        self._watcher.close()
+
+    @property
+    def scope(self) -> tuple[tuple[str, ...] | None, str | None]:
+        """The sessions and search whose figures these are."""
+        return (tuple(self.session_ids) if self.session_ids is not None else None), self.search_text
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_refresh(self) -> None:
+        self.compute()
+
+    # -- working out ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
+    def compute(self, *, first: bool = False) -> None:
+        """Bring the stats up to date (with a progress bar while it takes a while) and read the figures."""
+        worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self._progress, done, total)
+
+        try:
+            shown = first and self.keeper.has_figures()
+            if shown:  # what was worked out before, at once; then brought up to date
+                self.app.call_from_thread(self.show, self.keeper.figures(self.session_ids, query=self.search_text))
+            changed = self.keeper.sync(None if shown else progress, should_stop=lambda: worker.is_cancelled)
+            if worker.is_cancelled or (shown and not changed):
+                return
+            stats = self.keeper.figures(self.session_ids, query=self.search_text)
+        except DB_ERRORS as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self.show, stats)
+
+    @work(thread=True, exclusive=True, group="stats-watch", exit_on_error=False)
+    def check_for_changes(self) -> None:
+        """Every second: work the figures out again when the history changed."""
+        try:
+            changed = self._watcher.changed()
+        except DB_ERRORS:
+            return
+        if changed:
+            self.app.call_from_thread(self.compute)
+
+    def _progress(self, done: int, total: int) -> None:
+        if not self.is_mounted:
+            return
+        self._say_progress(f"Working out the stats: {done:,} of {total:,} events")
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+
+    def _say_progress(self, message: str) -> None:
+        self.query_one("#stats-progress-label", Label).update(Text(message))
+
+    def _failed(self, error: BaseException) -> None:
+        message = f"Could not work out the stats: {describe_error(error)}"
+        if self.stats is not None:  # the figures shown stay, perhaps behind: said in a notification
+            self.notify(message, severity="error", markup=False)
+        elif self.is_mounted:
+            self._say_progress(message)
+
+    # -- showing -------------------------------------------------------------------
+
+    def show(self, stats: Stats) -> None:
+        """Show the figures (keeping each table's cursor where it was)."""
+        if not self.is_mounted:
+            return  # closed meanwhile
+        self.stats = stats
+        tz = self.tz
+        self.query_one("#stats-progress").display = False
+        self.query_one("#stats-body").display = True
+        self.query_one("#stats-totals", Static).update(totals_text(stats, tz))
+        activity = stats.activity
+        self.query_one("#stats-activity-title", Label).update(f"Activity per {activity.unit}")
+        self.query_one("#stats-sessions", Sparkline).data = [float(n) for n in activity.sessions] or [0.0]
+        self.query_one("#stats-messages", Sparkline).data = [float(n) for n in activity.messages] or [0.0]
+        if activity.starts:
+            first, last = activity.starts[0].isoformat(), activity.starts[-1].isoformat()
+            peak = max(activity.messages, default=0)
+            self.query_one("#stats-range", Static).update(
+                Text(f"{first} → {last}   busiest {activity.unit}: {peak:,} messages", style="dim"))
+        self.query_one("#stats-grid", Static).update(grid_text(stats.grid))
+        tools = self.query_one("#stats-tools", DataTable)
+        top = max((tool.calls for tool in stats.tools), default=0)
+        self._fill(tools, [
+            (tool.name, (Text(one_line(tool.name, 28)), Text(f"{tool.calls:,}", justify="right"),
+                         Text(f"{tool.failed:,}", justify="right"),
+                         Text(_rate(tool.failure_rate), justify="right",
+                              style="bold" if (tool.failure_rate or 0) >= 0.5 else ""),
+                         Text(bar(tool.calls, top))))
+            for tool in stats.tools])
+        self._fill(self.query_one("#stats-outputs", DataTable), [
+            (f"{n}:{out.session_id}", (Text(human_bytes(out.bytes), justify="right"), Text(one_line(out.tool, 18)),
+                                       Text(_local(out.when, tz, "%Y-%m-%d")), Text(one_line(out.title, 30))))
+            for n, out in enumerate(stats.outputs)])
+        self._fill(self.query_one("#stats-largest", DataTable), [
+            (f"{n}:{s.id}", (Text(f"{s.events:,}", justify="right"), Text(human_bytes(s.bytes), justify="right"),
+                             Text(_local(s.first, tz, "%Y-%m-%d")), Text(one_line(s.title, 40))))
+            for n, s in enumerate(stats.largest)])
+        self._fill(self.query_one("#stats-longest", DataTable), [
+            (f"{n}:{s.id}", (Text(human_span(s.span), justify="right"), Text(_local(s.first, tz)),
+                             Text(one_line(s.title, 48))))
+            for n, s in enumerate(stats.longest)])
+
+    @staticmethod
+    def _fill(table: DataTable, rows: list[tuple[str, tuple[Text, ...]]]) -> None:
+        cursor = table.cursor_row
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        table.display = bool(rows) or table.id == "stats-tools"
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if not isinstance(event.data_table, SessionTable) or event.row_key.value is None:
+            return
+        event.stop()
+        session_id = event.row_key.value.split(":", 1)[1]
+        self.post_message(self.OpenSession(session_id))

@@ -1,0 +1,147 @@
+"""The stats screen: S and the palette open it, of the whole history or the search's results; Enter on a session
+opens it in the browser; it follows changes written meanwhile; snapshots on the demo data, dark and light, 80×24."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from textual.widgets import DataTable, Static
+from uiutil import settle, wait_for
+
+from dasshh_history.demo import DEMO_NOW
+from dasshh_history.screens.help import HelpScreen
+from dasshh_history.screens.stats import StatsScreen
+
+
+def sql(path, query: str, *args: object) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(query, args).fetchall()
+    finally:
+        conn.close()
+
+
+async def open_stats(pilot) -> StatsScreen:
+    app = pilot.app
+    await settle(pilot)
+    await pilot.press("S")
+    await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen) and app.screen.stats is not None)
+    return app.screen
+
+
+async def test_S_shows_the_whole_history_s_figures_and_escape_goes_back(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_stats(pilot)
+        ((sessions,),) = sql(demo_db, "SELECT count(*) FROM sessions")
+        ((events,),) = sql(demo_db, "SELECT count(*) FROM events")
+        stats = screen.stats
+        assert (stats.sessions, stats.events, stats.query) == (sessions, events, None)
+        totals = str(screen.query_one("#stats-totals", Static).render())
+        assert f"{sessions} sessions" in totals and f"{events} events" in totals
+        tools = screen.query_one("#stats-tools", DataTable)
+        ((names,),) = sql(demo_db, "SELECT count(DISTINCT json_extract(c.value, '$.function.name')) FROM events e, "
+                                   "json_each(e.content, '$.tool_calls') c")
+        assert tools.row_count == names
+        await pilot.press("S")  # S again, on the stats: back
+        await wait_for(pilot, lambda: app.screen is app.browser)
+
+
+async def test_the_palette_and_the_help_offer_the_stats(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        (command,) = [c for c in app.get_system_commands(app.screen) if c.title == "Stats"]
+        command.callback()
+        await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.browser)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert ("S", "The stats of the history, or of the search's results") in app.screen.sections[0][1]
+
+
+async def test_the_stats_of_a_search_are_those_of_its_results(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"tool:read_file", "enter")
+        await wait_for(pilot, lambda: app.browser.listed_ids is not None and app.browser.listed_query.text.strip()
+                       == "tool:read_file")
+        listed = list(app.browser.listed_ids)
+        screen = await open_stats(pilot)
+        assert screen.stats.query == "tool:read_file"
+        assert {s.id for s in screen.stats.largest} == set(listed) and screen.stats.sessions == len(listed)
+        assert {t.name for t in screen.stats.tools} >= {"read_file"}
+
+
+async def test_enter_on_a_largest_session_opens_it_in_the_browser(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_stats(pilot)
+        largest = screen.query_one("#stats-largest", DataTable)
+        largest.focus()
+        current = app.browser.session_list.current.id
+        row = next(n for n, s in enumerate(screen.stats.largest) if n and s.id != current)
+        wanted = screen.stats.largest[row].id
+        for _ in range(row):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is app.browser)
+        await wait_for(pilot, lambda: app.browser.session_list.current is not None
+                       and app.browser.session_list.current.id == wanted)
+        await wait_for(pilot, lambda: app.browser.displayed_session_id == wanted)
+
+
+async def test_the_figures_follow_what_dasshh_writes_meanwhile(demo_db, make_app):
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_stats(pilot)
+        before = screen.stats
+        at = DEMO_NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
+        conn = sqlite3.connect(demo_db)
+        with conn:
+            conn.execute("INSERT INTO sessions VALUES ('new-one', 'Written meanwhile', ?, ?)", (at, at))
+            conn.executemany("INSERT INTO events VALUES (?, 'inv', 'new-one', ?, ?)", [
+                ("n1", at, '{"role": "user", "content": "hi"}'),
+                ("n2", at, ('{"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function",'
+                            ' "function": {"name": "brand_new_tool", "arguments": "{}"}}]}')),
+            ])
+        conn.close()
+        await wait_for(pilot, lambda: screen.stats.sessions == before.sessions + 1, timeout=10)
+        assert screen.stats.events == before.events + 2 and screen.stats.calls == before.calls + 1
+        assert "brand_new_tool" in {t.name for t in screen.stats.tools}
+
+
+def _stats_run_before(pilot_keys: tuple[str, ...] = ()):
+    async def run_before(pilot) -> None:
+        await open_stats(pilot)
+        for key in pilot_keys:
+            await pilot.press(key)
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.fixture
+def fixed_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files' sizes on disk vary with SQLite's write-ahead log: fixed in the snapshots."""
+    import dasshh_history.services.stats as stats_service
+
+    monkeypatch.setattr(stats_service, "file_size", lambda path: None if path is None else 180_224)
+
+
+def test_snapshot_stats_dark(snap_compare, demo_db, make_app, fixed_sizes):
+    assert snap_compare(make_app(demo_db), terminal_size=(80, 24), run_before=_stats_run_before())
+
+
+def test_snapshot_stats_light(snap_compare, demo_db, make_app, fixed_sizes):
+    app = make_app(demo_db)
+    app.theme = "textual-light"
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_stats_run_before())
+
+
+def test_snapshot_stats_tables_dark(snap_compare, demo_db, make_app, fixed_sizes):
+    """Scrolled down to the tools and the largest outputs."""
+    assert snap_compare(make_app(demo_db), terminal_size=(80, 24), run_before=_stats_run_before(("tab", "tab")))
