@@ -9,21 +9,20 @@ its own cache file, as the browser's search does).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from dasshh_history import __version__, cli_trash
+from dasshh_history import __version__, cli_reports, cli_trash
+from dasshh_history.cli_common import PROG, _fail, _non_negative, _one_line, _stdout
 from dasshh_history.data import client as client_module
 from dasshh_history.data.client import (
     DEFAULT_DB_PATH,
@@ -37,19 +36,8 @@ if TYPE_CHECKING:
     from dasshh_history.domain.values import SessionSummary
     from dasshh_history.services.settings import Settings
 
-PROG = "dasshh-history"
 #: The narrowest the title column of ``list`` gets, whatever the terminal width.
 MIN_TITLE_WIDTH = 20
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
 
 
 def _add_source_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -94,35 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--limit", metavar="N", type=_non_negative, help="print at most N sessions")
 
-    search = commands.add_parser(
-        "search",
-        help="print the sessions a search matches, newest first",
-        description="Print the sessions a search matches, newest first: the browser's search syntax, words ANDed, "
-        "\"quoted phrases\", and the filters tool:NAME, is:failed, after:DATE, before:DATE (2026-03-14, or "
-        "7d, 2w, 3m, 1y before now; a session's date is its last activity, days are local) and in:title. "
-        "A query of filters alone lists every session passing them. The search index is built or brought "
-        "up to date first, in its cache file (never in the history). Exit status 0, matches or not.",
-    )
-    _add_source_options(search, defaults=False)
-    search.add_argument("query", metavar="QUERY", nargs="+", help="what to search for (several arguments are joined)")
-    search.add_argument(
-        "--json", action="store_true",
-        help="a JSON array of {id, detail, created_at, updated_at, last_active, event_count, snippet} (times in UTC)",
-    )
-    search.add_argument("--limit", metavar="N", type=_non_negative, help="print at most N sessions")
-
-    stats = commands.add_parser(
-        "stats",
-        help="print the history's stats: activity, hours, tools and their failures, the largest sessions",
-        description="Print the stats of the whole history, or of the sessions a search matches (QUERY, the "
-        "search syntax of 'search'): totals, sessions and messages per day or week, messages per weekday and "
-        "hour (local time), tool calls and failure rates, the largest tool outputs, the largest and longest "
-        "sessions. Worked out in the search cache file (never in the history), incrementally.",
-    )
-    _add_source_options(stats, defaults=False)
-    stats.add_argument("query", metavar="QUERY", nargs="*", help="only the sessions this search matches")
-    stats.add_argument("--json", action="store_true", help="the figures as one JSON object (times in UTC)")
-
     export = commands.add_parser(
         "export",
         help="print one session as Markdown or JSON",
@@ -132,18 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("session_id", metavar="SESSION_ID", help="the session's id, as 'list' prints it")
     export.add_argument("--format", choices=("md", "json"), default="md", help="the output format (default: md)")
     export.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of stdout")
+    cli_reports.add_commands(commands, _add_source_options)
     cli_trash.add_commands(commands, _add_source_options)
     return parser
-
-
-def _fail(message: str) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
-    return 1
-
-
-def _one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    return " ".join(str(orig if orig is not None else exc).split())[:300]
 
 
 def history_path(path: Path | None) -> Path:
@@ -213,15 +163,6 @@ def browse(
 
 
 # -- list ----------------------------------------------------------------------
-
-
-def _stdout(**settings: str) -> IO[str]:
-    """``sys.stdout``, reconfigured when it can be (``encoding="utf-8"``, ``errors="replace"``)."""
-    try:
-        sys.stdout.reconfigure(**settings)  # type: ignore[union-attr]
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        pass
-    return sys.stdout
 
 
 def _table_lines(summaries: list[SessionSummary], width: int) -> list[str]:
@@ -338,93 +279,10 @@ def cmd_export(client: DBClient, args: argparse.Namespace) -> int:
     return 0
 
 
-# -- search ------------------------------------------------------------------------
-
-
-def cmd_search(client: DBClient, args: argparse.Namespace) -> int:
-    """``search``: the sessions a query matches, as a table or (``--json``) a JSON array; 0 with or without."""
-    from dasshh_history.data.browse import HistoryReader
-    from dasshh_history.services.index_keeper import IndexKeeper
-    from dasshh_history.services.searching import (
-        hit_lines,
-        hit_record,
-        script_query,
-        search_history,
-    )
-
-    keeper = IndexKeeper(client, getattr(args, "search_path", None))
-    try:
-        synced = keeper.sync(_index_progress() if sys.stderr.isatty() else None)
-        if synced.failed:  # the cache is locked or cannot be written: what is indexed already is searched
-            print(f"{PROG}: {synced.error or 'could not bring the search index up to date'}; "
-                  "results may miss the latest changes", file=sys.stderr)
-        query = script_query(" ".join(args.query))
-        hits = search_history(keeper.open(), HistoryReader(client), query, limit=args.limit)
-        if args.json:
-            records = [hit_record(hit) for hit in hits]
-            _stdout(encoding="utf-8").write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
-            found = bool(records)
-        else:
-            stream = _stdout(errors="replace")
-            width = shutil.get_terminal_size((100, 24)).columns
-            found = False
-            for number, line in enumerate(hit_lines(hits, query, width)):
-                stream.write(line + "\n")
-                found = number > 0
-        if not found:
-            print(f"{PROG}: no session matches {' '.join(args.query)!r}", file=sys.stderr)
-        return 0
-    except sqlite3.Error as exc:
-        return _fail(f"cannot search {client.db_path}: {_one_line(exc)}")
-    finally:
-        keeper.close()
-
-
-def _index_progress() -> Callable[[int, int], None]:
-    """Progress of a first build, on a terminal's standard error."""
-
-    def progress(done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        print(f"\r{PROG}: indexing for search: {done:,} of {total:,} events", end=end, file=sys.stderr, flush=True)
-
-    return progress
-
-
-# -- stats -------------------------------------------------------------------------
-
-
-def cmd_stats(client: DBClient, args: argparse.Namespace) -> int:
-    """``stats``: the figures of the history (or of a search's results), as text or (``--json``) JSON."""
-    from dasshh_history.domain.stats import stats_record, text_lines
-    from dasshh_history.services.stats import stats_for_script
-
-    def progress(what: str) -> Callable[[int, int], None] | None:
-        def say(done: int, total: int) -> None:
-            print(f"\r{PROG}: {what}: {done:,} of {total:,} events", end="\n" if done >= total else "",
-                  file=sys.stderr, flush=True)
-
-        return say if sys.stderr.isatty() else None
-
-    def warn(message: str) -> None:
-        print(f"{PROG}: {message}; results may miss the latest changes", file=sys.stderr)
-
-    try:
-        figures = stats_for_script(client, getattr(args, "search_path", None), " ".join(args.query).strip(),
-                                   index_progress=progress("indexing for search"),
-                                   stats_progress=progress("working out the stats"), warn=warn)
-    except sqlite3.Error as exc:
-        return _fail(f"cannot work out the stats of {client.db_path}: {_one_line(exc)}")
-    if args.json:
-        _stdout(encoding="utf-8").write(json.dumps(stats_record(figures), indent=2, ensure_ascii=False) + "\n")
-    else:
-        _stdout(errors="replace").write("".join(line + "\n" for line in text_lines(figures, None)))
-    return 0
-
-
 COMMANDS: dict[str, Callable[[DBClient, argparse.Namespace], int]] = {
     "list": cmd_list,
-    "search": cmd_search,
-    "stats": cmd_stats,
+    "search": cli_reports.cmd_search,
+    "stats": cli_reports.cmd_stats,
     "export": cmd_export,
 }
 

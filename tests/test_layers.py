@@ -30,6 +30,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "app": ("dasshh_history.cli",),
     "cli": UI,  # list and export are for scripts; the app is imported only to run it
     "cli_trash": (*UI, "dasshh_history.cli", "dasshh_history.app"),  # prune and restore, for scripts too
+    "cli_reports": (*UI, "dasshh_history.cli", "dasshh_history.app"),  # search and stats, for scripts
+    "cli_common": (*UI, "dasshh_history.cli", "dasshh_history.app", "dasshh_history.data"),  # the commands' helpers
     "demo": (*UI, *ABOVE_DATA),
     "idle_gc": (*UI, "sqlalchemy", "dasshh_history"),
     "__init__": ("dasshh_history.",),
