@@ -96,7 +96,7 @@ _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _KEY_BLOCK = re.compile(
     r"-----BEGIN ((?:[A-Z0-9]{1,20} ){0,3})PRIVATE KEY(?: BLOCK)?-----"
-    r"(?:[\s\S]{0,%d}?-----END \1PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,-]{0,%d})" % (MAX_KEY_BLOCK, MAX_KEY_BLOCK)
+    r"(?:[\s\S]{0,_N}?-----END \1PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,-]{0,_N})".replace("_N", str(MAX_KEY_BLOCK))
 )
 _URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@\"'<>]{0,100}:([^\s/@\"'<>]{1,200})@[A-Za-z0-9\[]")
 _BEARER = re.compile(r"\b[Bb]earer\s{1,3}([A-Za-z0-9._~+/-]{20,2000}=*)(?![A-Za-z0-9._~+/=-])")
@@ -105,7 +105,7 @@ _NAME_END = re.compile(r"(?i)(?:key|token|secret|passw(?:or)?d|pwd)(?=[\"']?[ \t
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_.-]")
 _VALUE = re.compile(
     r"[\"']?[ \t]{0,3}(?::=|[:=])[ \t]{0,3}"
-    r"(?:\"([^\"\n]{1,%d})\"|'([^'\n]{1,%d})'|([^\s\"'`,;)}\]]{1,%d}))" % (MAX_VALUE, MAX_VALUE, MAX_VALUE)
+    r"(?:\"([^\"\n]{1,_N})\"|'([^'\n]{1,_N})'|([^\s\"'`,;)}\]]{1,_N}))".replace("_N", str(MAX_VALUE))
 )
 # Anything that could start a secret; text without it is skipped at C speed.
 _ANY = re.compile(
@@ -116,11 +116,12 @@ _ANY = re.compile(
 _PASSWORD_NAMES = ("password", "passwd", "pwd")
 _SECRET_NAMES = ("_key", "apikey", "secretkey", "accesskey", "privatekey", "token", "secret")
 # The word before ``_key`` / ``_token`` that makes a name no secret.
-_NOT_SECRET_WORDS = frozenset(
-    "sort primary foreign partition cache public lookup group dict hash map item row column object unique composite "
-    "index api_key_id idempotency next page continuation sync cancellation max num total input output completion "
-    "prompt eos bos pad unk sep cls mask start end stop default keyboard hot short shortcut ssh_public".split()
-)
+_NOT_SECRET_WORDS = frozenset((
+    "sort", "primary", "foreign", "partition", "cache", "public", "lookup", "group", "dict", "hash", "map", "item",
+    "row", "column", "object", "unique", "composite", "index", "idempotency", "next", "page", "continuation", "sync",
+    "cancellation", "max", "num", "total", "input", "output", "completion", "prompt", "eos", "bos", "pad", "unk",
+    "sep", "cls", "mask", "start", "end", "stop", "default", "keyboard", "hot", "short", "shortcut",
+))
 _PLACEHOLDER = re.compile(
     r"(?i)(?:none|null|nil|true|false|undefined|empty|redacted|changeme|example|placeholder|secret|token|password|"
     r"passwd|your[_-].*|my[_-].*|<.*>|\[.*\]|x+|\*+|\.+|-+|#+|•+|…|\?+)"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from dasshh_history.domain.secrets import KINDS, Secret, find_secrets, mask, mask_text, redact
+from dasshh_history.domain.secrets import (
+    KINDS,
+    Secret,
+    find_secrets,
+    mask,
+    mask_text,
+    redact,
+)
 
 # Made-up credentials of the right shapes, built in pieces so that no scanner takes this file for a leak.
 R36 = "a1B2c3D4e5F6g7H8i9J0" + "k1L2m3N4o5P6q7R8"
