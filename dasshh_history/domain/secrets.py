@@ -81,36 +81,45 @@ class Secret:
         return mask(self.value, self.kind)
 
 
-# Tokens with a known shape: the whole match is the secret.
+# Tokens with a known shape: the whole match is the secret.  Each pattern starts with its literal prefix, so
+# that ``re`` skips to it at C speed, and only then looks behind it (the character before must not be one of
+# the token's own: inside a long run of token characters each start is refused at once, never read on).
+# Every repetition is possessive: a run that does not fit is not tried again shorter (linear in the text).
 _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("aws", re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])")),
-    ("github", re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_\w{82})(?![A-Za-z0-9_])")),
-    ("gitlab", re.compile(r"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])")),
-    ("slack", re.compile(r"(?<![A-Za-z0-9_-])xox[baprs]-[0-9]{6,20}-[A-Za-z0-9-]{8,200}(?![A-Za-z0-9_-])"
-                         r"|https://hooks\.slack\.com/services/T[A-Za-z0-9_]{6,20}/B[A-Za-z0-9_]{6,20}/[A-Za-z0-9_]{16,40}")),
-    ("stripe", re.compile(r"(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,200}(?![A-Za-z0-9_])")),
-    ("anthropic", re.compile(r"(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{32,300}(?![A-Za-z0-9_-])")),
-    ("openai", re.compile(r"(?<![A-Za-z0-9_-])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,300}(?![A-Za-z0-9_-])")),
-    ("jwt", re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,4000}\.eyJ[A-Za-z0-9_-]{8,8000}\.[A-Za-z0-9_-]{16,2000}"
-                       r"(?![A-Za-z0-9_-])")),
+    ("aws", re.compile(r"(?:AKIA|ASIA|ABIA|ACCA)(?<![A-Za-z0-9]....)[A-Z0-9]{16}+(?![A-Za-z0-9])")),
+    ("github", re.compile(r"(?:gh[pousr]_(?<![A-Za-z0-9_]....)[A-Za-z0-9]{36}+"
+                          r"|github_pat_(?<![A-Za-z0-9_]github_pat_)\w{82}+)(?![A-Za-z0-9_])")),
+    ("gitlab", re.compile(r"glpat-(?<![A-Za-z0-9_-]glpat-)[A-Za-z0-9_-]{20,200}+(?![A-Za-z0-9_-])")),
+    ("slack", re.compile(r"xox[baprs]-(?<![A-Za-z0-9_-].....)[0-9]{6,20}+-[A-Za-z0-9-]{8,200}+(?![A-Za-z0-9_-])")),
+    ("slack", re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]{6,20}+/B[A-Za-z0-9_]{6,20}+/"
+                         r"[A-Za-z0-9_]{16,40}+")),
+    ("stripe", re.compile(r"[sr]k_(?:live|test)_(?<![A-Za-z0-9_]........)[A-Za-z0-9]{16,200}+(?![A-Za-z0-9_])")),
+    ("anthropic", re.compile(r"sk-ant-(?<![A-Za-z0-9_-]sk-ant-)[A-Za-z0-9_-]{32,300}+(?![A-Za-z0-9_-])")),
+    ("openai", re.compile(r"sk-(?<![A-Za-z0-9_-]sk-)(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,300}+"
+                          r"(?![A-Za-z0-9_-])")),
+    ("jwt", re.compile(r"eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{8,4000}+\.eyJ[A-Za-z0-9_-]{8,8000}+\."
+                       r"[A-Za-z0-9_-]{16,2000}+(?![A-Za-z0-9_-])")),
 )
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _KEY_BLOCK = re.compile(
     r"-----BEGIN ((?:[A-Z0-9]{1,20} ){0,3})PRIVATE KEY(?: BLOCK)?-----"
-    r"(?:[\s\S]{0,_N}?-----END \1PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,-]{0,_N})".replace("_N", str(MAX_KEY_BLOCK))
+    r"(?:[A-Za-z0-9+/=\s:,.\\]|-(?!-)){0,_N}+(?:-----END \1PRIVATE KEY(?: BLOCK)?-----)?".replace("_N", str(MAX_KEY_BLOCK))
 )
-_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@\"'<>]{0,100}:([^\s/@\"'<>]{1,200})@[A-Za-z0-9\[]")
-_BEARER = re.compile(r"\b[Bb]earer\s{1,3}([A-Za-z0-9._~+/-]{20,2000}=*)(?![A-Za-z0-9._~+/=-])")
+_URL_PASSWORD = re.compile(r"://[^\s:/@\"'<>]{0,100}:([^\s/@\"'<>]{1,200})@[A-Za-z0-9\[]")
+_BEARER = re.compile(r"[Bb]earer\s{1,3}([A-Za-z0-9._~+/-]{20,2000}+=*+)(?![A-Za-z0-9._~+/=-])")
 # An assignment is found from its name's last word and the separator after it; the name is read backwards.
-_NAME_END = re.compile(r"(?i)(?:key|token|secret|passw(?:or)?d|pwd)(?=[\"']?[ \t]{0,3}(?::=|[:=]))")
+_NAME_END = re.compile(rb"(?:key|token|secret|passw(?:or)?d|pwd)(?=[\"']?[ \t]{0,3}(?::=|[:=]))")  # in _folded
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_.-]")
 _VALUE = re.compile(
     r"[\"']?[ \t]{0,3}(?::=|[:=])[ \t]{0,3}"
     r"(?:\"([^\"\n]{1,_N})\"|'([^'\n]{1,_N})'|([^\s\"'`,;)}\]]{1,_N}))".replace("_N", str(MAX_VALUE))
 )
 # Anything that could start a secret; text without it is skipped at C speed.
+# Anything that could start a secret, looked for in the text's ASCII-lower-cased bytes (see _folded): text
+# without any is skipped at C speed.
 _ANY = re.compile(
-    r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|hooks\.slack|k_live_|k_test_|sk-|eyJ|PRIVATE KEY|://"
-    r"|(?i:key|token|secret|passw|pwd|bearer)"
+    rb"akia|asia|abia|acca|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|hooks\.slack|k_live_|k_test_|sk-|eyj|"
+    rb"private key|://|key|token|secret|passw|pwd|bearer"
 )
 
 _PASSWORD_NAMES = ("password", "passwd", "pwd")
@@ -134,7 +143,10 @@ _IDENTIFIER = re.compile(r"[a-z_]+|[A-Z_]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)+|[A-Za-z]
 
 def find_secrets(text: str) -> list[Secret]:
     """The likely credentials in ``text``, in order, none overlapping (a token's own kind wins over an assignment)."""
-    if type(text) is not str or not _ANY.search(text):
+    if type(text) is not str:
+        return []
+    folded = _folded(text)
+    if not _ANY.search(folded):
         return []
     found: list[Secret] = []
     for kind, pattern in _TOKEN_PATTERNS:
@@ -154,10 +166,24 @@ def find_secrets(text: str) -> list[Secret]:
             if _is_value(match.group(1), password=True):
                 found.append(Secret("url-password", match.start(1), match.end(1), match.group(1)))
     for match in _BEARER.finditer(text):
+        if match.start() and text[match.start() - 1] in _WORD:
+            continue
         if _mixed(match.group(1)) or _has_digit(match.group(1)):
             found.append(Secret("bearer", match.start(1), match.end(1), match.group(1)))
-    found.extend(_assignments(text))
+    found.extend(_assignments(text, folded))
     return _without_overlaps(found)
+
+
+def may_hold_secret(text: str) -> bool:
+    """Whether ``text`` may hold a secret at all: a quick test (C speed) that most texts fail."""
+    return _ANY.search(_folded(text)) is not None
+
+
+def _folded(text: str) -> bytes:
+    """``text`` as bytes of the same length, ASCII letters lower-cased and any other character but Latin-1
+    a ``?``: one byte per character, so that a match's span there is its span in ``text``, and case-blind
+    literal searches run at C speed (``re.IGNORECASE`` tries every position, 20 times slower)."""
+    return text.encode("latin-1", "replace").lower()
 
 
 def redact(text: str, secrets: list[Secret] | None = None) -> str:
@@ -207,9 +233,9 @@ def mask(value: str, kind: str) -> str:
     return f"{prefix}…{value[len(value) - tail:] if tail else ''}"
 
 
-def _assignments(text: str) -> list[Secret]:
+def _assignments(text: str, folded: bytes) -> list[Secret]:
     found = []
-    for match in _NAME_END.finditer(text):
+    for match in _NAME_END.finditer(folded):
         start = match.start()
         while start > 0 and _NAME_CHAR.match(text, start - 1):
             start -= 1
@@ -265,11 +291,33 @@ def _mixed(value: str) -> bool:
 
 
 def _without_overlaps(found: list[Secret]) -> list[Secret]:
-    """Earliest first; of overlapping ones the specific kinds win over assignments, then the longer one."""
-    generic = {"password": 1, "assignment": 1, "bearer": 1, "url-password": 1}
-    ordered = sorted(found, key=lambda s: (generic.get(s.kind, 0), -(s.end - s.start), s.start))
+    """In order; of overlapping ones the specific kinds win over the generic ones, then the longer one.
+
+    Overlapping secrets are settled cluster by cluster (spans that overlap in a chain), so that many
+    findings in one huge text cost a sort, not a comparison of every pair.
+    """
+    ordered = sorted(found, key=lambda s: s.start)
     kept: list[Secret] = []
+    cluster: list[Secret] = []
+    cluster_end = -1
     for secret in ordered:
+        if cluster and secret.start >= cluster_end:
+            kept.extend(_settle(cluster))
+            cluster = []
+        cluster.append(secret)
+        cluster_end = max(cluster_end, secret.end) if len(cluster) > 1 else secret.end
+    kept.extend(_settle(cluster))
+    return kept
+
+
+_GENERIC = {"password": 1, "assignment": 1, "bearer": 1, "url-password": 1}
+
+
+def _settle(cluster: list[Secret]) -> list[Secret]:
+    if len(cluster) < 2:
+        return cluster
+    kept: list[Secret] = []
+    for secret in sorted(cluster, key=lambda s: (_GENERIC.get(s.kind, 0), -(s.end - s.start), s.start)):
         if all(secret.end <= other.start or secret.start >= other.end for other in kept):
             kept.append(secret)
     return sorted(kept, key=lambda s: s.start)
