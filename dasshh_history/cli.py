@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from dasshh_history import __version__
+from dasshh_history import __version__, cli_secrets
 from dasshh_history.data import client as client_module
 from dasshh_history.data.client import (
     DEFAULT_DB_PATH,
@@ -117,7 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("session_id", metavar="SESSION_ID", help="the session's id, as 'list' prints it")
     export.add_argument("--format", choices=("md", "json"), default="md", help="the output format (default: md)")
     export.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of stdout")
+    cli_secrets.add_commands(commands, _add_source_options)
     return parser
+
+
 
 
 def _fail(message: str) -> int:
@@ -347,6 +350,8 @@ COMMANDS: dict[str, Callable[[DBClient, argparse.Namespace], int]] = {
     "list": cmd_list,
     "search": cmd_search,
     "export": cmd_export,
+    "secrets": cli_secrets.cmd_secrets,
+    "redact": cli_secrets.cmd_redact,
 }
 
 
@@ -354,6 +359,8 @@ def no_history(db_path: Path, args: argparse.Namespace) -> int:
     """What a command says where dasshh has not written a history yet: nothing to list, no session to export."""
     if args.command == "export":
         return _fail(f"no session with id {args.session_id!r} (there is no history yet at {db_path})")
+    if args.command == "redact":
+        args.json = False
     print(f"{PROG}: there is no history yet at {db_path} (dasshh writes it at your first conversation); "
           f"'{PROG} --demo' opens a sample one", file=sys.stderr)
     if args.json:

@@ -29,6 +29,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "screens": ("dasshh_history.app", "dasshh_history.cli"),
     "app": ("dasshh_history.cli",),
     "cli": UI,  # list and export are for scripts; the app is imported only to run it
+    "cli_secrets": (*UI, "dasshh_history.cli"),  # secrets and redact, run by cli
     "demo": (*UI, *ABOVE_DATA),
     "idle_gc": (*UI, "sqlalchemy", "dasshh_history"),
     "__init__": ("dasshh_history.",),

@@ -135,6 +135,37 @@ def tighten_tree(folder: Path) -> int:
     return changed
 
 
+def shred(path: Path) -> bool:
+    """Overwrite the file ``path`` with zeros (written through to the disk) and remove it; whether it was there.
+
+    For files of ours whose old content must not survive in them: a removed
+    file's blocks are the file system's, but no file of ours holds the text
+    any more (copy-on-write and journalling file systems may keep old blocks
+    regardless: this is no guarantee against someone reading the raw disk).
+    Symbolic links are removed, never followed.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISREG(info.st_mode) and info.st_size:
+        try:
+            descriptor = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            descriptor = -1
+        if descriptor >= 0:
+            try:
+                zeros = bytes(1 << 20)
+                left = info.st_size
+                while left > 0:
+                    left -= os.write(descriptor, zeros[: min(left, len(zeros))])
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+    os.unlink(path)
+    return True
+
+
 def is_private(path: Path) -> bool:
     """Whether nobody but the owner may read, write or enter ``path`` (group and other bits all clear)."""
     return not stat.S_IMODE(os.lstat(path).st_mode) & 0o077
