@@ -106,6 +106,19 @@ def test_secrets_lists_every_finding_masked(history: Path, capsys):
     assert digest(history) == before
 
 
+def test_search_snippets_show_secrets_masked(history: Path, capsys):
+    status, out, _ = run(capsys, "--db", str(history), "search", "--json", "key")
+    snippets = [r["snippet"] for r in json.loads(out)]
+    assert any("AKIA…Y1U3" in s for s in snippets), snippets
+    status, out, _ = run(capsys, "--db", str(history), "search", "--json", "auth status")
+    assert [r["snippet"] for r in json.loads(out)] == [
+        "run_shell_command command export GITHUB_TOKEN=ghp_…q7R8 && gh auth status"]
+    _, out, _ = run(capsys, "--db", str(history), "search", "--json", "PASSWORD")  # in a private key's result
+    snippets += [r["snippet"] for r in json.loads(out)]
+    for secret in SECRETS:
+        assert all(secret not in snippet for snippet in snippets)  # (titles are shown as stored)
+
+
 def test_redact_is_a_dry_run_without_yes(history: Path, capsys):
     before = digest(history)
     status, out, _ = run(capsys, "--db", str(history), "redact")
