@@ -110,7 +110,7 @@ def test_search_snippets_show_secrets_masked(history: Path, capsys):
     status, out, _ = run(capsys, "--db", str(history), "search", "--json", "key")
     snippets = [r["snippet"] for r in json.loads(out)]
     assert any("AKIA…Y1U3" in s for s in snippets), snippets
-    status, out, _ = run(capsys, "--db", str(history), "search", "--json", "auth status")
+    _, out, _ = run(capsys, "--db", str(history), "search", "--json", "auth status")
     assert [r["snippet"] for r in json.loads(out)] == [
         "run_shell_command command export GITHUB_TOKEN=ghp_…q7R8 && gh auth status"]
     _, out, _ = run(capsys, "--db", str(history), "search", "--json", "PASSWORD")  # in a private key's result
