@@ -54,6 +54,7 @@ class HistoryApp(App[None]):
         Binding("n", "screen.next_match", "Next match", show=False),
         Binding("N", "screen.previous_match", "Previous match", show=False),
         Binding("escape", "screen.clear_search", "Clear search", show=False),
+        Binding("S", "secrets", "Secrets", show=False, tooltip="Likely credentials in the history, masked; redact them"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -124,6 +125,11 @@ class HistoryApp(App[None]):
             return self.screen is self.browser and self.browser.check_action(action, parameters)
         return True
 
+    def action_secrets(self) -> None:
+        from dasshh_history.screens.secrets import open_secrets
+
+        open_secrets(self, self.client, self.index, self.reader, self.browser)
+
     def action_help(self) -> None:
         anywhere = [binding for binding in self.BINDINGS if binding not in self.TIMELINE_KEYS]
         self.push_screen(HelpScreen(help_sections(anywhere, timeline=self.TIMELINE_KEYS)))
@@ -148,6 +154,7 @@ class HistoryApp(App[None]):
                             browser.action_view_block)
         yield SystemCommand("Undo delete", "Bring back the last session deleted in this run (u)", browser.action_undo)
         yield SystemCommand("Search", "Search every session's titles, messages and tools (/)", browser.action_search)
+        yield SystemCommand("Secrets", "Likely credentials in the history, masked; redact them (S)", self.action_secrets)
         yield SystemCommand("Keys", "Every key and what it does, in the help screen (?)", self.action_help)
         yield SystemCommand("Focus sessions", "Move focus to the session list", browser.session_list.focus)
         yield SystemCommand("Focus timeline", "Move focus to the timeline", browser.timeline.focus)
