@@ -55,6 +55,8 @@ class HistoryApp(App[None]):
         Binding("N", "screen.previous_match", "Previous match", show=False),
         Binding("escape", "screen.clear_search", "Clear search", show=False),
         Binding("S", "secrets", "Secrets", show=False, tooltip="Likely credentials in the history, masked; redact them"),
+        Binding("R", "screen.reveal_secrets", "Reveal secrets", show=False,
+                tooltip="Show the timeline's likely secrets whole, or masked again"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dasshh_history.domain import jsondepth
@@ -32,6 +33,7 @@ from dasshh_history.domain.secrets import (
     may_hold_secret,
     placeholder,
 )
+from dasshh_history.domain.values import BrokenValue
 
 # A JSON string literal in valid JSON text (outside literals there are no quotes).
 _LITERAL = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -188,13 +190,17 @@ def _walk_call(call: dict, path: str, found: list[Found]) -> None:
             _walk(item, key_path, "content", found, 0)
 
 
-def _replace(text: str, secrets: list[Secret]) -> str:
+def _redacted(secret: Secret) -> str:
+    return placeholder(secret.kind)
+
+
+def _replace(text: str, secrets: list[Secret], replacement: Callable[[Secret], str] = _redacted) -> str:
     for secret in sorted(secrets, key=lambda s: s.start, reverse=True):
-        text = f"{text[:secret.start]}{placeholder(secret.kind)}{text[secret.end:]}"
+        text = f"{text[:secret.start]}{replacement(secret)}{text[secret.end:]}"
     return text
 
 
-def _redact_json_text(text: str, depth: int) -> tuple[str, int]:
+def _redact_json_text(text: str, depth: int, replacement: Callable[[Secret], str] = _redacted) -> tuple[str, int]:
     """Valid JSON text with the secrets in its strings redacted, each string re-encoded as it was written."""
     total = 0
     pieces: list[str] = []
@@ -204,7 +210,7 @@ def _redact_json_text(text: str, depth: int) -> tuple[str, int]:
         if "\\" not in literal and not may_hold_secret(literal):  # (what it decodes to is asked below)
             continue
         decoded = json.loads(literal)
-        new, count = _redact_string(decoded, depth)
+        new, count = _redact_string(decoded, depth, replacement)
         if not count:
             continue
         pieces.append(text[last:match.start()])
@@ -217,13 +223,36 @@ def _redact_json_text(text: str, depth: int) -> tuple[str, int]:
     return "".join(pieces), total
 
 
-def _redact_string(value: str, depth: int) -> tuple[str, int]:
+def _redact_string(value: str, depth: int, replacement: Callable[[Secret], str] = _redacted) -> tuple[str, int]:
     if not may_hold_secret(value):
         return value, 0
     if _nested(value, depth) is not _NOT_JSON:
-        return _redact_json_text(value, depth + 1)
+        return _redact_json_text(value, depth + 1, replacement)
     secrets = find_secrets(value)
-    return (_replace(value, secrets), len(secrets)) if secrets else (value, 0)
+    return (_replace(value, secrets, replacement), len(secrets)) if secrets else (value, 0)
+
+
+def _masked(secret: Secret) -> str:
+    return secret.masked
+
+
+def mask_value(value: object) -> object:
+    """A decoded stored value (as the timeline reads it) with every secret in its strings shown masked
+    (``ghp_…9f3a``), strings that hold JSON masked inside and kept JSON; the same object when none was.
+    A :class:`~dasshh_history.domain.values.BrokenValue` has its raw text masked."""
+    if type(value) is str:
+        return _redact_string(value, 0, _masked)[0]
+    if type(value) is dict:
+        items = {key: mask_value(item) for key, item in value.items()}
+        return items if any(items[key] is not value[key] for key in value) else value
+    if type(value) is list:
+        masked = [mask_value(item) for item in value]
+        return masked if any(new is not old for new, old in zip(masked, value)) else value
+    if type(value) is BrokenValue:
+        raw = value.raw
+        secrets = find_secrets(raw) if type(raw) is str else []
+        return BrokenValue(raw=_replace(raw, secrets, _masked), error=value.error) if secrets else value
+    return value
 
 
 def _encode_like(new: str, old: str, literal: str) -> str:

@@ -341,8 +341,17 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
         load_blocks(
             self.reader, summary.id, self.tz, refresh=refresh, cancelled=lambda: worker.is_cancelled,
             hand_over=lambda *blocks: self._ui(self._show_blocks, summary.id, *blocks),
-            wait_for_paint=self._wait_for_paint,
+            wait_for_paint=self._wait_for_paint, mask=not self.secrets_revealed,
         )
+
+    #: Whether the timeline shows likely secrets whole (R); masked by default (README, "Privacy").
+    secrets_revealed = False
+
+    def action_reveal_secrets(self) -> None:
+        self.secrets_revealed = not self.secrets_revealed
+        self.say("Secrets shown whole (R masks them again)" if self.secrets_revealed else "Secrets masked")
+        if self.session_list.current is not None:
+            self.load_timeline(self.session_list.current, refresh=True)
 
     def _wait_for_paint(self, timeout: float = 0.5) -> None:
         """Block this worker until the screen has been drawn, so that reading more never delays a paint."""

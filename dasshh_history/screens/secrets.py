@@ -158,7 +158,7 @@ class SecretsScreen(Screen[str | None]):
         self.app.call_from_thread(self.scan)
 
 
-def open_secrets(app, client, index, reader, browser) -> None:  # noqa: ANN001 - the app's parts (no import of app)
+def open_secrets(app, client, index, reader, browser) -> None:  # the app and its parts (app is not imported here)
     """Push the Secrets screen for the app's history; Enter there highlights the session in the list."""
     if isinstance(app.screen, SecretsScreen):
         return

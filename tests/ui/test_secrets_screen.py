@@ -11,9 +11,9 @@ import pytest
 from uiutil import SIZE, settle, wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "domain"))
-from test_secrets import AWS, GHP  # noqa: E402
+from test_secrets import AWS, GHP
 
-from dasshh_history.screens.secrets import ConfirmRedactScreen, SecretsScreen  # noqa: E402
+from dasshh_history.screens.secrets import ConfirmRedactScreen, SecretsScreen
 
 AT = "2026-03-14 12:00:00.000000"
 
@@ -105,3 +105,33 @@ def test_snapshot_confirm_redact(snap_compare, tmp_path: Path, make_app):
         await settle(pilot)
 
     assert snap_compare(make_app(secrets_db(tmp_path / "h.db")), terminal_size=SIZE, run_before=run_before)
+
+
+async def open_keys_session(pilot) -> None:
+    await settle(pilot)
+    app = pilot.app
+    app.browser.session_list.highlighted = [s.id for s in app.browser.session_list.summaries].index("s-keys")
+    await settle(pilot)
+    await wait_for(pilot, lambda: app.browser.displayed_session_id == "s-keys" and app.browser.timeline.complete)
+
+
+def timeline_text(app) -> str:
+    return "\n".join(block.search_text for block in app.browser.timeline.blocks)
+
+
+@pytest.mark.asyncio
+async def test_the_timeline_masks_secrets_until_revealed(tmp_path: Path, make_app):
+    app = make_app(secrets_db(tmp_path / "h.db"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys_session(pilot)
+        text = timeline_text(app)
+        assert "AKIA…Y1U3" in text and "ghp_\\u2026q7R8" in text  # the arguments' JSON, as stored: \u escapes
+        assert AWS not in text and GHP not in text
+        await pilot.press("R")
+        await wait_for(pilot, lambda: AWS in timeline_text(app) and GHP in timeline_text(app))
+        await pilot.press("R")
+        await wait_for(pilot, lambda: AWS not in timeline_text(app) and "AKIA…Y1U3" in timeline_text(app))
+
+
+def test_snapshot_masked_timeline(snap_compare, tmp_path: Path, make_app):
+    assert snap_compare(make_app(secrets_db(tmp_path / "h.db")), terminal_size=SIZE, run_before=open_keys_session)
