@@ -69,3 +69,56 @@ def test_events_gone_or_replaced_are_not_listed(history: Path, tmp_path: Path):
         assert listed(found) == [("s2", None, "github"), ("s2", "e9", "aws")]
     finally:
         found.close()
+
+
+def test_hostile_rows_are_scanned_and_redacted_without_harm(tmp_path: Path):
+    """Every hostile row of the UI tests, and a copy of it holding a token: scanned, redacted, never corrupted."""
+    from dasshh_history.data.client import DBClient
+    from dasshh_history.data.redact import redact
+    from dasshh_history.domain.jsondepth import is_json
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "ui"))
+    from hostile_db import write_hostile
+
+    path = write_hostile(tmp_path / "hostile.db")
+    conn = sqlite3.connect(path)
+    with conn:
+        for rowid, event_id, session_id, content in conn.execute(
+                "SELECT rowid, id, session_id, content FROM events ORDER BY rowid").fetchall():
+            if isinstance(content, bytes):
+                planted: object = content + b" " + GHP.encode()
+            elif isinstance(content, str) and '"' in content:
+                planted = content.replace('"', f'"{GHP} ', 1)  # inside the first string (a key or a value)
+            else:
+                planted = f"{GHP} {content}"
+            conn.execute("INSERT INTO events VALUES (?, 'inv', ?, '2026-03-01', ?)",
+                         (f"{event_id}-planted", session_id, planted))
+    before = {row[0]: row for row in conn.execute("SELECT id, typeof(content), content FROM events").fetchall()}
+    conn.close()
+
+    found = SecretFindings(tmp_path / "cache.db", path)
+    try:
+        found.scan()
+        findings = found.findings()
+    finally:
+        found.close()
+    planted = {event_id for event_id in before if event_id.endswith("-planted")}
+    assert {f.event_id for f in findings} == planted
+    client = DBClient(db_path=path)
+    try:
+        done = redact(client, [f.event_rowid for f in findings], [])
+    finally:
+        client.dispose()
+    assert set(done.event_rowids) == {f.event_rowid for f in findings}
+    conn = sqlite3.connect(path)
+    after = {row[0]: row for row in conn.execute("SELECT id, typeof(content), content FROM events").fetchall()}
+    conn.close()
+    assert {k: v for k, v in after.items() if k not in planted} == {k: v for k, v in before.items() if k not in planted}
+    for event_id in planted:
+        kind, old, new = before[event_id][1], before[event_id][2], after[event_id][2]
+        assert after[event_id][1] == kind
+        text = new.decode("utf-8", "replace") if isinstance(new, bytes) else new
+        assert GHP not in text and "[REDACTED:github]" in text
+        old_text = old.decode("utf-8", "replace") if isinstance(old, bytes) else old
+        assert is_json(text) == is_json(old_text), event_id
+    assert GHP.encode() not in path.read_bytes()

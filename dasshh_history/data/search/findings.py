@@ -135,9 +135,10 @@ class SecretFindings:
         """Every finding of the events scanned and of the titles now, session by session (the list's order:
         last updated first), each session's title first, then its events in order."""
         events = self._conn.execute(
-            "SELECT s.id, s.rowid, e.id, e.rowid, f.field, f.path, f.kind, f.start, f.stop, f.masked "
-            "FROM secret_findings f JOIN hist.events e ON e.rowid = f.event_rowid AND e.id IS f.event_id "
-            "JOIN hist.sessions s ON s.id = e.session_id ORDER BY f.event_rowid, f.start"
+            # Events of no session (a foreign writer's) are listed too, under the session id they name.
+            "SELECT CAST(coalesce(e.session_id, '') AS TEXT), coalesce(s.rowid, -1), e.id, e.rowid, f.field, f.path, f.kind, f.start, f.stop, "
+            "f.masked FROM secret_findings f JOIN hist.events e ON e.rowid = f.event_rowid AND e.id IS f.event_id "
+            "LEFT JOIN hist.sessions s ON s.id = e.session_id ORDER BY f.event_rowid, f.start"
         ).fetchall()
         titles = [
             (sid, srowid, None, None, f.field, f.path, f.kind, f.secret.start, f.secret.end, f.masked)
