@@ -382,6 +382,26 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
             self.timeline.show_blocks(blocks, complete=complete, keep_place=keep_place)
         else:
             self.timeline.show_placeholder(no_events())
+        if complete and self.pending_event is not None and self.pending_event[0] == session_id:
+            self._select_event(self.pending_event[1])
+
+    #: (session id, event id) to select once that session's timeline is read (the Secrets screen's Enter).
+    pending_event: tuple[str, str] | None = None
+
+    def show_event(self, session_id: str, event_id: str | None) -> None:
+        """Highlight the session in the list and, once its timeline is read, select the event's first block."""
+        self.pending_event = (session_id, event_id) if event_id is not None else None
+        self.load_sessions(highlight_id=session_id)
+
+    def _select_event(self, event_id: str) -> None:
+        self.pending_event = None
+        timeline = self.timeline
+        for index, block in enumerate(timeline.blocks):
+            if getattr(getattr(block, "entry", None), "event_id", None) == event_id:
+                timeline.cursor = index
+                timeline.scroll_to_block(index, top=True)
+                timeline.focus()
+                return
 
     def on_session_list_opened(self, message: SessionList.Opened) -> None:
         if self._pending_timeline is not None:

@@ -1,4 +1,4 @@
-"""The Secrets screen: every likely credential in the history, masked; Enter shows its session, x redacts.
+"""The Secrets screen: every likely credential in the history, masked; Enter shows its event, x redacts.
 
 The scan runs in a thread (the first one reads every event: seconds on a
 large history) and says how far it got; what it found is listed with the
@@ -69,12 +69,12 @@ def summary(findings: list[Finding]) -> str:
             f"event{'s' * (events != 1)} and {titles:,} title{'s' * (titles != 1)}")
 
 
-class SecretsScreen(Screen[str | None]):
-    """Lists the findings; dismisses with the id of the session to show (None: back)."""
+class SecretsScreen(Screen[Finding | None]):
+    """Lists the findings; dismisses with the finding to show (None: back)."""
 
     BINDINGS = [
         Binding("escape,q", "close", "Back"),
-        Binding("enter", "open", "Show session", priority=True),
+        Binding("enter", "open", "Show", priority=True),
         Binding("x", "redact", "Redact all"),
     ]
 
@@ -118,7 +118,7 @@ class SecretsScreen(Screen[str | None]):
             title = one_line(mask_text(titles.get(f.session_id) or f.session_id), 40)
             where = "title" if f.event_id is None else f.field
             table.add_row(Text(title), Text(where), Text(KINDS.get(f.kind, f.kind)), Text(f.masked))
-        self._status(f"{summary(findings)} (masked) · Enter shows the session · x redacts them all"
+        self._status(f"{summary(findings)} (masked) · Enter shows it · x redacts them all"
                      if findings else "No likely secret found")
         table.focus()
 
@@ -132,7 +132,7 @@ class SecretsScreen(Screen[str | None]):
     def action_open(self) -> None:
         table = self.query_one(DataTable)
         if self.findings and 0 <= table.cursor_row < len(self.findings):
-            self.dismiss(self.findings[table.cursor_row].session_id)
+            self.dismiss(self.findings[table.cursor_row])
 
     def action_redact(self) -> None:
         if not self.findings:
@@ -174,13 +174,13 @@ def open_secrets(app, client, index, reader, browser) -> None:  # the app and it
         index.close()  # the cache is discarded: the app's index opens it again, built anew, when next used
         return service.redact(findings, client)
 
-    def shown(session_id: str | None) -> None:
+    def shown(finding: Finding | None) -> None:
         service.close()
-        if session_id is None:
+        if finding is None:
             return
         if browser.search_query:
             app.notify("Clear the search (escape) to see that session in the list", markup=False)
             return
-        browser.load_sessions(highlight_id=session_id)
+        browser.show_event(finding.session_id, finding.event_id)
 
     app.push_screen(SecretsScreen(service, titles, redact), shown)

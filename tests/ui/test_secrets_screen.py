@@ -64,6 +64,10 @@ async def test_lists_masked_and_enter_shows_the_session(tmp_path: Path, make_app
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.screen is app.browser)
         await wait_for(pilot, lambda: app.browser.session_list.current.id == "s-keys")
+        timeline = app.browser.timeline  # the second finding's event (the tool call) selected, focused
+        await wait_for(pilot, lambda: timeline.has_focus and timeline.cursor >= 0
+                       and getattr(timeline.blocks[timeline.cursor], "entry", None) is not None
+                       and timeline.blocks[timeline.cursor].entry.event_id == "e2")
 
 
 @pytest.mark.asyncio
