@@ -208,6 +208,11 @@ def mask_text(text: str, secrets: list[Secret] | None = None) -> str:
     return text
 
 
+def mask_title(detail: object) -> object:
+    """A stored title with each secret masked when it is text; anything else as it is."""
+    return mask_text(detail) if type(detail) is str else detail
+
+
 _PREFIXES = re.compile(
     r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|https://hooks\.slack\.com/services/|"
     r"[sr]k_(?:live|test)_|sk-ant-(?:api\d\d-|admin\d\d-)?|sk-(?:proj-|svcacct-|admin-)?|eyJ"

@@ -27,6 +27,7 @@ from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DatabaseUnavailableError
 from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.domain.query import SearchQuery
+from dasshh_history.domain.secrets import mask_title
 from dasshh_history.domain.text import count_messages, format_timestamp, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.errors import DB_ERRORS, REPORTED_ERRORS, describe_error
@@ -321,7 +322,8 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
                 empty_state(self.history_path) if not self.search_query else no_match(self.search_query.text)
             )
             return
-        self.timeline.border_title = Content(one_line(summary.detail, 120))  # literal, never markup
+        detail = summary.detail if self.secrets_revealed else mask_title(summary.detail)
+        self.timeline.border_title = Content(one_line(detail, 120))  # literal, never markup
         self.timeline.border_subtitle = (
             f"{count_messages(summary.event_count)} · started {format_timestamp(summary.created_at, self.tz)}"
         )
@@ -348,10 +350,14 @@ class BrowserScreen(BlockKeys, SearchKeys, SortKeys, ActionKeys, Panes, Screen[N
     secrets_revealed = False
 
     def action_reveal_secrets(self) -> None:
-        self.secrets_revealed = not self.secrets_revealed
+        self.secrets_revealed = self.session_list.secrets_revealed = not self.secrets_revealed
+        self.session_list.refresh()
         self.say("Secrets shown whole (R masks them again)" if self.secrets_revealed else "Secrets masked")
-        if self.session_list.current is not None:
-            self.load_timeline(self.session_list.current, refresh=True)
+        current = self.session_list.current
+        if current is not None:
+            detail = current.detail if self.secrets_revealed else mask_title(current.detail)
+            self.timeline.border_title = Content(one_line(detail, 120))
+            self.load_timeline(current, refresh=True)
 
     def _wait_for_paint(self, timeout: float = 0.5) -> None:
         """Block this worker until the screen has been drawn, so that reading more never delays a paint."""

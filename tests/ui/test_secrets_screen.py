@@ -139,3 +139,22 @@ async def test_the_timeline_masks_secrets_until_revealed(tmp_path: Path, make_ap
 
 def test_snapshot_masked_timeline(snap_compare, tmp_path: Path, make_app):
     assert snap_compare(make_app(secrets_db(tmp_path / "h.db")), terminal_size=SIZE, run_before=open_keys_session)
+
+
+@pytest.mark.asyncio
+async def test_titles_are_masked_in_the_list_and_the_timeline_until_revealed(tmp_path: Path, make_app):
+    path = secrets_db(tmp_path / "h.db")
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE sessions SET detail = ? WHERE id = 's-keys'", (f"deploy with {GHP}",))
+    conn.close()
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys_session(pilot)
+        sessions = app.browser.session_list
+        row = [s.id for s in sessions.summaries].index("s-keys")
+        assert sessions.row_text(row).startswith("deploy with ghp_…q7R8")
+        assert str(app.browser.timeline.border_title) == "deploy with ghp_…q7R8"
+        await pilot.press("R")
+        await wait_for(pilot, lambda: sessions.row_text(row).startswith(f"deploy with {GHP}"))
+        assert str(app.browser.timeline.border_title) == f"deploy with {GHP}"
