@@ -81,7 +81,7 @@ def report(history: Path) -> None:
           f"{'ok' if figures['scan'] <= 30 else 'MISSED'}")
     print(f"  {'scan of 100 new events':<48} {figures['incremental'] * 1000:>10.0f} ms")
     print(f"  {'listing the findings (titles scanned then)':<48} {figures['listing'] * 1000:>10.0f} ms")
-    print(f"  {'redact {0} secrets (one transaction)'.format(figures['redacted']):<48} "
+    print(f"  {'redact {} secrets (one transaction)'.format(figures['redacted']):<48} "
           f"{figures['redact'] * 1000:>10.0f} ms")
 
 

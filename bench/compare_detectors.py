@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "domain"))
 
-from dasshh_history.data.search.extract import searchable_text  # noqa: E402
-from dasshh_history.domain.secrets import find_secrets  # noqa: E402
+from dasshh_history.data.search.extract import searchable_text
+from dasshh_history.domain.secrets import find_secrets
 
 
 def detect_secrets_scanner():

@@ -107,7 +107,7 @@ def test_secrets_lists_every_finding_masked(history: Path, capsys):
 
 
 def test_search_snippets_show_secrets_masked(history: Path, capsys):
-    status, out, _ = run(capsys, "--db", str(history), "search", "--json", "key")
+    _, out, _ = run(capsys, "--db", str(history), "search", "--json", "key")
     snippets = [r["snippet"] for r in json.loads(out)]
     assert any("AKIA…Y1U3" in s for s in snippets), snippets
     _, out, _ = run(capsys, "--db", str(history), "search", "--json", "auth status")
