@@ -675,6 +675,9 @@ def report(args: argparse.Namespace, small: Path, large: Path) -> int:
     print(f"idle ({IDLE_SECONDS:g} s with no input)")
     line(f"{args.sessions:,} sessions: CPU", f"{median(large_runs, 'idle_cpu_ms_per_s'):.1f} ms/s")
     line(f"{args.sessions:,} sessions: frames drawn", f"{median(large_runs, 'idle_frames'):.0f}")
+    from bench_secrets import report as report_secrets  # beside this script
+
+    report_secrets(large)
     return 0
 
 

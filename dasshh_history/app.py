@@ -66,6 +66,9 @@ class HistoryApp(App[ResumeOutcome | None]):
         Binding("n", "screen.next_match", "Next match", show=False),
         Binding("N", "screen.previous_match", "Previous match", show=False),
         Binding("escape", "screen.clear_search", "Clear search", show=False),
+        Binding("P", "secrets", "Secrets", show=False, tooltip="Likely credentials in the history, masked; redact them"),
+        Binding("M", "screen.reveal_secrets", "Reveal secrets", show=False,
+                tooltip="Show the timeline's likely secrets whole, or masked again"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -207,6 +210,11 @@ class HistoryApp(App[ResumeOutcome | None]):
             return self.screen is self.browser and self.browser.check_action(action, parameters)
         return True
 
+    def action_secrets(self) -> None:
+        from dasshh_history.screens.secrets import open_secrets
+
+        open_secrets(self, self.client, self.index, self.reader, self.browser)
+
     def action_help(self) -> None:
         anywhere = [binding for binding in self.BINDINGS if binding not in self.TIMELINE_KEYS]
         at = next(i for i, binding in enumerate(anywhere) if binding.action == "screen.clear_search")
@@ -239,6 +247,7 @@ class HistoryApp(App[ResumeOutcome | None]):
         yield SystemCommand("Search", "Search every session's titles, messages and tools (/)", browser.action_search)
         yield SystemCommand("Stats", "The history at a glance: activity, hours, tools, largest sessions (S)",
                             self.action_stats)
+        yield SystemCommand("Secrets", "Likely credentials in the history, masked; redact them (P)", self.action_secrets)
         yield SystemCommand("Keys", "Every key and what it does, in the help screen (?)", self.action_help)
         yield SystemCommand("Focus sessions", "Move focus to the session list", browser.session_list.focus)
         yield SystemCommand("Focus timeline", "Move focus to the timeline", browser.timeline.focus)

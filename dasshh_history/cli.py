@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from dasshh_history import __version__, cli_reports, cli_trash
+from dasshh_history import __version__, cli_reports, cli_secrets, cli_trash
 from dasshh_history.cli_common import PROG, _fail, _non_negative, _one_line, _stdout
 from dasshh_history.data import client as client_module
 from dasshh_history.data.client import (
@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("md", "json"), default="md", help="the output format (default: md)")
     export.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of stdout")
     cli_reports.add_commands(commands, _add_source_options)
+    cli_secrets.add_commands(commands, _add_source_options)
     cli_trash.add_commands(commands, _add_source_options)
     return parser
 
@@ -284,6 +285,8 @@ COMMANDS: dict[str, Callable[[DBClient, argparse.Namespace], int]] = {
     "search": cli_reports.cmd_search,
     "stats": cli_reports.cmd_stats,
     "export": cmd_export,
+    "secrets": cli_secrets.cmd_secrets,
+    "redact": cli_secrets.cmd_redact,
 }
 
 
@@ -291,6 +294,8 @@ def no_history(db_path: Path, args: argparse.Namespace) -> int:
     """What a command says where dasshh has not written a history yet: nothing to list, no session to export."""
     if args.command == "export":
         return _fail(f"no session with id {args.session_id!r} (there is no history yet at {db_path})")
+    if args.command == "redact":
+        args.json = False
     print(f"{PROG}: there is no history yet at {db_path} (dasshh writes it at your first conversation); "
           f"'{PROG} --demo' opens a sample one", file=sys.stderr)
     if args.json:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from dasshh_history.data import private_files
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.models import utcnow
 
@@ -366,6 +367,8 @@ def _insert(path: Path, session_rows: list[tuple], event_rows: Iterator[tuple] |
 def _create_schema(path: Path) -> None:
     if path.exists():
         raise FileExistsError(f"{path} exists: the generators only write new databases")
+    if path.parent.exists():  # a history of made-up conversations is still only its owner's: 0600 (and its WAL)
+        private_files.sqlite_file(path)
     DBClient(db_path=path).dispose()
 
 

@@ -29,6 +29,7 @@ from dasshh_history.data.client import DatabaseUnavailableError
 from dasshh_history.data.watch import ChangeWatcher
 from dasshh_history.domain.order import DEFAULT_ORDER, ListOrder
 from dasshh_history.domain.query import SearchQuery
+from dasshh_history.domain.secrets import mask_title
 from dasshh_history.domain.text import count_messages, format_timestamp, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.errors import DB_ERRORS, REPORTED_ERRORS, describe_error
@@ -340,7 +341,8 @@ class BrowserScreen(BlockKeys, MarkKeys, ResumeKey, SearchKeys, SortKeys, Action
                 empty_state(self.history_path) if not self.search_query else no_match(self.search_query.text)
             )
             return
-        self.timeline.border_title = Content(one_line(summary.detail, 120))  # literal, never markup
+        detail = summary.detail if self.secrets_revealed else mask_title(summary.detail)
+        self.timeline.border_title = Content(one_line(detail, 120))  # literal, never markup
         self.timeline.border_subtitle = (
             f"{count_messages(summary.event_count)} · started {format_timestamp(summary.created_at, self.tz)}"
         )
@@ -360,8 +362,21 @@ class BrowserScreen(BlockKeys, MarkKeys, ResumeKey, SearchKeys, SortKeys, Action
         load_blocks(
             self.reader, summary.id, self.tz, refresh=refresh, cancelled=lambda: worker.is_cancelled,
             hand_over=lambda *blocks: self._ui(self._show_blocks, summary.id, *blocks),
-            wait_for_paint=self._wait_for_paint,
+            wait_for_paint=self._wait_for_paint, mask=not self.secrets_revealed,
         )
+
+    #: Whether the timeline shows likely secrets whole (M); masked by default (README, "Privacy").
+    secrets_revealed = False
+
+    def action_reveal_secrets(self) -> None:
+        self.secrets_revealed = self.session_list.secrets_revealed = not self.secrets_revealed
+        self.session_list.refresh()
+        self.say("Secrets shown whole (M masks them again)" if self.secrets_revealed else "Secrets masked")
+        current = self.session_list.current
+        if current is not None:
+            detail = current.detail if self.secrets_revealed else mask_title(current.detail)
+            self.timeline.border_title = Content(one_line(detail, 120))
+            self.load_timeline(current, refresh=True)
 
     def _wait_for_paint(self, timeout: float = 0.5) -> None:
         """Block this worker until the screen has been drawn, so that reading more never delays a paint."""
@@ -392,6 +407,26 @@ class BrowserScreen(BlockKeys, MarkKeys, ResumeKey, SearchKeys, SortKeys, Action
             self.timeline.show_blocks(blocks, complete=complete, keep_place=keep_place)
         else:
             self.timeline.show_placeholder(no_events())
+        if complete and self.pending_event is not None and self.pending_event[0] == session_id:
+            self._select_event(self.pending_event[1])
+
+    #: (session id, event id) to select once that session's timeline is read (the Secrets screen's Enter).
+    pending_event: tuple[str, str] | None = None
+
+    def show_event(self, session_id: str, event_id: str | None) -> None:
+        """Highlight the session in the list and, once its timeline is read, select the event's first block."""
+        self.pending_event = (session_id, event_id) if event_id is not None else None
+        self.load_sessions(highlight_id=session_id)
+
+    def _select_event(self, event_id: str) -> None:
+        self.pending_event = None
+        timeline = self.timeline
+        for index, block in enumerate(timeline.blocks):
+            if getattr(getattr(block, "entry", None), "event_id", None) == event_id:
+                timeline.cursor = index
+                timeline.scroll_to_block(index, top=True)
+                timeline.focus()
+                return
 
     def on_session_list_opened(self, message: SessionList.Opened) -> None:
         if self._pending_timeline is not None:

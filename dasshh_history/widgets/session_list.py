@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from dasshh_history.domain.secrets import mask_title
 from dasshh_history.domain.text import cell_len, centre_on_match, count_messages, format_when, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.services.listing import PAGE_SIZE, Source
@@ -356,6 +357,9 @@ class SessionList(ScrollView, can_focus=True):
         ]
         return Strip(segments).adjust_cell_length(width, padding)
 
+    #: Whether titles show likely secrets whole (the browser's R); masked by default (README, "Privacy").
+    secrets_revealed = False
+
     def _line(self, summary: SessionSummary, part: int, width: int | None = None) -> tuple[str, str]:
         """The text of one line of a row, and its component class.
 
@@ -364,7 +368,8 @@ class SessionList(ScrollView, can_focus=True):
         """
         if part == 0:
             mark = MARK if summary.id in self._marked else ""
-            return mark + one_line(summary.detail, TITLE_LIMIT), "session-list--title"
+            detail = summary.detail if self.secrets_revealed else mask_title(summary.detail)
+            return mark + one_line(detail, TITLE_LIMIT), "session-list--title"
         if summary.snippet:  # an empty one (only the title matched, or the session is gone) says nothing
             head = f"{format_when(summary.updated_at, now=self._clock(), tz=self._tz)} · "
             snippet = one_line(summary.snippet, SNIPPET_LIMIT)

@@ -13,11 +13,13 @@ one shown early: the timeline ends up as a plain read builds it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
+from typing import NamedTuple
 
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.domain.parse import TimelineBuilder
+from dasshh_history.domain.stored_secrets import mask_value
 from dasshh_history.errors import DB_ERRORS
 from dasshh_history.widgets.blocks import Block, BlockBuilder
 
@@ -42,6 +44,7 @@ def load_blocks(
     cancelled: Callable[[], bool],
     hand_over: HandOver,
     wait_for_paint: Callable[[], None],
+    mask: bool = False,
 ) -> None:
     """Read and build a session's blocks, handing them over batch by batch; stops early once ``cancelled``.
 
@@ -63,6 +66,8 @@ def load_blocks(
     batches = reader.iter_event_batches(session_id=session_id, first=FIRST, size=BATCH)
     try:
         for rows in batches:
+            if mask:
+                rows = masked(rows)
             if end_start is None:
                 read.extend(blocks.add(timeline.add(rows)))
             else:
@@ -80,7 +85,7 @@ def load_blocks(
             first, shown, read = not shown, True, []
             wait_for_paint()
             if first and signature[0] > LONG:
-                end_start = _show_end(reader, session_id, tz, rows[-1].rowid, hand_over)
+                end_start = _show_end(reader, session_id, tz, rows[-1].rowid, hand_over, mask)
                 if end_start is not None:
                     wait_for_paint()
     except Exception:
@@ -99,7 +104,7 @@ def load_blocks(
 
 
 def _show_end(
-    reader: HistoryReader, session_id: str, tz: tzinfo | None, read_to: int, hand_over: HandOver
+    reader: HistoryReader, session_id: str, tz: tzinfo | None, read_to: int, hand_over: HandOver, mask: bool = False
 ) -> int | None:
     """Read, build and hand over a session's end; the rowid it starts at.
 
@@ -116,6 +121,27 @@ def _show_end(
     except DB_ERRORS:
         return None
     builder = TimelineBuilder()
+    if mask:
+        rows = masked(rows)
     hand_over(BlockBuilder(tz, calls_before=calls_before).add(builder.add(rows) + builder.finish()),
               False, False, False, None, True)
     return rows[0].rowid
+
+
+class _MaskedEvent(NamedTuple):
+    rowid: int
+    id: str
+    invocation_id: str | None
+    created_at: object
+    content: object
+
+
+def masked(rows: Sequence) -> list:
+    """The rows with every likely secret in their content shown masked (``ghp_…9f3a``): the timeline's
+    default (README, "Privacy"); rows without one are kept as they are."""
+    out = []
+    for row in rows:
+        content = mask_value(row.content)
+        out.append(row if content is row.content else
+                   _MaskedEvent(row.rowid, row.id, row.invocation_id, row.created_at, content))
+    return out

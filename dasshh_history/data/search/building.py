@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dasshh_history.data import private_files
 from dasshh_history.data.search import schema
 from dasshh_history.data.search.schema import SCHEMA_VERSION
 
@@ -58,7 +59,7 @@ class BuildLock:
         if fcntl is None:
             return True
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = private_files.create_file(self.path, os.O_RDWR)
         except OSError:
             return True  # the cache beside it cannot be written either: it is in memory, ours alone
         while True:

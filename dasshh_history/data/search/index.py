@@ -18,6 +18,7 @@ from dasshh_history.data.search.marks import both, either, in_list_order, read_m
 from dasshh_history.data.search.schema import MAX_ROWID, SEQ_BITS, SEQ_MASK, default_cache_path, open_cache
 from dasshh_history.data.search.sync import Syncing
 from dasshh_history.domain.query import SearchQuery, Term
+from dasshh_history.domain.secrets import mask_text
 
 #: Term results kept for the next keystrokes ("how f" reuses what "how" found).
 TERM_CACHE = 64
@@ -319,7 +320,7 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
                 texts = [body for rowid, body in candidates if rowid != base and isinstance(body, str)] + title
                 text = next((body for body in texts if query.matches(body)), texts[0] if texts else None)
                 if text is not None:
-                    found[session_id] = query.snippet(text)
+                    found[session_id] = query.snippet(mask_text(text))  # a secret never shown whole
         return found
 
     def _filter_snippets(self, query: SearchQuery, session_ids: Iterable[str]) -> dict[str, str]:
@@ -334,7 +335,7 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
                     continue
                 body = self._conn.execute("SELECT body FROM fts WHERE rowid = ?", (doc,)).fetchone()
                 if body is not None and isinstance(body[0], str):
-                    found[session_id] = query.snippet(body[0])
+                    found[session_id] = query.snippet(mask_text(body[0]))
         return found
 
     def last_activity(self, session_ids: list[str]) -> dict[str, datetime | None]:

@@ -11,6 +11,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from dasshh_history.data import private_files
 from dasshh_history.data.client import BUSY_TIMEOUT_SECONDS, decode_text
 
 #: Bump when the index layout or the extracted text changes: the cache is rebuilt.
@@ -82,9 +83,14 @@ def ms_sql(column: str) -> str:
             f"CAST(round((julianday({column}) - 2440587.5) * 86400000) AS INTEGER) END")
 
 
+def default_cache_dir() -> Path:
+    """The folder of our caches: ``dasshh-history`` in the user's cache directory (``$XDG_CACHE_HOME``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dasshh-history"
+
+
 def default_cache_path(db_path: Path) -> Path:
     """Where the index of a history lives: one file per database, under the user's cache directory."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dasshh-history"
+    base = default_cache_dir()
     key = hashlib.sha256(str(db_path.resolve()).encode()).hexdigest()[:16]
     return base / f"search-{key}.db"
 
@@ -95,9 +101,18 @@ def open_cache(path: Path, db_path: Path) -> tuple[sqlite3.Connection, Path]:
     A cache of another schema version is emptied and made afresh, in place
     (another process may have it open: a builder, another instance); where
     there is none that can be written, the cache is in memory.
+
+    The cache is private (see :mod:`~dasshh_history.data.private_files`): the
+    file and its companions 0600, the folders made for it 0700; our own cache
+    folder, when it is the one used, is tightened with all it holds.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent == default_cache_dir():
+            private_files.private_dir(path.parent)
+            private_files.tighten_tree(path.parent)
+        else:
+            private_files.make_dirs(path.parent)
+        private_files.sqlite_file(path)
         conn = _connect(str(path), db_path)
     except (OSError, sqlite3.Error):
         # No writable cache (or a broken one): an index in memory, rebuilt each run.
