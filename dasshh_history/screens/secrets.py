@@ -73,7 +73,7 @@ class SecretsScreen(Screen[Finding | None]):
     """Lists the findings; dismisses with the finding to show (None: back)."""
 
     BINDINGS = [
-        Binding("escape,q", "close", "Back"),
+        Binding("escape,q,P", "close", "Back"),
         Binding("enter", "open", "Show", priority=True),
         Binding("x", "redact", "Redact all"),
     ]
