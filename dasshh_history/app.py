@@ -17,8 +17,8 @@ from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.models import utcnow
 from dasshh_history.data.session import SessionService
-from dasshh_history.data.trash_store import TRASH_DAYS
 from dasshh_history.data.watch import ChangeWatcher
+from dasshh_history.errors import DB_ERRORS
 from dasshh_history.idle_gc import IdleCollector
 from dasshh_history.screens.browser import BrowserScreen
 from dasshh_history.screens.help import HelpScreen, help_sections
@@ -95,7 +95,6 @@ class HistoryApp(App[ResumeOutcome | None]):
         self.index = IndexKeeper(client, search_path, tz=tz, clock=clock, background=True)
         self.actions = Actions(client, tz=tz, index=self.index, trash_dir=trash_dir, clock=clock)
         self._trash_days = trash_days if trash_days is not None else self.settings.trash_days
-        self.actions = Actions(client, tz=tz, index=self.index)
         self.stats = StatsKeeper(client, search_path, tz=tz)
         self.clock = clock
         self.tz = tz
@@ -163,11 +162,17 @@ class HistoryApp(App[ResumeOutcome | None]):
 
     @work(thread=True, group="trash-expiry", exit_on_error=False)
     def _expire_trash(self) -> None:
-        """Trash older than ``trash_days`` goes at start (whole files: no copy of it stays)."""
+        """Trash older than ``trash_days`` goes at start (whole files), then the search cache is purged of
+        the words of what it held (see ``IndexKeeper.purge_after_expiry``): no copy of it stays."""
         try:
-            self.actions.expire_trash(self._trash_days)
+            expired = self.actions.expire_trash(self._trash_days)
         except OSError as exc:
             self.call_from_thread(self.say, f"Could not empty the old trash: {exc.strerror or exc}", severity="warning")
+            return
+        try:  # and the search cache's copies of what it held (a process of its own, at low priority)
+            self.index.purge_after_expiry(expired > 0)
+        except DB_ERRORS:
+            pass  # owed still: tried again at the next start
 
     def on_unmount(self) -> None:
         self._collector.stop()

@@ -32,6 +32,7 @@ import dasshh_history
 from dasshh_history.data.client import DatabaseOpenError, DBClient
 from dasshh_history.data.search import SearchIndex
 from dasshh_history.data.search import sync as sync_module
+from dasshh_history.data.search.purge import purge
 from dasshh_history.errors import DB_ERRORS, describe_error
 
 #: Added to the builder's niceness: the interface, and everything else, comes first.
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", required=True, type=Path, help="the search cache file to bring up to date")
     parser.add_argument("--parent", type=int, help="stop once this process is gone")
     parser.add_argument("--chunk", type=int, help="events per transaction (the sync's CHUNK)")
+    parser.add_argument("--purge", action="store_true",
+                        help="then purge the cache of every trace of deleted text (after the trash expired)")
     args = parser.parse_args(argv)
     if hasattr(os, "nice"):
         try:
@@ -84,7 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         if str(index.path) == ":memory:":
             print(f"cannot write the search cache {args.cache}", file=sys.stderr)
             return 1
-        return EXIT_BUSY if index.sync(should_stop=orphaned, wait=False).busy else 0
+        if not args.purge:
+            return EXIT_BUSY if index.sync(should_stop=orphaned, wait=False).busy else 0
+        # A purge waits for another sync (a build) to end; once started it is finished even if we are orphaned.
+        if index.sync(should_stop=orphaned, wait=True).busy:
+            return EXIT_BUSY
+        purge(index)
+        return 0
     except DB_ERRORS as exc:
         print(describe_error(exc), file=sys.stderr)
         return 1
@@ -97,9 +106,10 @@ def main(argv: list[str] | None = None) -> int:
 class BuildProcess:
     """A builder process for one history's cache, started by this process; stopped with it."""
 
-    def __init__(self, db_path: Path, cache: Path) -> None:
+    def __init__(self, db_path: Path, cache: Path, *, purge: bool = False) -> None:
         self.db_path = db_path
         self.cache = cache
+        self.purge = purge  # then purge the cache (see ``--purge``)
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None  # a file, not a pipe: a builder never waits on us
 
@@ -113,7 +123,7 @@ class BuildProcess:
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}
         command = [PYTHON, "-m", __name__, "--db", str(self.db_path), "--cache", str(self.cache),
-                   "--parent", str(os.getpid()), "--chunk", str(sync_module.CHUNK)]
+                   "--parent", str(os.getpid()), "--chunk", str(sync_module.CHUNK), *(["--purge"] if self.purge else [])]
         self._stderr = tempfile.TemporaryFile()
         try:
             self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

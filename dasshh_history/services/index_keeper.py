@@ -20,6 +20,7 @@ from dasshh_history.data.client import DBClient
 from dasshh_history.data.models import utcnow
 from dasshh_history.data.search import SearchIndex
 from dasshh_history.data.search.building import BuildLock, backlog, read_progress
+from dasshh_history.data.search.purge import mark_purge_due, purge_due
 from dasshh_history.data.search.schema import default_cache_path
 from dasshh_history.errors import DB_ERRORS, describe_error
 from dasshh_history.services import index_build
@@ -83,6 +84,7 @@ class IndexKeeper:
         #: Whether large syncs go to a builder process, and other processes' syncs are not waited for here.
         self.background = background and index_build.SUPPORTED
         self._builder: BuildProcess | None = None  # ours, while it runs
+        self._purger: BuildProcess | None = None  # ours, purging the cache after the trash expired
         self._elsewhere = False  # another process's sync writes the cache
         self._notice: str | None = None  # why our builder failed: the syncs run here from then on
         self._said = False  # and it was said
@@ -185,6 +187,40 @@ class IndexKeeper:
             self._builder = builder
             return True
 
+    def purge_after_expiry(self, expired: bool) -> bool:
+        """Leave no copy of deleted text in the cache: after the trash expired (``expired``), or when a purge
+        is still owed (one was stopped), purge it in a process of its own; whether one was started.
+
+        The cache keeps the words of deleted sessions until it is rewritten
+        (see :mod:`~dasshh_history.data.search.purge`), which costs about a
+        build: not at every delete, but when their last copy, the trash, goes.
+        Reads (and may write) the cache: for a worker thread.  No cache file, no purge.
+        """
+        if not (self.available and self.background) or self._purger is not None:
+            return False
+        cache = self.cache_path
+        if str(cache) == ":memory:" or not cache.is_file():
+            return False
+        index = self.open()
+        if expired:
+            mark_purge_due(index)
+        if not purge_due(index):
+            return False
+        assert self.client.db_path is not None
+        purger = BuildProcess(self.client.db_path, cache, purge=True)
+        try:
+            purger.start()
+        except (OSError, ValueError):
+            return False  # still owed: tried again at the next start
+        self._purger = purger
+        return True
+
+    @property
+    def purging(self) -> bool:
+        """Whether our purge process runs."""
+        purger = self._purger
+        return purger is not None and purger.poll() is None
+
     def poll(self) -> Building | None:
         """How the sync in another process goes (None: there is none); reads the cache, for a worker thread.
 
@@ -271,9 +307,11 @@ class IndexKeeper:
         """Stop our builder (it is gone on return) and close the index."""
         with self._background_lock:
             builder, self._builder = self._builder, None
+            purger, self._purger = self._purger, None
             self._elsewhere = False
-        if builder is not None:
-            builder.stop()
+        for process in (builder, purger):  # a purge stopped is still owed (see purge_after_expiry)
+            if process is not None:
+                process.stop()
         with self._lock:
             if self._index is not None:
                 self._index.close()

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dasshh_history.data.trash_store import TRASH_DAYS
 from dasshh_history.domain.order import DEFAULT_ORDER, ListOrder
 
 __all__ = ["DEFAULT_THEME", "Settings", "SettingsStore", "default_config_path"]
@@ -39,7 +40,7 @@ class Settings:
     sort: ListOrder = DEFAULT_ORDER
     conversation_view: bool = False
     #: Days a deleted session stays in the trash before it is removed at a start.
-    trash_days: int = 30
+    trash_days: int = TRASH_DAYS
 
 
 def default_config_path(environ: Mapping[str, str] | None = None) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,10 +95,16 @@ def test_any_text_gives_a_query_fts5_accepts(text: str):
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE VIRTUAL TABLE t USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')")
     conn.execute("INSERT INTO t VALUES ('some text')")
-    if query:
+    if query.terms:  # a query of filters alone (in:title, is:failed, ...) asks the index no MATCH
         conn.execute("SELECT count(*) FROM t WHERE t MATCH ?", (query.fts(),)).fetchone()
         assert query.pattern() is not None
     query.snippet(text)
+
+
+@pytest.mark.parametrize("text", ["IN:TITLE", "in:title", "is:failed", "IS:FAILED after:7d"])
+def test_a_query_of_filters_alone_has_no_terms_to_match(text: str):
+    query = SearchQuery.parse(text)
+    assert query and not query.terms and query.fts() == ""
 
 
 def test_pattern_ignores_accents_as_the_index_does():

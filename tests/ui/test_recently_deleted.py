@@ -12,6 +12,7 @@ from dasshh_history.app import HistoryApp
 from dasshh_history.data.client import DBClient
 from dasshh_history.demo import DEMO_NOW
 from dasshh_history.screens.recently_deleted import RecentlyDeletedScreen
+from dasshh_history.domain.query import SearchQuery
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 
@@ -176,3 +177,48 @@ async def test_a_delete_whose_trash_cannot_be_written_is_said_and_deletes_nothin
         await delete_highlighted(pilot)
         assert said(app)[-1] == "Delete failed: cannot write the trash: database or disk is full"
         assert dump(demo_db) == before
+
+
+async def test_when_the_trash_expires_the_search_cache_keeps_no_word_of_it(tmp_path):
+    """Delete means gone: the words of an expired delete leave the search cache too (purged in a process of its own)."""
+    import json
+    from datetime import timedelta
+
+    from exportutil import dasshh_database
+
+    from dasshh_history.data.search import SearchIndex
+    from dasshh_history.data.search.purge import purge_due
+    from dasshh_history.data.trash_store import TrashStore, default_trash_dir
+
+    word = "quokkafirmament"
+
+    def user(eid: str, sid: str, text: str) -> tuple:
+        return (eid, "i", sid, "2025-01-01 10:00:00", json.dumps({"role": "user", "content": text}))
+
+    db = dasshh_database(tmp_path / "history.db",
+                         [("s1", f"about {word}", "2025-01-01 10:00:00", "2025-01-01 10:00:00"),
+                          ("s2", "kept", "2025-01-02 10:00:00", "2025-01-02 10:00:00")],
+                         [user("e1", "s1", f"the {word} here"), user("e2", "s2", "nginx firewall")])
+    cache = tmp_path / "cache" / "search.db"
+    client = DBClient(db_path=db)
+
+    def holding() -> list[str]:
+        return sorted(p.name for p in cache.parent.iterdir() if p.is_file() and word.encode() in p.read_bytes())
+
+    try:
+        index = SearchIndex(client, path=cache)
+        index.sync()
+        TrashStore(default_trash_dir(), db, clock=lambda: DEMO_NOW - timedelta(days=31)).delete(client, ["s1"])
+        index.sync()  # the session is gone from the index, but its words are still in the file
+        index.close()
+        assert holding() and any(word.encode() in p.read_bytes() for p in default_trash_dir().iterdir())
+        app = HistoryApp(client, clock=lambda: DEMO_NOW, tz=KOLKATA, search_path=cache)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await wait_for(pilot, lambda: app.index._purger is not None and not app.index.purging, timeout=30)
+            assert list(default_trash_dir().iterdir()) == []
+            assert holding() == []
+            assert not purge_due(app.index.open())
+            assert app.index.open().search(SearchQuery.parse("firewall")).session_ids == ["s2"]
+    finally:
+        client.dispose()

@@ -20,6 +20,22 @@ import sqlite3
 from dasshh_history.data.search.index import SearchIndex
 
 
+#: In the cache's ``meta`` while a purge is owed (the trash expired): cleared by the purge, in its write.
+PURGE_KEY = "purge_due"
+
+
+def mark_purge_due(index: SearchIndex) -> None:
+    """Note in the cache that it must be purged (trash was removed): a purge interrupted is done at a later start."""
+    with index._lock:
+        index._write(lambda conn: conn.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (PURGE_KEY,)))
+
+
+def purge_due(index: SearchIndex) -> bool:
+    """Whether a purge is owed (see :func:`mark_purge_due`)."""
+    with index._lock:
+        return index._conn.execute("SELECT 1 FROM meta WHERE key = ?", (PURGE_KEY,)).fetchone() is not None
+
+
 def purge(index: SearchIndex) -> None:
     """Rewrite the cache of ``index`` so that no text of what is no longer in the history remains in it."""
     index.sync()
@@ -40,6 +56,7 @@ def purge(index: SearchIndex) -> None:
 
 
 def _merge(index: SearchIndex, conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM meta WHERE key = ?", (PURGE_KEY,))
     conn.execute("INSERT INTO fts (fts) VALUES ('optimize')")
     conn.execute("INSERT INTO title_words (title_words) VALUES ('optimize')")
     index._rebuild_words(conn)
