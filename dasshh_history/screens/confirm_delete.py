@@ -37,7 +37,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         yield Label("Delete session?", classes="dialog-title")
         yield Static(Text(self._title), id="delete-title", classes="dialog-session")
         yield Label(f"This deletes the session and its {count_messages(self._count)}.", id="delete-count")
-        yield Label("It goes to the trash: u brings it back, also after a restart.", id="delete-undo")
+        yield Label("In the trash: u brings it back, even after a restart.", id="delete-undo")
 
     def hint(self) -> str:
         return "y deletes · n or escape keeps it"
@@ -68,7 +68,7 @@ class ConfirmDeleteManyScreen(ConfirmDeleteScreen):
         yield Label(f"Delete {sessions}?", classes="dialog-title")
         yield Static(Text(f"{sessions} · {count_messages(self._count)}"), id="delete-title", classes="dialog-session")
         yield Label("This deletes every marked session and its messages.", id="delete-count")
-        yield Label("They go to the trash: u brings them all back at once, also after a restart.", id="delete-undo")
+        yield Label("In the trash: u brings all back, even after a restart.", id="delete-undo")
 
     def hint(self) -> str:
         return "y deletes them all · n or escape keeps them"
