@@ -114,8 +114,10 @@ async def test_the_figures_follow_what_dasshh_writes_meanwhile(demo_db, make_app
         assert "brand_new_tool" in {t.name for t in screen.stats.tools}
 
 
-def _stats_run_before(pilot_keys: tuple[str, ...] = ()):
+def _stats_run_before(pilot_keys: tuple[str, ...] = (), theme: str | None = None):
     async def run_before(pilot) -> None:
+        if theme is not None:  # once mounted: the settings' theme is applied at the start
+            pilot.app.theme = theme
         await open_stats(pilot)
         for key in pilot_keys:
             await pilot.press(key)
@@ -138,8 +140,7 @@ def test_snapshot_stats_dark(snap_compare, demo_db, make_app, fixed_sizes):
 
 def test_snapshot_stats_light(snap_compare, demo_db, make_app, fixed_sizes):
     app = make_app(demo_db)
-    app.theme = "textual-light"
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_stats_run_before())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_stats_run_before(theme="textual-light"))
 
 
 def test_snapshot_stats_tables_dark(snap_compare, demo_db, make_app, fixed_sizes):
