@@ -7,34 +7,14 @@ cache); ``redact`` writes it, with ``--yes`` only.  Neither imports Textual.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sqlite3
 import sys
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
+from dasshh_history.cli_common import PROG, _fail, _one_line, _stdout
 from dasshh_history.data.client import DatabaseOpenError, DBClient
-
-PROG = "dasshh-history"
-
-
-def _fail(message: str) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
-    return 1
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
-
-
-def _stdout(**settings: str) -> IO[str]:
-    try:
-        sys.stdout.reconfigure(**settings)  # type: ignore[union-attr]
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        pass
-    return sys.stdout
-
 
 def _progress(what: str) -> Callable[[int, int], None]:
     def progress(done: int, total: int) -> None:

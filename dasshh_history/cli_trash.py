@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from dasshh_history.cli_common import PROG, _fail, _one_line
 from dasshh_history.data.client import (
     DatabaseOpenError,
     DatabaseUnavailableError,
@@ -37,7 +38,6 @@ from dasshh_history.domain.text import (
     sanitize,
 )
 
-PROG = "dasshh-history"
 #: At most this many candidates are listed for an ambiguous id prefix.
 MAX_CANDIDATES = 10
 
@@ -72,16 +72,6 @@ def add_commands(commands: Any, add_source_options: Callable[..., None]) -> None
     restore.add_argument("ids", metavar="ID", nargs="*", help="a trashed session's id, or a unique start of it")
     restore.add_argument("--all-since", metavar="DATE",
                          help="every session deleted since DATE: 2026-03-14 (local day), or 7d, 2w, 3m before now")
-
-
-def _fail(message: str) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
-    return 1
-
-
-def _one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    return " ".join(str(orig if orig is not None else exc).split())[:300]
 
 
 def _size(count: int) -> str:

@@ -32,7 +32,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "cli_trash": (*UI, "dasshh_history.cli", "dasshh_history.app"),  # prune and restore, for scripts too
     "cli_reports": (*UI, "dasshh_history.cli", "dasshh_history.app"),  # search and stats, for scripts
     "cli_common": (*UI, "dasshh_history.cli", "dasshh_history.app", "dasshh_history.data"),  # the commands' helpers
-    "cli_secrets": (*UI, "dasshh_history.cli"),  # secrets and redact, run by cli
+    "cli_secrets": (*UI, "dasshh_history.cli", "dasshh_history.app"),  # secrets and redact, run by cli
     "demo": (*UI, *ABOVE_DATA),
     "idle_gc": (*UI, "sqlalchemy", "dasshh_history"),
     "__init__": ("dasshh_history.",),
