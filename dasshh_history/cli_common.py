@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from collections.abc import Callable
 from typing import IO
 
 PROG = "dasshh-history"
@@ -37,3 +38,17 @@ def _stdout(**settings: str) -> IO[str]:
     except (AttributeError, ValueError, io.UnsupportedOperation):
         pass
     return sys.stdout
+
+
+def progress(what: str) -> Callable[[int, int], None] | None:
+    """How far a long step got (``what: 1,000 of 5,000 events``), on standard error when it is a terminal;
+    None (nothing said) otherwise."""
+    if not sys.stderr.isatty():
+        return None
+
+    def say(done: int, total: int) -> None:
+        if total:
+            print(f"\r{PROG}: {what}: {done:,} of {total:,} events", end="\n" if done >= total else "",
+                  file=sys.stderr, flush=True)
+
+    return say

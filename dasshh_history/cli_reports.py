@@ -12,7 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 
-from dasshh_history.cli_common import PROG, _fail, _non_negative, _one_line, _stdout
+from dasshh_history.cli_common import PROG, _fail, _non_negative, _one_line, _stdout, progress
 from dasshh_history.data.client import DBClient
 
 
@@ -64,7 +64,7 @@ def cmd_search(client: DBClient, args: argparse.Namespace) -> int:
 
     keeper = IndexKeeper(client, getattr(args, "search_path", None))
     try:
-        synced = keeper.sync(_index_progress() if sys.stderr.isatty() else None)
+        synced = keeper.sync(progress("indexing for search"))
         if synced.failed:  # the cache is locked or cannot be written: what is indexed already is searched
             print(f"{PROG}: {synced.error or 'could not bring the search index up to date'}; "
                   "results may miss the latest changes", file=sys.stderr)
@@ -90,16 +90,6 @@ def cmd_search(client: DBClient, args: argparse.Namespace) -> int:
         keeper.close()
 
 
-def _index_progress() -> Callable[[int, int], None]:
-    """Progress of a first build, on a terminal's standard error."""
-
-    def progress(done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        print(f"\r{PROG}: indexing for search: {done:,} of {total:,} events", end=end, file=sys.stderr, flush=True)
-
-    return progress
-
-
 # -- stats -------------------------------------------------------------------------
 
 
@@ -107,13 +97,6 @@ def cmd_stats(client: DBClient, args: argparse.Namespace) -> int:
     """``stats``: the figures of the history (or of a search's results), as text or (``--json``) JSON."""
     from dasshh_history.domain.stats import stats_record, text_lines
     from dasshh_history.services.stats import stats_for_script
-
-    def progress(what: str) -> Callable[[int, int], None] | None:
-        def say(done: int, total: int) -> None:
-            print(f"\r{PROG}: {what}: {done:,} of {total:,} events", end="\n" if done >= total else "",
-                  file=sys.stderr, flush=True)
-
-        return say if sys.stderr.isatty() else None
 
     def warn(message: str) -> None:
         print(f"{PROG}: {message}; results may miss the latest changes", file=sys.stderr)

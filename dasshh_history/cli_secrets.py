@@ -13,16 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from dasshh_history.cli_common import PROG, _fail, _one_line, _stdout
+from dasshh_history.cli_common import PROG, _fail, _one_line, _stdout, progress
 from dasshh_history.data.client import DatabaseOpenError, DBClient
-
-def _progress(what: str) -> Callable[[int, int], None]:
-    def progress(done: int, total: int) -> None:
-        if total:
-            end = "\n" if done >= total else ""
-            print(f"\r{PROG}: {what}: {done:,} of {total:,} events", end=end, file=sys.stderr, flush=True)
-    return progress
-
 
 def _session_id(client: DBClient, given: str) -> str | None:
     """The session ``--session`` names (its id, or a unique prefix); None after saying why."""
@@ -76,13 +68,14 @@ def _secret_findings(client: DBClient, args: argparse.Namespace, service: Any) -
 
         keeper = IndexKeeper(client, getattr(args, "search_path", None))
         try:
-            keeper.sync(_progress("indexing for search") if sys.stderr.isatty() else None)
+            keeper.sync(progress("indexing for search"))
             matched = keeper.open().search(script_query(" ".join(args.query))).session_ids
         finally:
             keeper.close()
         ids = matched if ids is None else [i for i in ids if i in set(matched)]
-    if sys.stderr.isatty():
-        service.scan(_progress("scanning for secrets"))
+    scanning = progress("scanning for secrets")
+    if scanning is not None:  # on a terminal, the scan is done here to say how it goes
+        service.scan(scanning)
     return service.findings(ids)
 
 

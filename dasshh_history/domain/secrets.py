@@ -42,6 +42,7 @@ Pure: the standard library only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: A readable name for each kind, in the order of the table above.
@@ -188,11 +189,7 @@ def _folded(text: str) -> bytes:
 
 def redact(text: str, secrets: list[Secret] | None = None) -> str:
     """``text`` with each secret replaced by ``[REDACTED:kind]``."""
-    if secrets is None:
-        secrets = find_secrets(text)
-    for secret in sorted(secrets, key=lambda s: s.start, reverse=True):
-        text = f"{text[:secret.start]}{placeholder(secret.kind)}{text[secret.end:]}"
-    return text
+    return _replace(text, secrets, lambda secret: placeholder(secret.kind))
 
 
 def placeholder(kind: str) -> str:
@@ -201,10 +198,15 @@ def placeholder(kind: str) -> str:
 
 def mask_text(text: str, secrets: list[Secret] | None = None) -> str:
     """``text`` with each secret shown masked (``ghp_…9f3a``)."""
+    return _replace(text, secrets, lambda secret: secret.masked)
+
+
+def _replace(text: str, secrets: list[Secret] | None, by: Callable[[Secret], str]) -> str:
+    """``text`` with each secret (those :func:`find_secrets` finds, when None) replaced by ``by(secret)``."""
     if secrets is None:
         secrets = find_secrets(text)
     for secret in sorted(secrets, key=lambda s: s.start, reverse=True):
-        text = f"{text[:secret.start]}{secret.masked}{text[secret.end:]}"
+        text = f"{text[:secret.start]}{by(secret)}{text[secret.end:]}"
     return text
 
 

@@ -201,10 +201,9 @@ class IndexKeeper:
         cache = self.cache_path
         if str(cache) == ":memory:" or not cache.is_file():
             return False
-        index = self.open()
         if expired:
-            mark_purge_due(index)
-        if not purge_due(index):
+            mark_purge_due(self.open())
+        elif not purge_due(cache):  # read without opening the index: this runs at every start
             return False
         assert self.client.db_path is not None
         purger = BuildProcess(self.client.db_path, cache, purge=True)

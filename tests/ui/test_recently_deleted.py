@@ -218,7 +218,7 @@ async def test_when_the_trash_expires_the_search_cache_keeps_no_word_of_it(tmp_p
             await wait_for(pilot, lambda: app.index._purger is not None and not app.index.purging, timeout=30)
             assert list(default_trash_dir().iterdir()) == []
             assert holding() == []
-            assert not purge_due(app.index.open())
+            assert not purge_due(cache)
             assert app.index.open().search(SearchQuery.parse("firewall")).session_ids == ["s2"]
     finally:
         client.dispose()

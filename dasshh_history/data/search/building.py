@@ -118,14 +118,23 @@ def note_progress(conn: sqlite3.Connection, done: int, total: int) -> None:
 
 def read_progress(cache: Path) -> BuildProgress | None:
     """The progress last noted in the cache at ``cache``; None when there is none (or no cache)."""
+    try:
+        noted = json.loads(read_meta(cache, "build") or "null")
+        return BuildProgress(int(noted["pid"]), int(noted["done"]), int(noted["total"]))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def read_meta(cache: Path, key: str) -> str | None:
+    """A value of the ``meta`` of the cache at ``cache``, read without opening the index (nor creating
+    anything); None when there is none, no cache, or it cannot be read."""
     conn = _open_existing(cache)
     if conn is None:
         return None
     try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'build'").fetchone()
-        noted = json.loads(row[0]) if row is not None else None
-        return BuildProgress(int(noted["pid"]), int(noted["done"]), int(noted["total"]))
-    except (sqlite3.Error, ValueError, TypeError, KeyError):
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row is not None and isinstance(row[0], str) else None
+    except sqlite3.Error:
         return None
     finally:
         conn.close()

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dasshh_history.data.search.schema import begin, open_cache
+from dasshh_history.data.search.schema import open_cache, write_cache
 from dasshh_history.domain.stored_secrets import find_in_content, find_in_title
 
 #: Bump when the patterns change what they find: every event is scanned again.
@@ -152,13 +152,7 @@ class SecretFindings:
                                            f.event_rowid or 0, f.start))
 
     def _write(self, work: Callable[[sqlite3.Connection], object]) -> None:
-        begin(self._conn)
-        try:
-            work(self._conn)
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
+        write_cache(self._conn, work)
 
 
 def _note(conn: sqlite3.Connection, upto: int, last_id: str | None) -> None:

@@ -16,7 +16,9 @@ the file zeroed and removed, built again later.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
+from dasshh_history.data.search.building import read_meta
 from dasshh_history.data.search.index import SearchIndex
 
 
@@ -30,10 +32,9 @@ def mark_purge_due(index: SearchIndex) -> None:
         index._write(lambda conn: conn.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (PURGE_KEY,)))
 
 
-def purge_due(index: SearchIndex) -> bool:
-    """Whether a purge is owed (see :func:`mark_purge_due`)."""
-    with index._lock:
-        return index._conn.execute("SELECT 1 FROM meta WHERE key = ?", (PURGE_KEY,)).fetchone() is not None
+def purge_due(cache: Path) -> bool:
+    """Whether a purge of the cache at ``cache`` is owed (see :func:`mark_purge_due`); read without opening it."""
+    return read_meta(cache, PURGE_KEY) is not None
 
 
 def purge(index: SearchIndex) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from dasshh_history.data import private_files
@@ -199,4 +200,16 @@ def begin(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE main.meta SET value = value WHERE key = 'schema'")
     except BaseException:
         conn.execute("ROLLBACK")
+        raise
+
+
+def write_cache(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], object]) -> None:
+    """``work`` in one write of the cache file (see :func:`begin`: it reads nothing of the history)."""
+    begin(conn)
+    try:
+        work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise

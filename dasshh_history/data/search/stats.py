@@ -41,7 +41,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dasshh_history.data.search.schema import begin, ms_sql
+from dasshh_history.data.search.schema import ms_sql, write_cache
 from dasshh_history.domain.stats import body_failed
 
 #: Bump when these tables or what goes in them change: they are worked out again.
@@ -146,18 +146,6 @@ class StatsSync:
 
     def __bool__(self) -> bool:
         return bool(self.added or self.sessions or self.afresh)
-
-
-def write_cache(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], None]) -> None:
-    """``work`` in one write of the cache file (which reads nothing of the history)."""
-    begin(conn)
-    try:
-        work(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def meta_value(conn: sqlite3.Connection, key: str) -> str | None:

@@ -12,7 +12,8 @@ import time
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from dasshh_history.data.search.stats import SLOT_MS, meta_value, write_cache
+from dasshh_history.data.search.schema import write_cache
+from dasshh_history.data.search.stats import SLOT_MS, meta_value
 from dasshh_history.domain.stats import LocalClock, StatsRows
 
 

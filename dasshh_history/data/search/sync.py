@@ -23,8 +23,8 @@ from dasshh_history.data.search.schema import (
     MAX_ROWID,
     SEQ_BITS,
     SEQ_MASK,
-    begin,
     ms_sql,
+    write_cache,
 )
 
 #: Events read and indexed per transaction while building.
@@ -111,14 +111,9 @@ class Syncing:
 
     def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
         """Run ``work`` in one transaction of the cache (the caller holds the lock)."""
-        begin(self._conn)
         self._broad_kept = None
         try:
-            work(self._conn)
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
+            write_cache(self._conn, work)
         finally:
             self._forget_terms()
 
