@@ -91,5 +91,5 @@ def test_stats_reading_of_a_result_agrees_with_the_timeline(body):
 
     content = json.dumps({"role": "tool", "name": "t", "content": body})
     kind, value = sqlite3.connect(":memory:").execute(
-        "SELECT json_type(?1, '$.content'), json_extract(?1, '$.content')", (content,)).fetchone()
+        "SELECT json_type(:c, '$.content'), json_extract(:c, '$.content')", {"c": content}).fetchone()
     assert body_failed(kind, value) == event_facts(json.loads(content)).failed
