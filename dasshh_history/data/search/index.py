@@ -147,15 +147,15 @@ class SearchIndex(Syncing, BroadAnswers, Filtering):
             listed = list(ids) if matched is None else in_list_order(matched, rowids, ids, self._order_top)
         return SearchResult(query, listed)
 
-    def warm(self, *, should_stop: Callable[[], bool] = lambda: False, prefixes: bool = True) -> None:
-        """Read the list order and, with ``prefixes``, look up every one-letter prefix (see :data:`FIRST_KEYS`)
-        ahead.
+    def warm(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
+        """Read the list order and look up every one-letter prefix (see :data:`FIRST_KEYS`) ahead (also while
+        another process builds: see :attr:`growing`).
 
         One lookup at a time, so that a search typed meanwhile waits for one at most.
         """
         with self._lock:
             self._session_order()
-        for char in FIRST_KEYS if prefixes else ():
+        for char in FIRST_KEYS:
             if should_stop():
                 return
             with self._lock:
