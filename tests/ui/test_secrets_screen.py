@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
+from textual.widgets import DataTable
 from uiutil import SIZE, settle, wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "domain"))
@@ -49,6 +51,15 @@ async def open_screen(pilot) -> SecretsScreen:
     await settle(pilot)
     await pilot.press("P")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, SecretsScreen) and pilot.app.screen.findings)
+    # The table measures its rows when idle: under load a dialog pushed before that left its header unmeasured.
+    table = pilot.app.screen.query_one(DataTable)
+
+    def measured() -> bool:  # every column as wide as its widest cell
+        rows = [table.get_row_at(row) for row in range(table.row_count)]
+        return bool(rows) and all(column.content_width >= max(cell_len(str(cells[i])) for cells in rows)
+                                  for i, column in enumerate(table.columns.values()))
+
+    await wait_for(pilot, measured)
     await settle(pilot)
     return pilot.app.screen
 
