@@ -141,9 +141,32 @@ def test_redact_leaves_no_byte_of_a_secret(history: Path, tmp_path: Path, capsys
                           "FROM events ORDER BY rowid").fetchall()
     conn.close()
 
+    (cache,) = [p for p in (tmp_path / "cache").rglob("search-*.db")]
+    inode = cache.stat().st_ino
+
     status, out, err = run(capsys, "--db", str(history), "redact", "--yes")
     assert status == 0, err
     assert "Redacted 7 secrets in 5 events and 1 titles" in out
+
+    # The cache is updated in place, not discarded: no byte of a secret left in it (nor anywhere), before
+    # anything could build it again; it still holds every event and finds the other words at once.
+    assert cache.stat().st_ino == inode
+    for secret in SECRETS:
+        assert files_holding(tmp_path, secret) == [], secret
+    conn = sqlite3.connect(cache)
+    try:
+        assert conn.execute("SELECT count(*) FROM docs WHERE doc > 0").fetchone() == (8,)
+        assert conn.execute("SELECT count(*) FROM secret_findings").fetchone() == (0,)
+        assert conn.execute("SELECT value FROM meta WHERE key LIKE '%_due'").fetchall() == []
+    finally:
+        conn.close()
+    _, out, _ = run(capsys, "--db", str(history), "search", "--json", "sort_key")
+    assert [r["id"] for r in json.loads(out)] == ["s-clean"]
+    _, out, _ = run(capsys, "--db", str(history), "search", "--json", "REDACTED")
+    assert sorted(r["id"] for r in json.loads(out)) == ["s-hostile", "s-keys"]  # indexed again
+    _, out, _ = run(capsys, "--db", str(history), "search", "--json", "gh auth status")
+    assert [r["id"] for r in json.loads(out)] == ["s-keys"]
+    assert cache.stat().st_ino == inode
 
     assert table_checksum(history, "events", "id NOT IN ('e1', 'e2', 'e3', 'e5', 'e6')") == others
     assert table_checksum(history, "sessions", "id != 's-keys'") == other_sessions

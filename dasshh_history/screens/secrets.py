@@ -4,8 +4,9 @@ The scan runs in a thread (the first one reads every event: seconds on a
 large history) and says how far it got; what it found is listed with the
 session's title (masked too), where it is and the secret masked.  Redacting
 asks first, saying that it cannot be undone, then rewrites the history (see
-:mod:`~dasshh_history.services.secrets`); the search index is closed
-meanwhile and built again afterwards.
+:mod:`~dasshh_history.services.secrets`); the app's search index is closed
+meanwhile (its builder stopped), the cache updated in place, and the index
+opened again when next used, without a rebuild.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def open_secrets(app, client, index, reader, browser) -> None:  # the app and it
         return {s.id: s.detail for s in reader.list_summaries_by_ids(ids)}
 
     def redact(findings: list[Finding]) -> Redacted:
-        index.close()  # the cache is discarded: the app's index opens it again, built anew, when next used
+        index.close()  # its builder stopped; the cache is updated in place (or discarded): opened again when next used
         return service.redact(findings, client)
 
     def shown(finding: Finding | None) -> None:

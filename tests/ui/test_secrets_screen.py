@@ -103,6 +103,9 @@ async def test_redact_asks_then_rewrites_the_history(tmp_path: Path, make_app):
     conn.close()
     assert json.loads(contents["e1"]) == {"role": "user", "content": "my AWS key is [REDACTED:aws]"}
     assert GHP.encode() not in path.read_bytes() and AWS.encode() not in path.read_bytes()
+    cache = path.with_suffix(".search.db")  # updated in place, not discarded
+    assert cache.exists() and [f.name for f in tmp_path.iterdir() if GHP.encode() in f.read_bytes()
+                               or AWS.encode() in f.read_bytes()] == []
 
 
 def test_snapshot_secrets_screen(snap_compare, tmp_path: Path, make_app):
