@@ -70,7 +70,8 @@ def test_a_scrub_leaves_no_byte_of_the_secret_and_search_keeps_working(tmp_path:
         rowids, sessions = redact_history(db)
         if not scrubbed:  # indexed again only: the old words stay in the file
             with index._lock:
-                index._write(lambda conn: index._reindex_changed(conn, rowids))
+                changed = index._changed_rows(rowids)
+                index._write(lambda conn: index._reindex_changed(conn, changed))
             assert holding(cache, GHP)
             return
         assert scrub(index, rowids, sessions) == 1

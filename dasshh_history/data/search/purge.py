@@ -100,10 +100,11 @@ def scrub(index: SearchIndex, event_rowids: Iterable[int] = (), session_ids: Ite
                 index._sync_sessions(touched=sessions)
             with index._lock:
                 conn = index._conn
+                changed = index._changed_rows(rowids)  # read before the write, which reads nothing of the history
 
                 def rewrite(c: sqlite3.Connection) -> None:
                     nonlocal done
-                    done = index._reindex_changed(c, rowids)
+                    done = index._reindex_changed(c, changed)
                     if rowids and c.execute("SELECT 1 FROM sqlite_master WHERE name = 'secret_findings'").fetchone():
                         c.executemany("DELETE FROM secret_findings WHERE event_rowid = ?", [(r,) for r in rowids])
                     _merge(index, c)
