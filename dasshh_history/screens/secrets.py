@@ -171,9 +171,12 @@ def open_secrets(app, client, index, reader, browser) -> None:  # the app and it
     def titles(ids: list[str]) -> dict[str, str | None]:
         return {s.id: s.detail for s in reader.list_summaries_by_ids(ids)}
 
-    def redact(findings: list[Finding]) -> Redacted:
+    def redact(findings: list[Finding]) -> Redacted:  # in a worker thread
         index.close()  # its builder stopped; the cache is updated in place (or discarded): opened again when next used
-        return service.redact(findings, client)
+        done = service.redact(findings, client)
+        if done.secrets:
+            app.call_from_thread(browser.reload_timeline)  # the session shown may hold what was redacted
+        return done
 
     def shown(finding: Finding | None) -> None:
         service.close()

@@ -172,3 +172,21 @@ async def test_titles_are_masked_in_the_list_and_the_timeline_until_revealed(tmp
         await pilot.press("M")
         await wait_for(pilot, lambda: sessions.row_text(row).startswith(f"deploy with {GHP}"))
         assert str(app.browser.timeline.border_title) == f"deploy with {GHP}"
+
+
+@pytest.mark.asyncio
+async def test_the_session_shown_is_read_again_after_a_redaction(tmp_path: Path, make_app):
+    """Redacting rewrites events in place (same count, same rowids): the timeline shown reads them again."""
+    app = make_app(secrets_db(tmp_path / "h.db"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys_session(pilot)
+        assert "AKIA…Y1U3" in timeline_text(app)
+        await open_screen(pilot)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmRedactScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretsScreen) and not app.screen.findings)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.browser)
+        await wait_for(pilot, lambda: "[REDACTED:aws]" in timeline_text(app) and "[REDACTED:github]" in timeline_text(app))
+        assert "AKIA…Y1U3" not in timeline_text(app) and app.browser.displayed_session_id == "s-keys"
