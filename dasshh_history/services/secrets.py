@@ -22,10 +22,12 @@ from dasshh_history.data.search.findings import Finding, SecretFindings
 from dasshh_history.data.search.index import SearchIndex
 from dasshh_history.data.search.purge import mark_scrub_due, scrub, unmark_scrub_due
 from dasshh_history.data.search.schema import default_cache_path
+from dasshh_history.data.trash_secrets import TrashFinding, find_in_trash, redact_trash
+from dasshh_history.data.trash_store import TrashStore, default_trash_dir
 from dasshh_history.domain.secrets import KINDS
 from dasshh_history.errors import DB_ERRORS
 
-__all__ = ["Finding", "Redacted", "SecretsService", "finding_record"]
+__all__ = ["Finding", "Redacted", "SecretsService", "TrashFinding", "finding_record", "trash_record"]
 
 
 class SecretsService:
@@ -106,6 +108,18 @@ class SecretsService:
         discard_cache(self.cache_path)
         return False
 
+    def trash_findings(self, trash_dir: Path | None = None) -> list[TrashFinding]:
+        """Every likely secret in this history's trash (deleted sessions kept until they expire)."""
+        return find_in_trash(self._trash(trash_dir))
+
+    def redact_trash(self, trash_dir: Path | None = None) -> tuple[int, int]:
+        """Redact every likely secret in this history's trash, each batch file rewritten; how many secrets,
+        in how many files.  Cannot be undone."""
+        return redact_trash(self._trash(trash_dir))
+
+    def _trash(self, trash_dir: Path | None) -> TrashStore:
+        return TrashStore(trash_dir or default_trash_dir(), self.client.db_path)
+
     def close(self) -> None:
         if self._findings is not None:
             self._findings.close()
@@ -125,4 +139,21 @@ def finding_record(finding: Finding) -> dict[str, object]:
         "start": finding.start,
         "end": finding.stop,
         "masked": finding.masked,
+        "in_trash": False,
+    }
+
+
+def trash_record(finding: TrashFinding) -> dict[str, object]:
+    """A finding in the trash as JSON (``secrets --json``): ``in_trash``, with its batch and no rowid."""
+    return {
+        "session_id": finding.session_id,
+        "event_id": finding.event_id,
+        "event_rowid": None,
+        "field": finding.field,
+        "path": finding.path,
+        "kind": finding.kind,
+        "kind_name": KINDS.get(finding.kind, finding.kind),
+        "masked": finding.masked,
+        "in_trash": True,
+        "trash_batch": finding.batch,
     }
