@@ -13,7 +13,7 @@ Data is never markup: a mark is ``U+2062`` (open) or ``U+2063`` (close)
 followed by :data:`NONCE_LENGTH` characters of ``U+2061``/``U+2064`` drawn at
 random when the program starts, so no stored text can hold one (it would have
 to guess 32 random bits); what looks like a mark and is not one is left as it
-is.  A mark cut in two (a line truncated inside it) is removed too.
+is.  A mark cut in two (a line truncated inside it, an ellipsis after it) is removed too.
 
 Pure: the standard library only.
 """
@@ -36,7 +36,7 @@ _STARTS = ("\u2062", "\u2063")
 # A whole mark, or a piece of one at the end or the start of a (cut) text.
 _MARKS = re.compile(
     f"{re.escape(OPEN)}|{re.escape(CLOSE)}"
-    f"|[\u2062\u2063][\u2061\u2064]{{0,{NONCE_LENGTH - 1}}}$|^[\u2061\u2064]{{1,{NONCE_LENGTH}}}(?=[^\u2061\u2064]|$)"
+    f"|[\u2062\u2063][\u2061\u2064]{{0,{NONCE_LENGTH - 1}}}(?=…?$)|^[\u2061\u2064]{{1,{NONCE_LENGTH}}}(?=[^\u2061\u2064]|$)"
 )
 
 

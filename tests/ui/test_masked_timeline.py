@@ -202,3 +202,25 @@ def test_snapshot_masked_secrets_in_every_kind_of_block(snap_compare, tmp_path: 
         await settle(pilot)
 
     assert snap_compare(make_app(write_history(tmp_path / "h.db")), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.asyncio
+async def test_titles_in_the_list_draw_masked_secrets_apart_until_m(tmp_path: Path, make_app):
+    app = make_app(write_history(tmp_path / "h.db"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_session(pilot, "s-keys")
+        secret_style(app)
+        sessions = app.browser.session_list
+        rows = {s.id: n for n, s in enumerate(sessions.summaries)}
+
+        def title_line(session_id: str) -> list:
+            return [list(sessions.render_line(rows[session_id] * 2))]
+
+        line = title_line("s-keys")
+        assert "deploy with ghp_…q7R8" in text_of(line) and styled(line) == ["ghp_…q7R8"]
+        assert "\u2062" not in text_of(line) and sessions.row_text(rows["s-keys"]).startswith("deploy with ghp_…q7R8")
+        fake = title_line("s-fake")
+        assert styled(fake) == [] and "fake " in text_of(fake)  # looks masked, holds mark-like characters: as is
+        await pilot.press("M")
+        await wait_for(pilot, lambda: f"deploy with {GHP[:12]}" in text_of(title_line("s-keys")))  # cut to the pane
+        assert styled(title_line("s-keys")) == []
