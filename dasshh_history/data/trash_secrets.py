@@ -26,6 +26,7 @@ class TrashFinding:
 
     batch: str
     session_id: str
+    title: str | None
     event_id: str | None
     field: str
     path: str
@@ -42,12 +43,12 @@ def find_in_trash(store: TrashStore) -> list[TrashFinding]:
     found: list[TrashFinding] = []
     for batch in store.batches():
         for item in store.load(batch.name):
-            session_id = item.session_id
-            found += [TrashFinding(batch.name, session_id, None, f.field, f.path, f.kind, f.masked)
+            session_id, title = item.session_id, item.title
+            found += [TrashFinding(batch.name, session_id, title, None, f.field, f.path, f.kind, f.masked)
                       for f in find_in_title(_value(item.session.get("detail")))] if item.session else []
             for event in item.events:
                 event_id = event.get("id")
-                found += [TrashFinding(batch.name, session_id, event_id if isinstance(event_id, str) else None,
+                found += [TrashFinding(batch.name, session_id, title, event_id if isinstance(event_id, str) else None,
                                        f.field, f.path, f.kind, f.masked)
                           for f in find_in_content(_value(event.get("content")))]
     return found
@@ -76,7 +77,7 @@ def _redact_session(item: DeletedSession, counts: list[int]) -> DeletedSession |
     if not total:
         return None
     counts.append(total)
-    return replace(item, session=session if item.session else item.session, events=tuple(events))
+    return replace(item, session=session, events=tuple(events))
 
 
 def redact_trash(store: TrashStore) -> tuple[int, int]:

@@ -33,11 +33,12 @@ __all__ = ["Finding", "Redacted", "SecretsService", "TrashFinding", "finding_rec
 class SecretsService:
     """The findings of one history (read-only on it) and their redaction (with a client that may write)."""
 
-    def __init__(self, client: DBClient, cache_path: Path | None = None) -> None:
+    def __init__(self, client: DBClient, cache_path: Path | None = None, *, trash_dir: Path | None = None) -> None:
         if client.db_path is None:
             raise ValueError("secrets need a database file")
         self.client = client
         self.cache_path = cache_path or default_cache_path(client.db_path)
+        self.trash_dir = trash_dir
         self._findings: SecretFindings | None = None
 
     def _open(self) -> SecretFindings:
@@ -118,7 +119,7 @@ class SecretsService:
         return redact_trash(self._trash(trash_dir))
 
     def _trash(self, trash_dir: Path | None) -> TrashStore:
-        return TrashStore(trash_dir or default_trash_dir(), self.client.db_path)
+        return TrashStore(trash_dir or self.trash_dir or default_trash_dir(), self.client.db_path)
 
     def close(self) -> None:
         if self._findings is not None:

@@ -190,3 +190,35 @@ async def test_the_session_shown_is_read_again_after_a_redaction(tmp_path: Path,
         await wait_for(pilot, lambda: app.screen is app.browser)
         await wait_for(pilot, lambda: "[REDACTED:aws]" in timeline_text(app) and "[REDACTED:github]" in timeline_text(app))
         assert "AKIA…Y1U3" not in timeline_text(app) and app.browser.displayed_session_id == "s-keys"
+
+
+@pytest.mark.asyncio
+async def test_the_trash_is_listed_and_redacted_too(tmp_path: Path, make_app):
+    """A deleted session's secrets wait in the trash: listed (Enter says so) and redacted with the rest."""
+    from dasshh_history.data.client import DBClient
+    from dasshh_history.data.trash_store import TrashStore, default_trash_dir
+
+    path = secrets_db(tmp_path / "h.db")
+    client = DBClient(db_path=path)
+    try:
+        TrashStore(default_trash_dir(), path).delete(client, ["s-keys"])
+    finally:
+        client.dispose()
+    trash = default_trash_dir()
+    assert any(GHP.encode() in f.read_bytes() for f in trash.iterdir())
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(pilot)
+        assert cells(screen) == [["Set up the deploy keys", "trash · content", "AWS access key", "AKIA…Y1U3"],
+                                 ["Set up the deploy keys", "trash · arguments", "GitHub token", "ghp_…q7R8"]]
+        assert "0 likely secrets in 0 events and 0 titles, and 2 in the trash" in str(
+            screen.query_one("#secrets-status").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen  # nothing to show in the history
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmRedactScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretsScreen) and not app.screen.findings
+                       and "No likely secret" in str(app.screen.query_one("#secrets-status").render()))
+    assert [f.name for f in trash.iterdir() if GHP.encode() in f.read_bytes() or AWS.encode() in f.read_bytes()] == []
