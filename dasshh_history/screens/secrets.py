@@ -57,6 +57,10 @@ class ConfirmRedactScreen(ModalScreen[bool]):
         event.stop()
         self.dismiss(event.button.id == "redact")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The app's keys for the browser (rename, delete...) have nothing to act on here: not offered in the footer.
+        return hasattr(self, f"action_{action}")
+
     def action_confirm(self) -> None:
         self.dismiss(True)
 
