@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from dasshh_history.data.client import DBClient
 from dasshh_history.data.trash import DeletedSession, RawText, StoredValue
 from dasshh_history.data.trash_store import TrashStore
 from dasshh_history.domain.stored_secrets import find_in_content, find_in_title, redact_content, redact_title
@@ -38,10 +39,11 @@ def _value(value: StoredValue) -> object:
     return value.data if isinstance(value, RawText) else value
 
 
-def find_in_trash(store: TrashStore) -> list[TrashFinding]:
-    """Every likely secret in this history's trash, newest delete first, each session's title first."""
+def find_in_trash(store: TrashStore, client: DBClient | None = None) -> list[TrashFinding]:
+    """Every likely secret in this history's trash, newest delete first, each session's title first (with
+    ``client``, a batch left pending by a delete that committed is looked at too, see ``TrashStore.batches``)."""
     found: list[TrashFinding] = []
-    for batch in store.batches():
+    for batch in store.batches(client):
         for item in store.load(batch.name):
             session_id, title = item.session_id, item.title
             found += [TrashFinding(batch.name, session_id, title, None, f.field, f.path, f.kind, f.masked)
@@ -80,11 +82,14 @@ def _redact_session(item: DeletedSession, counts: list[int]) -> DeletedSession |
     return replace(item, session=session, events=tuple(events))
 
 
-def redact_trash(store: TrashStore) -> tuple[int, int]:
-    """Redact every likely secret in this history's trash; how many, and in how many batch files."""
+def redact_trash(store: TrashStore, client: DBClient | None = None) -> tuple[int, int]:
+    """Redact every likely secret in this history's trash; how many, and in how many batch files.
+
+    A restore of the same batch running at that moment in another process may write back what it read
+    before (the trash has no lock of its own across processes): run it when no app restores."""
     counts: list[int] = []
     files = 0
-    for batch in store.batches():
+    for batch in store.batches(client):
         if store.rewrite(batch.name, lambda item: _redact_session(item, counts)):
             files += 1
     return sum(counts), files

@@ -111,12 +111,12 @@ class SecretsService:
 
     def trash_findings(self, trash_dir: Path | None = None) -> list[TrashFinding]:
         """Every likely secret in this history's trash (deleted sessions kept until they expire)."""
-        return find_in_trash(self._trash(trash_dir))
+        return find_in_trash(self._trash(trash_dir), self.client)
 
     def redact_trash(self, trash_dir: Path | None = None) -> tuple[int, int]:
         """Redact every likely secret in this history's trash, each batch file rewritten; how many secrets,
         in how many files.  Cannot be undone."""
-        return redact_trash(self._trash(trash_dir))
+        return redact_trash(self._trash(trash_dir), self.client)
 
     def _trash(self, trash_dir: Path | None) -> TrashStore:
         return TrashStore(trash_dir or self.trash_dir or default_trash_dir(), self.client.db_path)
