@@ -15,7 +15,7 @@ import pytest
 from uiutil import settle, wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "domain"))
-from test_secrets import AWS, GHP, STRIPE
+from test_secrets import AWS, GHP, RSA, STRIPE
 
 from dasshh_history.domain.secret_marks import CLOSE, OPEN
 
@@ -224,3 +224,28 @@ async def test_titles_in_the_list_draw_masked_secrets_apart_until_m(tmp_path: Pa
         await pilot.press("M")
         await wait_for(pilot, lambda: f"deploy with {GHP[:12]}" in text_of(title_line("s-keys")))  # cut to the pane
         assert styled(title_line("s-keys")) == []
+
+
+@pytest.mark.asyncio
+async def test_a_masked_secret_wrapped_over_two_lines_is_styled_on_both_and_the_frame_is_not(tmp_path: Path, make_app):
+    path = tmp_path / "h.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE sessions (id VARCHAR PRIMARY KEY, detail VARCHAR, created_at DATETIME, updated_at DATETIME);"
+        "CREATE TABLE events (id VARCHAR PRIMARY KEY, invocation_id VARCHAR, session_id VARCHAR REFERENCES sessions(id),"
+        " created_at DATETIME, content JSON);"
+    )
+    with conn:
+        conn.execute("INSERT INTO sessions VALUES ('s-rsa', 'a key', ?, ?)", (AT, AT))
+        conn.execute("INSERT INTO events VALUES ('e1', 'i', 's-rsa', ?, ?)",
+                     (AT, json.dumps({"role": "user", "content": f"here is my key, please keep it safe: {RSA}"})))
+    conn.close()
+    app = make_app(path)
+    async with app.run_test(size=(70, 30)) as pilot:
+        await open_session(pilot, "s-rsa")
+        secret_style(app)
+        lines = by_kind(app.browser.timeline)["user"]
+        runs = [run for line in lines for run in styled([line])]
+        # Wrapped: both halves styled, nothing of the frame or padding (the line ends "│" after spaces).
+        assert len(runs) == 2 and " ".join(runs) == "-----BEGIN RSA PRIVATE KEY-----…", runs
+        assert "MIIE" not in text_of(lines)
