@@ -1,9 +1,13 @@
-"""Benchmark: scanning a history for secrets (first and incremental) and redacting 100 of them.
+"""Benchmark: scanning a history for secrets (first and incremental), redacting 100 of them, and updating
+the search cache after it (and a purge of that cache alone).
 
     python bench/bench_secrets.py HISTORY.db    # alone; bench/bench.py runs it on its large history
 
 The history is copied first (never changed); the scan writes its findings to a
-cache file of its own in a temporary directory.
+cache file of its own in a temporary directory: a copy of the history's full
+search cache (``HISTORY.search.db``, which bench/bench.py leaves built) when
+there is one, so that the redaction updates a cache of its real size (indexed
+again, merged, vacuumed), else a cache holding only the findings.
 """
 
 from __future__ import annotations
@@ -40,12 +44,17 @@ def _plant(db: Path, count: int) -> None:
 
 def measure(history: Path) -> dict[str, float]:
     from dasshh_history.data.client import DBClient
+    from dasshh_history.data.search.index import SearchIndex
+    from dasshh_history.data.search.purge import purge
     from dasshh_history.services.secrets import SecretsService
 
     with tempfile.TemporaryDirectory(prefix="dasshh-bench-secrets-") as tmp:
         db = Path(tmp) / "history.db"
         shutil.copyfile(history, db)
         cache = Path(tmp) / "search.db"
+        full = history.with_suffix(".search.db")
+        if full.is_file():
+            shutil.copyfile(full, cache)
         client = DBClient(db_path=db, read_only=True)
         service = SecretsService(client, cache)
         try:
@@ -54,6 +63,13 @@ def measure(history: Path) -> dict[str, float]:
             service.scan()
             first = time.perf_counter() - start
             _plant(db, 100)
+            if full.is_file():  # the new events indexed, as the app's search would have
+                index = SearchIndex(client, path=cache)
+                index.sync()
+                (indexed,) = index._conn.execute("SELECT count(*) FROM docs WHERE doc > 0").fetchone()
+                index.close()
+            else:
+                indexed = 0
             start = time.perf_counter()
             service.scan()
             incremental = time.perf_counter() - start
@@ -67,11 +83,20 @@ def measure(history: Path) -> dict[str, float]:
                 redact = time.perf_counter() - start
             finally:
                 writer.dispose()
+            cache_mb = cache.stat().st_size / 1e6 if cache.exists() else 0.0
+            index = SearchIndex(client, path=cache)
+            try:
+                start = time.perf_counter()
+                purge(index)
+                purged = time.perf_counter() - start
+            finally:
+                index.close()
         finally:
             service.close()
             client.dispose()
     return {"events": events, "scan": first, "incremental": incremental, "listing": listing,
-            "redact": redact, "redacted": done.secrets}
+            "redact": redact, "redacted": done.secrets, "indexed": indexed, "cache_mb": cache_mb,
+            "updated": done.secrets and service.cache_updated, "purge": purged}
 
 
 def report(history: Path) -> None:
@@ -81,8 +106,12 @@ def report(history: Path) -> None:
           f"{'ok' if figures['scan'] <= 30 else 'MISSED'}")
     print(f"  {'scan of 100 new events':<48} {figures['incremental'] * 1000:>10.0f} ms")
     print(f"  {'listing the findings (titles scanned then)':<48} {figures['listing'] * 1000:>10.0f} ms")
-    print(f"  {'redact {} secrets (one transaction)'.format(figures['redacted']):<48} "
-          f"{figures['redact'] * 1000:>10.0f} ms")
+    cache = (f"a full search cache of {figures['indexed']:,} events" if figures["indexed"]
+             else "a cache of findings only")
+    print(f"  {'redact {} secrets, cache updated'.format(figures['redacted']):<48} "
+          f"{figures['redact']:>10.1f} s   ({cache}, {figures['cache_mb']:.0f} MB after; "
+          f"{'updated in place' if figures['updated'] else 'discarded'})")
+    print(f"  {'purge of that cache alone (trash emptied)':<48} {figures['purge']:>10.1f} s")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from dasshh_history.cli_common import PROG, _fail, _one_line, _stdout, progress
@@ -33,24 +34,28 @@ def add_commands(commands: argparse._SubParsersAction, add_source_options: Calla
         "secrets", help="list the likely credentials (API keys, tokens, passwords) in the history, masked",
         description="List every session and event holding a likely credential (AWS, GitHub, GitLab, Slack, "
         "Stripe, OpenAI and Anthropic keys, private key blocks, JWTs, passwords in URLs, *_KEY/*_TOKEN/"
-        "*_SECRET/PASSWORD assignments, bearer tokens), masked: kind, session, event, field. Read-only on the "
+        "*_SECRET/PASSWORD assignments, bearer tokens), masked: kind, session, event, field; without QUERY, "
+        "the deleted sessions kept in the trash too. Read-only on the "
         "history; what was scanned is kept in the search cache, so later runs scan only new events.",
     )
     add_source_options(secrets, defaults=False)
     secrets.add_argument("query", metavar="QUERY", nargs="*", help="only the sessions this search matches")
     secrets.add_argument("--json", action="store_true", help="a JSON array of findings")
+    secrets.add_argument("--trash-dir", type=Path, help=argparse.SUPPRESS)  # tests: the trash folder
     redact = commands.add_parser(
         "redact", help="replace the likely credentials in the history with [REDACTED:kind] (dry run by default)",
         description="Replace each likely credential that 'secrets' lists (of the sessions QUERY matches, or of "
         "one session) with [REDACTED:kind] inside the stored messages and titles, every value keeping its shape. "
+        "Without QUERY or --session the deleted sessions kept in the trash are redacted too. "
         "Without --yes nothing is written: what would change is listed. With --yes it is done in one "
-        "transaction, the freed space zeroed, and the search cache discarded (rebuilt at the next search). "
+        "transaction, the freed space zeroed, and the search cache updated so that it keeps no copy. "
         "This cannot be undone.",
     )
     add_source_options(redact, defaults=False)
     redact.add_argument("query", metavar="QUERY", nargs="*", help="only the sessions this search matches")
     redact.add_argument("--session", metavar="ID", help="only this session (its id or a unique prefix)")
     redact.add_argument("--yes", action="store_true", help="do it (it cannot be undone)")
+    redact.add_argument("--trash-dir", type=Path, help=argparse.SUPPRESS)
 
 
 def _secret_findings(client: DBClient, args: argparse.Namespace, service: Any) -> list[Any] | None:
@@ -91,6 +96,27 @@ def _finding_lines(findings: list[Any]) -> list[str]:
     return lines
 
 
+def _trash_lines(found: list[Any]) -> list[str]:
+    from dasshh_history.domain.secrets import KINDS
+    from dasshh_history.domain.text import sanitize
+
+    lines = [f"In the trash (deleted sessions, kept until they expire): {len(found):,} likely "
+             f"secret{'s' * (len(found) != 1)}",
+             f"{'SESSION':<36}  {'EVENT':<36}  {'FIELD':<9}  {'KIND':<27}  SECRET"]
+    for f in found:
+        where = "(title)" if f.event_id is None and f.field == "title" else sanitize(str(f.event_id))
+        lines.append(f"{sanitize(f.session_id):<36}  {where:<36}  {f.field:<9}  {KINDS.get(f.kind, f.kind):<27}  "
+                     f"{sanitize(f.masked)}")
+    return lines
+
+
+def _in_trash(args: argparse.Namespace, service: Any) -> list[Any]:
+    """The findings in the trash, when ``secrets``/``redact`` act on the whole history (no QUERY, no --session)."""
+    if args.query or getattr(args, "session", None) is not None:
+        return []
+    return service.trash_findings(getattr(args, "trash_dir", None))
+
+
 def _findings_summary(findings: list[Any]) -> str:
     events = len({f.event_rowid for f in findings if f.event_rowid is not None})
     titles = len({f.session_id for f in findings if f.event_rowid is None})
@@ -101,20 +127,24 @@ def _findings_summary(findings: list[Any]) -> str:
 
 def cmd_secrets(client: DBClient, args: argparse.Namespace) -> int:
     """``secrets``: the likely credentials, masked, as a table or (``--json``) a JSON array; 0 with or without."""
-    from dasshh_history.services.secrets import SecretsService, finding_record
+    from dasshh_history.services.secrets import SecretsService, finding_record, trash_record
 
     service = SecretsService(client, getattr(args, "search_path", None))
     try:
         findings = _secret_findings(client, args, service)
         if findings is None:
             return 1
+        trashed = _in_trash(args, service)
         if args.json:
-            _stdout(encoding="utf-8").write(json.dumps([finding_record(f) for f in findings], indent=2,
-                                                       ensure_ascii=False) + "\n")
-        elif findings:
-            _stdout(errors="replace").write("".join(line + "\n" for line in _finding_lines(findings)))
-        print(f"{PROG}: {_findings_summary(findings)}" if findings else f"{PROG}: no likely secret found",
-              file=sys.stderr)
+            records = [finding_record(f) for f in findings] + [trash_record(f) for f in trashed]
+            _stdout(encoding="utf-8").write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+        else:
+            lines = (_finding_lines(findings) if findings else []) + (_trash_lines(trashed) if trashed else [])
+            _stdout(errors="replace").write("".join(line + "\n" for line in lines))
+        said = _findings_summary(findings) if findings else "no likely secret found"
+        if trashed:
+            said += f", and {len(trashed):,} in the trash"
+        print(f"{PROG}: {said}", file=sys.stderr)
         return 0
     except sqlite3.Error as exc:
         return _fail(f"cannot scan {client.db_path}: {_one_line(exc)}")
@@ -131,26 +161,37 @@ def cmd_redact(client: DBClient, args: argparse.Namespace) -> int:
         findings = _secret_findings(client, args, service)
         if findings is None:
             return 1
-        if not findings:
+        trashed = _in_trash(args, service)
+        if not findings and not trashed:
             print(f"{PROG}: no likely secret found: nothing to redact", file=sys.stderr)
             return 0
         stream = _stdout(errors="replace")
-        stream.write("".join(line + "\n" for line in _finding_lines(findings)))
+        lines = (_finding_lines(findings) if findings else []) + (_trash_lines(trashed) if trashed else [])
+        stream.write("".join(line + "\n" for line in lines))
+        in_trash = f" and {len(trashed):,} in the trash" if trashed else ""
         if not args.yes:
-            stream.write(f"Would replace {_findings_summary(findings)} with [REDACTED:kind]. Nothing was written; "
-                         f"run again with --yes to do it (it cannot be undone).\n")
+            stream.write(f"Would replace {_findings_summary(findings)}{in_trash} with [REDACTED:kind]. Nothing was "
+                         f"written; run again with --yes to do it (it cannot be undone).\n")
             return 0
-        try:
-            writer = DBClient(db_path=client.db_path)
-        except DatabaseOpenError as exc:
-            return _fail(str(exc))
-        try:
-            done = service.redact(findings, writer)
-        finally:
-            writer.dispose()
-        stream.write(f"Redacted {done.secrets:,} secret{'s' * (done.secrets != 1)} in {len(done.event_rowids):,} "
-                     f"events and {len(done.session_ids):,} titles; the search index will be rebuilt.\n")
-        if done.checkpointed is False:
+        done = None
+        if findings:
+            try:
+                writer = DBClient(db_path=client.db_path)
+            except DatabaseOpenError as exc:
+                return _fail(str(exc))
+            try:
+                done = service.redact(findings, writer)
+            finally:
+                writer.dispose()
+            cache = {True: "the search cache updated in place", False: "the search cache discarded (rebuilt at "
+                     "the next search)", None: "no search cache to update"}[service.cache_updated]
+            stream.write(f"Redacted {done.secrets:,} secret{'s' * (done.secrets != 1)} in "
+                         f"{len(done.event_rowids):,} events and {len(done.session_ids):,} titles; {cache}.\n")
+        if trashed:
+            count, files = service.redact_trash(getattr(args, "trash_dir", None))
+            stream.write(f"Redacted {count:,} secret{'s' * (count != 1)} in the trash "
+                         f"({files:,} file{'s' * (files != 1)} rewritten).\n")
+        if done is not None and done.checkpointed is False:
             print(f"{PROG}: the database's write-ahead log is in use (is dasshh running?): the old text stays in "
                   f"{client.db_path}-wal until SQLite's next checkpoint", file=sys.stderr)
         return 0

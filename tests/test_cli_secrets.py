@@ -141,9 +141,32 @@ def test_redact_leaves_no_byte_of_a_secret(history: Path, tmp_path: Path, capsys
                           "FROM events ORDER BY rowid").fetchall()
     conn.close()
 
+    (cache,) = [p for p in (tmp_path / "cache").rglob("search-*.db")]
+    inode = cache.stat().st_ino
+
     status, out, err = run(capsys, "--db", str(history), "redact", "--yes")
     assert status == 0, err
     assert "Redacted 7 secrets in 5 events and 1 titles" in out
+
+    # The cache is updated in place, not discarded: no byte of a secret left in it (nor anywhere), before
+    # anything could build it again; it still holds every event and finds the other words at once.
+    assert cache.stat().st_ino == inode
+    for secret in SECRETS:
+        assert files_holding(tmp_path, secret) == [], secret
+    conn = sqlite3.connect(cache)
+    try:
+        assert conn.execute("SELECT count(*) FROM docs WHERE doc > 0").fetchone() == (8,)
+        assert conn.execute("SELECT count(*) FROM secret_findings").fetchone() == (0,)
+        assert conn.execute("SELECT value FROM meta WHERE key LIKE '%_due'").fetchall() == []
+    finally:
+        conn.close()
+    _, out, _ = run(capsys, "--db", str(history), "search", "--json", "sort_key")
+    assert [r["id"] for r in json.loads(out)] == ["s-clean"]
+    _, out, _ = run(capsys, "--db", str(history), "search", "--json", "REDACTED")
+    assert sorted(r["id"] for r in json.loads(out)) == ["s-hostile", "s-keys"]  # indexed again
+    _, out, _ = run(capsys, "--db", str(history), "search", "--json", "gh auth status")
+    assert [r["id"] for r in json.loads(out)] == ["s-keys"]
+    assert cache.stat().st_ino == inode
 
     assert table_checksum(history, "events", "id NOT IN ('e1', 'e2', 'e3', 'e5', 'e6')") == others
     assert table_checksum(history, "sessions", "id != 's-keys'") == other_sessions
@@ -181,3 +204,63 @@ def test_redact_one_session(history: Path, capsys):
     assert status == 0 and "Redacted 2 secrets in 2 events and 0 titles" in out
     _, out, _ = run(capsys, "--db", str(history), "secrets", "--json")
     assert {r["session_id"] for r in json.loads(out)} == {"s-keys"}
+
+
+def test_secrets_and_redact_cover_the_trash(history: Path, tmp_path: Path, capsys):
+    """A deleted session waits in the trash (a copy we keep): listed by ``secrets``, redacted by ``redact``."""
+    from dasshh_history.data.client import DBClient
+    from dasshh_history.data.trash_store import TrashStore, default_trash_dir
+
+    client = DBClient(db_path=history)
+    try:
+        TrashStore(default_trash_dir(), history).delete(client, ["s-keys"])
+    finally:
+        client.dispose()
+    trash = default_trash_dir()
+    assert files_holding(trash, GHP) and files_holding(trash, STRIPE)  # (the test can see the copies)
+
+    _, out, err = run(capsys, "--db", str(history), "secrets", "--json")
+    records = json.loads(out)
+    in_trash = [(r["session_id"], r["event_id"], r["field"], r["kind"], r["masked"]) for r in records if r["in_trash"]]
+    assert in_trash == [
+        ("s-keys", None, "title", "stripe", "sk_live_…p7dc"),
+        ("s-keys", "e1", "content", "aws", "AKIA…Y1U3"),
+        ("s-keys", "e2", "arguments", "github", "ghp_…q7R8"),
+        ("s-keys", "e3", "result", "private-key", "-----BEGIN RSA PRIVATE KEY-----…"),
+        ("s-keys", "e3", "result", "password", "…"),
+    ]
+    assert {r["session_id"] for r in records if not r["in_trash"]} == {"s-hostile"} and "5 in the trash" in err
+    _, out, _ = run(capsys, "--db", str(history), "secrets", "hostile")  # a query: the trash is not searched
+    assert "In the trash" not in out
+
+    before = digest(history)
+    status, out, _ = run(capsys, "--db", str(history), "redact")  # dry run: nothing written, the trash either
+    assert status == 0 and "and 5 in the trash" in out and digest(history) == before
+    assert files_holding(trash, GHP)
+
+    status, out, err = run(capsys, "--db", str(history), "redact", "--yes")
+    assert status == 0, err
+    assert "Redacted 5 secrets in the trash (1 file rewritten)" in out
+    for secret in SECRETS:
+        assert files_holding(tmp_path, secret) == [], secret
+    _, out, _ = run(capsys, "--db", str(history), "secrets", "--json")
+    assert json.loads(out) == []
+
+    # Restored, the session is whole and redacted: every value kept its shape.
+    client = DBClient(db_path=history)
+    try:
+        store = TrashStore(default_trash_dir(), history)
+        (batch,) = store.batches(client)
+        store.restore(client, batch.name)
+    finally:
+        client.dispose()
+    conn = sqlite3.connect(history)
+    try:
+        contents = dict(conn.execute("SELECT id, content FROM events WHERE session_id = 's-keys'").fetchall())
+        title = conn.execute("SELECT detail FROM sessions WHERE id = 's-keys'").fetchone()[0]
+    finally:
+        conn.close()
+    assert title == "deploy with [REDACTED:stripe]"
+    assert json.loads(contents["e1"]) == {"role": "user", "content": "my key is [REDACTED:aws] – ok?"}
+    arguments = json.loads(json.loads(contents["e2"])["tool_calls"][0]["function"]["arguments"])
+    assert arguments == {"command": "export GITHUB_TOKEN=[REDACTED:github] && gh auth status"}

@@ -297,6 +297,25 @@ class TrashStore:
             _fsync_dir(self.directory)
         return wanted
 
+    def rewrite(self, batch: str, change: Callable[[DeletedSession], DeletedSession | None]) -> bool:
+        """Rewrite a batch file with each session's rows as ``change`` returns them (None: unchanged): a new
+        file renamed over the old (no copy of the old rows is left in our files), as a partial restore does.
+        Whether anything changed.  For a redaction (README, "Privacy")."""
+        path = self._path_of(batch)
+        with closing(trash_file.open_ro(path)) as conn:
+            deleted_at = trash_file.deleted_at(conn)
+            everything = trash_file.load(conn, None)
+        changed = [(position, change(item)) for position, item in everything]
+        if all(new is None for _, new in changed):
+            return False
+        rows = [(position, new if new is not None else item) for (position, item), (_, new) in zip(everything, changed)]
+        tmp = self.directory / (path.name + _TMP)
+        tmp.unlink(missing_ok=True)
+        self._write_file(tmp, rows, deleted_at)
+        os.replace(tmp, path)
+        _fsync_dir(self.directory)
+        return True
+
     # -- expiry -----------------------------------------------------------------------
 
     def expire(self, days: int) -> int:

@@ -45,6 +45,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dasshh_history.domain.secret_marks import mark
+
 #: A readable name for each kind, in the order of the table above.
 KINDS: dict[str, str] = {
     "aws": "AWS access key",
@@ -210,9 +212,13 @@ def _replace(text: str, secrets: list[Secret] | None, by: Callable[[Secret], str
     return text
 
 
-def mask_title(detail: object) -> object:
-    """A stored title with each secret masked when it is text; anything else as it is."""
-    return mask_text(detail) if type(detail) is str else detail
+def mask_title(detail: object, *, marked: bool = False) -> object:
+    """A stored title with each secret masked when it is text; anything else as it is.  With ``marked``,
+    each masked secret is between the invisible marks of :mod:`~dasshh_history.domain.secret_marks` (the
+    session list draws it apart)."""
+    if type(detail) is not str:
+        return detail
+    return _replace(detail, None, lambda secret: mark(secret.masked)) if marked else mask_text(detail)
 
 
 _PREFIXES = re.compile(

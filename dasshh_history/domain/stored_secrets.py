@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dasshh_history.domain import jsondepth
+from dasshh_history.domain.secret_marks import CLOSE, OPEN, mark
 from dasshh_history.domain.secrets import (
     Secret,
     find_secrets,
@@ -233,13 +234,26 @@ def _redact_string(value: str, depth: int, replacement: Callable[[Secret], str] 
 
 
 def _masked(secret: Secret) -> str:
-    return secret.masked
+    return mark(secret.masked)
+
+
+# A masked secret between its marks in a JSON string literal written with ``\\u`` escapes (see _encode_like).
+_ESCAPED_MARKED = re.compile(
+    "(?<!\\\\)((?:\\\\\\\\)*)" + re.escape(json.dumps(OPEN)[1:-1]) + "(.*?)" + re.escape(json.dumps(CLOSE)[1:-1])
+)
+
+
+def _unescape_marked(found: re.Match[str]) -> str:
+    """A masked secret as the timeline shows it, its marks and ellipsis not ``\\u`` escapes: ``ghp_…9f3a``."""
+    return found.group(1) + OPEN + found.group(2).replace("\\u2026", "…", 1) + CLOSE
 
 
 def mask_value(value: object) -> object:
     """A decoded stored value (as the timeline reads it) with every secret in its strings shown masked
     (``ghp_…9f3a``), strings that hold JSON masked inside and kept JSON; the same object when none was.
-    A :class:`~dasshh_history.domain.values.BrokenValue` has its raw text masked."""
+    A :class:`~dasshh_history.domain.values.BrokenValue` has its raw text masked.  Each masked secret is
+    between the invisible marks of :mod:`~dasshh_history.domain.secret_marks` (the timeline draws it apart),
+    also inside nested JSON, where it is written unescaped (``ghp_…9f3a``, not ``ghp_\\u2026…``)."""
     if type(value) is str:
         return _redact_string(value, 0, _masked)[0]
     if type(value) is dict:
@@ -259,5 +273,8 @@ def _encode_like(new: str, old: str, literal: str) -> str:
     """``new`` as a JSON string literal written the way ``literal`` (which is ``old``) was."""
     for ascii_only in (True, False):
         if json.dumps(old, ensure_ascii=ascii_only) == literal:
-            return json.dumps(new, ensure_ascii=ascii_only)
-    return json.dumps(new, ensure_ascii=literal.isascii())
+            break
+    else:
+        ascii_only = literal.isascii()
+    encoded = json.dumps(new, ensure_ascii=ascii_only)
+    return _ESCAPED_MARKED.sub(_unescape_marked, encoded) if ascii_only and OPEN in new else encoded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dasshh_history.domain.export import export_filename
+from dasshh_history.domain.secret_marks import unmark
 from dasshh_history.domain.text import one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.screens.pager import run_pager
@@ -51,6 +52,7 @@ class BlockKeys:
     def _block_text_or_warn(self) -> tuple[Block, str] | None:
         block = self.selected_block()
         text = block.copy_text if block is not None else None
+        text = unmark(text) if text is not None else None  # a masked secret copied as it reads (README, "Privacy")
         if block is None or text is None:
             self.say("No block selected: open a session's timeline (enter) and move to one.", severity="warning")
             return None

@@ -368,6 +368,13 @@ class BrowserScreen(BlockKeys, MarkKeys, ResumeKey, SearchKeys, SortKeys, Action
     #: Whether the timeline shows likely secrets whole (M); masked by default (README, "Privacy").
     secrets_revealed = False
 
+    def reload_timeline(self) -> None:
+        """Read the shown session's events again, keeping the place: they were rewritten in place (a
+        redaction), which changes neither their count nor their rowids, so the live refresh does not see it."""
+        current = self.session_list.current
+        if current is not None and current.id == self._shown_id:
+            self.load_timeline(current, refresh=True)
+
     def action_reveal_secrets(self) -> None:
         self.secrets_revealed = self.session_list.secrets_revealed = not self.secrets_revealed
         self.session_list.refresh()

@@ -4,13 +4,15 @@ The scan runs in a thread (the first one reads every event: seconds on a
 large history) and says how far it got; what it found is listed with the
 session's title (masked too), where it is and the secret masked.  Redacting
 asks first, saying that it cannot be undone, then rewrites the history (see
-:mod:`~dasshh_history.services.secrets`); the search index is closed
-meanwhile and built again afterwards.
+:mod:`~dasshh_history.services.secrets`); the app's search index is closed
+meanwhile (its builder stopped), the cache updated in place, and the index
+opened again when next used, without a rebuild.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from rich.text import Text
 from textual import work
@@ -22,7 +24,7 @@ from textual.widgets import Button, DataTable, Footer, Label, Static
 
 from dasshh_history.domain.secrets import KINDS, mask_text
 from dasshh_history.domain.text import one_line
-from dasshh_history.services.secrets import Finding, Redacted, SecretsService
+from dasshh_history.services.secrets import Finding, Redacted, SecretsService, TrashFinding
 
 
 class ConfirmRedactScreen(ModalScreen[bool]):
@@ -55,6 +57,10 @@ class ConfirmRedactScreen(ModalScreen[bool]):
         event.stop()
         self.dismiss(event.button.id == "redact")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The app's keys for the browser (rename, delete...) have nothing to act on here: not offered in the footer.
+        return hasattr(self, f"action_{action}")
+
     def action_confirm(self) -> None:
         self.dismiss(True)
 
@@ -62,11 +68,14 @@ class ConfirmRedactScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-def summary(findings: list[Finding]) -> str:
-    events = len({f.event_rowid for f in findings if f.event_rowid is not None})
-    titles = len({f.session_id for f in findings if f.event_rowid is None})
-    return (f"{len(findings):,} likely secret{'s' * (len(findings) != 1)} in {events:,} "
-            f"event{'s' * (events != 1)} and {titles:,} title{'s' * (titles != 1)}")
+def summary(findings: list[Finding | TrashFinding]) -> str:
+    kept = [f for f in findings if isinstance(f, Finding)]
+    trashed = len(findings) - len(kept)
+    events = len({f.event_rowid for f in kept if f.event_rowid is not None})
+    titles = len({f.session_id for f in kept if f.event_rowid is None})
+    return (f"{len(kept):,} likely secret{'s' * (len(kept) != 1)} in {events:,} "
+            f"event{'s' * (events != 1)} and {titles:,} title{'s' * (titles != 1)}"
+            + (f", and {trashed:,} in the trash" if trashed else ""))
 
 
 class SecretsScreen(Screen[Finding | None]):
@@ -79,12 +88,12 @@ class SecretsScreen(Screen[Finding | None]):
     ]
 
     def __init__(self, service: SecretsService, titles: Callable[[list[str]], dict[str, str | None]],
-                 redact: Callable[[list[Finding]], Redacted]) -> None:
+                 redact: Callable[[list[Finding | TrashFinding]], Redacted]) -> None:
         super().__init__()
         self.service = service
         self._titles = titles
         self._redact = redact
-        self.findings: list[Finding] = []
+        self.findings: list[Finding | TrashFinding] = []
 
     def compose(self) -> ComposeResult:
         yield Label("Scanning for secrets…", id="secrets-status")
@@ -103,8 +112,8 @@ class SecretsScreen(Screen[Finding | None]):
                 self.app.call_from_thread(self._status, f"Scanning for secrets: {done:,} of {total:,} events")
 
         self.service.scan(progress)
-        findings = self.service.findings()
-        titles = self._titles(sorted({f.session_id for f in findings}))
+        findings: list[Finding | TrashFinding] = [*self.service.findings(), *self.service.trash_findings()]
+        titles = self._titles(sorted({f.session_id for f in findings if isinstance(f, Finding)}))
         self.app.call_from_thread(self._show, findings, titles)
 
     def _status(self, text: str) -> None:
@@ -115,8 +124,10 @@ class SecretsScreen(Screen[Finding | None]):
         table = self.query_one(DataTable)
         table.clear()
         for f in findings:
-            title = one_line(mask_text(titles.get(f.session_id) or f.session_id), 40)
-            where = "title" if f.event_id is None else f.field
+            trashed = isinstance(f, TrashFinding)
+            title = one_line(mask_text((f.title if trashed else titles.get(f.session_id)) or f.session_id), 40)
+            where = "title" if f.event_id is None and f.field == "title" else f.field
+            where = f"trash · {where}" if trashed else where
             table.add_row(Text(title), Text(where), Text(KINDS.get(f.kind, f.kind)), Text(f.masked))
         self._status(f"{summary(findings)} (masked) · Enter shows it · x redacts them all"
                      if findings else "No likely secret found")
@@ -132,7 +143,11 @@ class SecretsScreen(Screen[Finding | None]):
     def action_open(self) -> None:
         table = self.query_one(DataTable)
         if self.findings and 0 <= table.cursor_row < len(self.findings):
-            self.dismiss(self.findings[table.cursor_row])
+            finding = self.findings[table.cursor_row]
+            if isinstance(finding, TrashFinding):  # not in the history: nothing to show there
+                self.app.notify("That session is in the trash (deleted): x redacts it there too", markup=False)
+                return
+            self.dismiss(finding)
 
     def action_redact(self) -> None:
         if not self.findings:
@@ -165,14 +180,20 @@ def open_secrets(app, client, index, reader, browser) -> None:  # the app and it
     if client.db_path is None:
         app.notify("Secrets need a history file", severity="warning")
         return
-    service = SecretsService(client, index.cache_path)
+    service = SecretsService(client, index.cache_path, trash_dir=app.actions.trash.directory)
 
     def titles(ids: list[str]) -> dict[str, str | None]:
         return {s.id: s.detail for s in reader.list_summaries_by_ids(ids)}
 
-    def redact(findings: list[Finding]) -> Redacted:
-        index.close()  # the cache is discarded: the app's index opens it again, built anew, when next used
-        return service.redact(findings, client)
+    def redact(findings: list[Finding | TrashFinding]) -> Redacted:  # in a worker thread
+        index.close()  # its builder stopped; the cache is updated in place (or discarded): opened again when next used
+        app.stats.close()  # the stats' connection to the same file too, so that nothing keeps its WAL from truncation
+        done = service.redact([f for f in findings if isinstance(f, Finding)], client)
+        if done.secrets:
+            app.call_from_thread(browser.reload_timeline)  # the session shown may hold what was redacted
+        if any(isinstance(f, TrashFinding) for f in findings):
+            done = replace(done, secrets=done.secrets + service.redact_trash()[0])
+        return done
 
     def shown(finding: Finding | None) -> None:
         service.close()

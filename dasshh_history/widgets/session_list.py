@@ -23,10 +23,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from dasshh_history.domain.secret_marks import has_marks, unmark
 from dasshh_history.domain.secrets import mask_title
 from dasshh_history.domain.text import cell_len, centre_on_match, count_messages, format_when, one_line
 from dasshh_history.domain.values import SessionSummary
 from dasshh_history.services.listing import PAGE_SIZE, Source
+from dasshh_history.widgets.masked_style import style_masked
 
 __all__ = ["PAGE_SIZE", "ROW_HEIGHT", "SessionList", "Source"]
 
@@ -70,6 +72,7 @@ class SessionList(ScrollView, can_focus=True):
         "session-list--placeholder",
         "session-list--match",
         "session-list--marked",
+        "session-list--secret",
     }
 
     cursor: reactive[int] = reactive(-1, init=False)
@@ -350,9 +353,12 @@ class SessionList(ScrollView, can_focus=True):
         text.truncate(max(0, width - 2), overflow="ellipsis")
         if self._pattern is not None:
             text.highlight_regex(self._pattern, self.get_component_rich_style("session-list--match", partial=True))
+        drawn = list(text.render(self.app.console))
+        if has_marks(plain):  # a masked secret in the title: drawn apart, its marks removed (README, "Privacy")
+            drawn = style_masked([drawn], self.get_component_rich_style("session-list--secret", partial=True))[0]
         segments = [
             lead,
-            *Segment.apply_style(text.render(self.app.console), style),
+            *Segment.apply_style(drawn, style),
             Segment(" ", padding),
         ]
         return Strip(segments).adjust_cell_length(width, padding)
@@ -368,7 +374,7 @@ class SessionList(ScrollView, can_focus=True):
         """
         if part == 0:
             mark = MARK if summary.id in self._marked else ""
-            detail = summary.detail if self.secrets_revealed else mask_title(summary.detail)
+            detail = summary.detail if self.secrets_revealed else mask_title(summary.detail, marked=True)
             return mark + one_line(detail, TITLE_LIMIT), "session-list--title"
         if summary.snippet:  # an empty one (only the title matched, or the session is gone) says nothing
             head = f"{format_when(summary.updated_at, now=self._clock(), tz=self._tz)} · "
@@ -448,4 +454,4 @@ class SessionList(ScrollView, can_focus=True):
         if summary is None:
             return "…"
         width = self.scrollable_content_region.width - 2 if self.scrollable_content_region.width else None
-        return f"{self._line(summary, 0)[0]}\n{self._line(summary, 1, width)[0]}"
+        return unmark(f"{self._line(summary, 0)[0]}\n{self._line(summary, 1, width)[0]}")

@@ -22,7 +22,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from dasshh_history.widgets.block_theme import BlockTheme, block_theme
+from dasshh_history.domain.secret_marks import has_marks
 from dasshh_history.widgets.blocks import Block, Look
+from dasshh_history.widgets.masked_style import style_masked
 from dasshh_history.widgets.timeline_matches import Matches, highlight
 from dasshh_history.widgets.timeline_splice import Splicing
 
@@ -47,7 +49,7 @@ class Timeline(Matches, Splicing, ScrollView, can_focus=True):
         Binding("escape", "back", "Sessions", show=False),
     ]
 
-    COMPONENT_CLASSES = {"timeline--match"}
+    COMPONENT_CLASSES = {"timeline--match", "timeline--secret"}
 
     cursor: reactive[int] = reactive(-1, init=False, always_update=True)
 
@@ -201,13 +203,21 @@ class Timeline(Matches, Splicing, ScrollView, can_focus=True):
         cached = self._cache.get(index)
         if cached is not None and cached[0] == block.revision:
             return cached[1]
-        strips = self._render(block.render(self._theme(), self._look(index)), self._render_width)
+        strips = self._masked(self._render(block.render(self._theme(), self._look(index)), self._render_width))
         self._cache[index] = (block.revision, strips)
         if len(strips) != self._heights[index]:
             self._heights[index] = len(strips)
             self._update_offsets()
             self.refresh()
         return strips
+
+    def _masked(self, strips: list[Strip]) -> list[Strip]:
+        """A block's lines with its masked secrets drawn apart (README, "Privacy"), their marks removed."""
+        if not any(has_marks(strip.text) for strip in strips):
+            return strips
+        style = self.get_component_rich_style("timeline--secret", partial=True)
+        lines = style_masked([list(strip) for strip in strips], style)
+        return [Strip(line, strip.cell_length) for line, strip in zip(lines, strips)]
 
     def _line_strips(self, line_no: int) -> tuple[list[Strip], int] | None:
         """The strips of the block under a virtual line, and the row within it."""

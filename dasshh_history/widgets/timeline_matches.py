@@ -14,6 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.message import Message
 
+from dasshh_history.domain.secret_marks import unmark
 from dasshh_history.widgets.blocks import Block, Look
 
 
@@ -75,7 +76,7 @@ class Matches:
     def is_match(self, index: int) -> bool:
         pattern = self._pattern
         return pattern is not None and 0 <= index < len(self._blocks) and bool(
-            pattern.search(self._blocks[index].search_text)
+            pattern.search(unmark(self._blocks[index].search_text))
         )
 
     def _find_pending_match(self, start: int) -> None:

@@ -103,6 +103,9 @@ async def test_redact_asks_then_rewrites_the_history(tmp_path: Path, make_app):
     conn.close()
     assert json.loads(contents["e1"]) == {"role": "user", "content": "my AWS key is [REDACTED:aws]"}
     assert GHP.encode() not in path.read_bytes() and AWS.encode() not in path.read_bytes()
+    cache = path.with_suffix(".search.db")  # updated in place, not discarded
+    assert cache.exists() and [f.name for f in tmp_path.iterdir() if GHP.encode() in f.read_bytes()
+                               or AWS.encode() in f.read_bytes()] == []
 
 
 def test_snapshot_secrets_screen(snap_compare, tmp_path: Path, make_app):
@@ -140,7 +143,7 @@ async def test_the_timeline_masks_secrets_until_revealed(tmp_path: Path, make_ap
     async with app.run_test(size=SIZE) as pilot:
         await open_keys_session(pilot)
         text = timeline_text(app)
-        assert "AKIA…Y1U3" in text and "ghp_\\u2026q7R8" in text  # the arguments' JSON, as stored: \u escapes
+        assert "AKIA…Y1U3" in text and "ghp_…q7R8" in text  # in the arguments' JSON too, unescaped
         assert AWS not in text and GHP not in text
         await pilot.press("M")
         await wait_for(pilot, lambda: AWS in timeline_text(app) and GHP in timeline_text(app))
@@ -169,3 +172,53 @@ async def test_titles_are_masked_in_the_list_and_the_timeline_until_revealed(tmp
         await pilot.press("M")
         await wait_for(pilot, lambda: sessions.row_text(row).startswith(f"deploy with {GHP}"))
         assert str(app.browser.timeline.border_title) == f"deploy with {GHP}"
+
+
+@pytest.mark.asyncio
+async def test_the_session_shown_is_read_again_after_a_redaction(tmp_path: Path, make_app):
+    """Redacting rewrites events in place (same count, same rowids): the timeline shown reads them again."""
+    app = make_app(secrets_db(tmp_path / "h.db"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_keys_session(pilot)
+        assert "AKIA…Y1U3" in timeline_text(app)
+        await open_screen(pilot)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmRedactScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretsScreen) and not app.screen.findings)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.browser)
+        await wait_for(pilot, lambda: "[REDACTED:aws]" in timeline_text(app) and "[REDACTED:github]" in timeline_text(app))
+        assert "AKIA…Y1U3" not in timeline_text(app) and app.browser.displayed_session_id == "s-keys"
+
+
+@pytest.mark.asyncio
+async def test_the_trash_is_listed_and_redacted_too(tmp_path: Path, make_app):
+    """A deleted session's secrets wait in the trash: listed (Enter says so) and redacted with the rest."""
+    from dasshh_history.data.client import DBClient
+    from dasshh_history.data.trash_store import TrashStore, default_trash_dir
+
+    path = secrets_db(tmp_path / "h.db")
+    client = DBClient(db_path=path)
+    try:
+        TrashStore(default_trash_dir(), path).delete(client, ["s-keys"])
+    finally:
+        client.dispose()
+    trash = default_trash_dir()
+    assert any(GHP.encode() in f.read_bytes() for f in trash.iterdir())
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(pilot)
+        assert cells(screen) == [["Set up the deploy keys", "trash · content", "AWS access key", "AKIA…Y1U3"],
+                                 ["Set up the deploy keys", "trash · arguments", "GitHub token", "ghp_…q7R8"]]
+        assert "0 likely secrets in 0 events and 0 titles, and 2 in the trash" in str(
+            screen.query_one("#secrets-status").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen  # nothing to show in the history
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmRedactScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretsScreen) and not app.screen.findings
+                       and "No likely secret" in str(app.screen.query_one("#secrets-status").render()))
+    assert [f.name for f in trash.iterdir() if GHP.encode() in f.read_bytes() or AWS.encode() in f.read_bytes()] == []

@@ -262,6 +262,34 @@ class Syncing:
         bodies = conn.execute("SELECT body FROM fts WHERE rowid BETWEEN ? AND ? ORDER BY rowid", (base + 1, base | SEQ_MASK))
         self._add_segments(conn, session_rowid, (body for (body,) in bodies), title=False)
 
+    def _changed_rows(self, event_rowids: Iterable[int]) -> list[tuple[int, object]]:
+        """The documents of these events, with their content as it is now (read outside any write: see
+        :func:`~dasshh_history.data.search.schema.begin`); events not indexed yet are left to the sync."""
+        rowids = sorted(set(event_rowids))
+        rows: list[tuple[int, object]] = []
+        for start in range(0, len(rowids), 500):
+            part = rowids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            rows += self._conn.execute(
+                f"SELECT d.doc, e.content FROM docs d JOIN hist.events e ON e.rowid = d.event_rowid "
+                f"AND e.id IS d.event_id WHERE d.doc > 0 AND d.event_rowid IN ({marks})", part
+            ).fetchall()
+        return rows
+
+    def _reindex_changed(self, conn: sqlite3.Connection, rows: list[tuple[int, object]]) -> int:
+        """Index again these documents (``rows`` of :meth:`_changed_rows`: events whose content changed in
+        place, a redaction, same rowid and id) and rebuild their sessions' ``words`` segments, inside a
+        write; how many.  Their old words stay in the file until the segments are merged."""
+        for doc, content in rows:
+            text, facts = read_event(content)
+            conn.execute("INSERT OR REPLACE INTO fts (rowid, body, kind) VALUES (?, ?, 1)", (doc, text))
+            conn.execute("UPDATE docs SET failed = ? WHERE doc = ?", (int(facts.failed), doc))
+            conn.execute("DELETE FROM calls WHERE doc = ?", (doc,))
+            conn.executemany("INSERT OR IGNORE INTO calls VALUES (?, ?)", [(doc, name) for name in facts.tools])
+        for session_rowid in sorted({doc >> SEQ_BITS for doc, _ in rows}):
+            self._reindex_events(conn, session_rowid)
+        return len(rows)
+
     def _rebuild_words(self, conn: sqlite3.Connection) -> None:
         """Index every session in ``words`` again from ``fts``, leaving out the dead segments."""
         conn.execute("INSERT INTO words (words) VALUES ('delete-all')")
