@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from json.decoder import scanstring
 
 from dasshh_history.domain.failure import result_failure
 from dasshh_history.domain.jsondepth import loads
@@ -51,6 +52,22 @@ def body_failed(kind: object, body: object) -> bool:
         return result_failure(value, is_json=True) is not None
     except Exception:  # noqa: BLE001  # as the timeline: a result it cannot read is shown as it is, not failed
         return False
+
+
+def json_failed(text: object) -> bool:
+    """Whether a tool result shows as failed in the timeline, given its ``content`` as JSON text (SQLite's
+    ``->``: a string quoted, an object or array as itself); never raises."""
+    if not isinstance(text, str):
+        return False
+    if text.startswith('"'):
+        try:
+            value, end = scanstring(text, 1)  # a string literal: nothing nests in it
+        except ValueError:
+            return False
+        return end == len(text) and body_failed("text", value)
+    if text.startswith(("{", "[")):
+        return body_failed("object", text)
+    return False  # numbers, booleans, null: never a failure
 
 
 @dataclass(frozen=True, slots=True)

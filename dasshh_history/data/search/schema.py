@@ -122,6 +122,18 @@ def open_cache(path: Path, db_path: Path) -> tuple[sqlite3.Connection, Path]:
     return conn, path
 
 
+def sibling(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """Another connection to the cache file of ``conn``, with the same history attached; None for a cache in
+    memory (or one that cannot be opened again)."""
+    files = {name: file for _, name, file in conn.execute("PRAGMA database_list").fetchall()}
+    if not files.get("main") or not files.get("hist"):
+        return None
+    try:
+        return _connect(files["main"], Path(files["hist"]))
+    except sqlite3.Error:
+        return None
+
+
 def _connect(target: str, db_path: Path) -> sqlite3.Connection:
     """A connection to the cache file ``target``, its tables made, the history attached read-only.
 
