@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from json.decoder import scanstring
 
 from dasshh_history.domain.failure import result_failure
 from dasshh_history.domain.jsondepth import loads
@@ -54,20 +53,13 @@ def body_failed(kind: object, body: object) -> bool:
         return False
 
 
-def json_failed(text: object) -> bool:
-    """Whether a tool result shows as failed in the timeline, given its ``content`` as JSON text (SQLite's
-    ``->``: a string quoted, an object or array as itself); never raises."""
-    if not isinstance(text, str):
-        return False
-    if text.startswith('"'):
-        try:
-            value, end = scanstring(text, 1)  # a string literal: nothing nests in it
-        except ValueError:
-            return False
-        return end == len(text) and body_failed("text", value)
-    if text.startswith(("{", "[")):
-        return body_failed("object", text)
-    return False  # numbers, booleans, null: never a failure
+def value_failed(value: object) -> bool:
+    """Whether a tool result shows as failed in the timeline, given its ``content`` as SQLite's ``->>`` reads it
+    (a string as text, an object or array as JSON text, a number as a number); never raises.
+
+    The same as :func:`body_failed`: text is read as the JSON it holds, if any, whether it was a string or not.
+    """
+    return isinstance(value, str) and body_failed("text", value)
 
 
 @dataclass(frozen=True, slots=True)

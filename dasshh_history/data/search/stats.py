@@ -22,7 +22,7 @@ of these, only in ``stats_orphans``.
 Roles and tool names are read with SQLite's JSON functions (``$.role``,
 ``$.tool_calls``, a result's ``$.name``), as the timeline reads them (a call
 without a name is ``?``); whether a result failed is the timeline's rule, in
-Python (:func:`~dasshh_history.domain.stats.json_failed`).
+Python (:func:`~dasshh_history.domain.stats.value_failed`).
 
 New events are read after the last one noted (``stats_mark``), a chunk at a
 time: first into temporary tables of a connection (one statement, which
@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dasshh_history.data.search.schema import ms_sql, sibling, write_cache
-from dasshh_history.domain.stats import json_failed
+from dasshh_history.domain.stats import value_failed
 
 #: Bump when these tables or what goes in them change: they are worked out again.
 STATS_SCHEMA = "3"
@@ -104,15 +104,16 @@ _VALID = "typeof(e.content) = 'text' AND json_valid(e.content)"
 # no parse): so each content is parsed for its validity and its role, then an assistant message once more for its
 # ``tool_calls``, a tool result three times, for its ``name``, ``tool_call_id`` and ``content``, each taken as
 # JSON text (``->``: a string quoted), which is cheap to read again later.  Whether a result failed is the
-# timeline's rule, in Python (:func:`~dasshh_history.domain.stats.json_failed`, as the SQL function
+# timeline's rule, in Python (:func:`~dasshh_history.domain.stats.value_failed`, as the SQL function
 # ``st_failed``).
 _READ = f"""
 INSERT INTO temp.st_ev
 SELECT event, session, created, size, kind,
        CASE WHEN kind = 3 THEN content -> '$.name' END,
        CASE WHEN kind = 3 THEN content -> '$.tool_call_id' END,
-       CASE WHEN kind = 3 THEN st_failed(content -> '$.content') ELSE 0 END,
-       CASE WHEN kind = 2 THEN content -> '$.tool_calls' END, NULL
+       CASE WHEN kind = 3 THEN st_failed(content ->> '$.content') ELSE 0 END,
+       CASE WHEN kind = 2 AND (instr(content, 'tool_calls') OR instr(content, '\\u')) THEN content -> '$.tool_calls'
+       END, NULL
 FROM (
     SELECT e.rowid AS event, s.rowid AS session, {ms_sql('e.created_at')} AS created,
            coalesce(length(CAST(e.content AS BLOB)), 0) AS size,
@@ -155,8 +156,8 @@ def _text_of(column: str) -> str:
 _TOOL = f"coalesce(nullif({_text_of('tool')}, ''), named, '?')"
 
 
-def _st_failed(text: object) -> int:
-    return 1 if json_failed(text) else 0
+def _st_failed(value: object) -> int:
+    return 1 if value_failed(value) else 0
 
 
 @dataclass(frozen=True, slots=True)
