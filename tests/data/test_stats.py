@@ -459,7 +459,18 @@ def test_the_history_is_never_written(tmp_path: Path):
         keeper.close()
         client.dispose()
     assert digest(history) == before
-    assert stats.sessions == 40 and stats.db_bytes == history.stat().st_size and stats.cache_bytes
+    assert stats.sessions == 40 and stats.db_bytes == history.stat().st_size
+    # The stats have a file of their own beside the search cache; the figures give the search cache's size,
+    # none while there is no index.
+    assert (tmp_path / "cache.stats.db").is_file() and not (tmp_path / "cache.db").exists()
+    assert stats.cache_bytes is None
+    open_cache(tmp_path / "cache.db", history)[0].close()
+    keeper = StatsKeeper(client, tmp_path / "cache.db")
+    try:
+        assert keeper.figures().cache_bytes == (tmp_path / "cache.db").stat().st_size + sum(
+            part.stat().st_size for part in tmp_path.glob("cache.db-wal"))
+    finally:
+        keeper.close()
 
 
 def test_the_whole_history_s_figures_are_kept_until_they_change(tmp_path: Path):
@@ -486,3 +497,53 @@ def test_the_whole_history_s_figures_are_kept_until_they_change(tmp_path: Path):
                                                                         first.largest[0][2] + 1)
     finally:
         conn.close()
+
+
+def test_the_stats_never_wait_for_the_search_index_s_write_lock(tmp_path: Path):
+    """The stats have a file of their own: worked out while another process holds the search cache's write lock
+    (as an index build does nearly all the time), they neither wait for it nor fail with "database is locked"."""
+    import time
+
+    history = write_history(tmp_path / "history.db", seed=9)
+    search = tmp_path / "search.db"
+    open_cache(search, history)[0].close()
+    builder = sqlite3.connect(search, isolation_level=None)
+    builder.execute("BEGIN IMMEDIATE")  # held for the whole computation
+    client = DBClient(db_path=history, read_only=True)
+    keeper = StatsKeeper(client, search)
+    try:
+        start = time.monotonic()
+        keeper.sync()
+        stats = keeper.figures()
+        assert time.monotonic() - start < 4  # the busy timeout is 5 s: nothing waited for the lock
+        assert stats.sessions == 40
+    finally:
+        keeper.close()
+        client.dispose()
+        builder.execute("ROLLBACK")
+        builder.close()
+    assert (tmp_path / "search.stats.db").is_file()
+    tables = {name for (name,) in sqlite3.connect(search).execute("SELECT name FROM sqlite_master")}
+    assert not any(name.startswith("st_") for name in tables)
+
+
+def test_stats_kept_in_the_search_cache_by_an_older_version_are_dropped_by_the_next_index_sync(tmp_path: Path):
+    from dasshh_history.data.search import SearchIndex
+
+    history = write_history(tmp_path / "history.db", seed=10, sessions=5)
+    search = tmp_path / "search.db"
+    conn, _ = open_cache(search, history)
+    sync_stats(conn)  # the stats tables in the search cache file, as versions before the stats file made them
+    assert conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'stats%'").fetchone()[0] > 0
+    conn.close()
+    client = DBClient(db_path=history, read_only=True)
+    index = SearchIndex(client, path=search)
+    try:
+        index.sync()
+    finally:
+        index.close()
+        client.dispose()
+    conn = sqlite3.connect(search)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'st\\_%' ESCAPE '\\'").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'stats%'").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM docs").fetchone()[0] > 0  # the index itself is there

@@ -1,11 +1,11 @@
-"""The stats tables of the search cache file: what each session adds up to, kept up to date by event rowid.
+"""The stats tables: what each session adds up to, kept up to date by event rowid.
 
 The figures of the stats screen and the ``stats`` command come from here.
-They are kept in the cache file (never in dasshh's database), in tables of
-their own with a version of their own (``stats_schema`` in ``meta``), apart
-from the search index: they are worked out in seconds where the index takes a
-minute, so they never wait for it.  A cache emptied for a new index version
-loses them too; they are worked out again.
+They are kept in a cache file of their own beside the search cache (never in
+dasshh's database; see :func:`~dasshh_history.data.search.schema.stats_cache_path`),
+with a version of their own (``stats_schema`` in ``meta``): they are worked
+out in seconds where the index takes a minute, so they never wait for it,
+not even for its write lock.
 
 Per session (``st_sessions``, keyed by the session's rowid in the history):
 its events, messages (events whose role is ``user`` or ``assistant``), tool
@@ -41,10 +41,10 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dasshh_history.data.search.lanes import in_lanes
 from dasshh_history.data.search.schema import ms_sql, sibling, write_cache
 from dasshh_history.domain.stats import value_failed
 
@@ -283,44 +283,17 @@ def _write_chunk(conn: sqlite3.Connection) -> None:
     write_cache(conn, functools.partial(_add_up, last_id=last_id))
 
 
-class _Turns:
-    """Whose turn it is to write, among the lanes of :func:`_add_in_lanes`: chunk 0's, then 1's, and so on;
-    or nobody's any more (a lane stopped, or failed: ``error``)."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._next = 0
-        self.stopped = False
-        self.error: BaseException | None = None
-
-    def wait(self, chunk: int) -> bool:
-        """Wait until ``chunk`` is to be written; False when the lanes stopped first."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._next == chunk or self.stopped)
-            return not self.stopped
-
-    def written(self, chunk: int) -> None:
-        with self._changed:
-            self._next = chunk + 1
-            self._changed.notify_all()
-
-    def stop(self, error: BaseException | None = None) -> None:
-        with self._changed:
-            self.stopped = True
-            self.error = self.error or error
-            self._changed.notify_all()
-
-
 def _add_in_lanes(conn: sqlite3.Connection, tell: Callable[[int], None], should_stop: Callable[[], bool]) -> int:
     """Add up the events not noted yet on :data:`STATS_LANES` connections at once; how many were.  (Those
     written meanwhile are left to the caller.)
 
     A first computation is mostly reading: SQLite's JSON functions, which let
     other threads run.  Each lane reads every other chunk into its own
-    staging tables, and writes it when its turn comes: the chunks are written
-    in the history's order (each names its results after calls written
-    before), one write at a time, so the tables are the same as those one
-    connection would make.  A cache in memory has one lane.
+    staging tables, and writes it when its turn comes (see
+    :func:`~dasshh_history.data.search.lanes.in_lanes`): the chunks are
+    written in the history's order (each names its results after calls
+    written before), one write at a time, so the tables are the same as those
+    one connection would make.  A cache in memory has one lane.
     """
     ranges = _chunk_ranges(conn, int(meta_value(conn, "stats_mark") or 0))
     if len(ranges) < 2:
@@ -335,39 +308,16 @@ def _add_in_lanes(conn: sqlite3.Connection, tell: Callable[[int], None], should_
             _prepare(other)
         if len(lanes) < 2:
             return 0
-        turns = _Turns()
         counts = [0] * len(ranges)
 
-        def lane(lane_conn: sqlite3.Connection, first: int) -> None:
-            try:
-                for chunk in range(first, len(ranges), len(lanes)):
-                    if should_stop() or turns.stopped:
-                        break
-                    count = _read_chunk(lane_conn, *ranges[chunk])
-                    if not turns.wait(chunk):
-                        return
-                    try:
-                        if count > 0:
-                            _write_chunk(lane_conn)
-                            counts[chunk] = count
-                            tell(sum(counts))
-                    finally:
-                        turns.written(chunk)
-                else:
-                    return
-                turns.stop()  # stopped: the lanes waiting for a later turn stop too
-            except BaseException as exc:
-                turns.stop(exc)
+        def write(lane: sqlite3.Connection, chunk: int, count: int) -> None:
+            if count > 0:
+                _write_chunk(lane)
+                counts[chunk] = count
+                tell(sum(counts))
 
-        threads = [threading.Thread(target=lane, args=(lane_conn, first), name=f"stats-lane-{first}", daemon=True)
-                   for first, lane_conn in enumerate(lanes) if first > 0]
-        for thread in threads:
-            thread.start()
-        lane(conn, 0)
-        for thread in threads:
-            thread.join()
-        if turns.error is not None:
-            raise turns.error
+        in_lanes(lanes, ranges, lambda lane, bounds: _read_chunk(lane, *bounds), write, should_stop,
+                 name="stats-lane")
         return sum(counts)
     finally:
         for other in lanes[1:]:
