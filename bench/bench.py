@@ -134,9 +134,10 @@ def last_event_id(db: str, session_id: str) -> str:
 
 
 def fresh_cache(db: str) -> Path:
-    """The search cache of the history ``db``, removed: the index is built from nothing."""
+    """The search cache of the history ``db``, removed with the stats file beside it: both are worked out
+    from nothing."""
     search_cache = Path(db).with_suffix(".search.db")
-    for leftover in search_cache.parent.glob(search_cache.name + "*"):  # its lock and journal too
+    for leftover in search_cache.parent.glob(search_cache.stem + ".*"):  # its lock, journal and stats too
         leftover.unlink()
     return search_cache
 

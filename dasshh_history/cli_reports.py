@@ -1,4 +1,4 @@
-"""Command line: ``search`` and ``stats``, read-only on the history (they write only the search cache file).
+"""Command line: ``search`` and ``stats``, read-only on the history (they write only our cache files).
 
 No Textual here.
 """
@@ -41,7 +41,7 @@ def add_commands(commands: argparse._SubParsersAction, add_source_options: Calla
         description="Print the stats of the whole history, or of the sessions a search matches (QUERY, the "
         "search syntax of 'search'): totals, sessions and messages per day or week, messages per weekday and "
         "hour (local time), tool calls and failure rates, the largest tool outputs, the largest and longest "
-        "sessions. Worked out in the search cache file (never in the history), incrementally.",
+        "sessions. Worked out in a cache file beside the search cache (never in the history), incrementally.",
     )
     add_source_options(stats, defaults=False)
     stats.add_argument("query", metavar="QUERY", nargs="*", help="only the sessions this search matches")

@@ -12,6 +12,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dasshh_history.services import exporting
 from dasshh_history.data.browse import HistoryReader
@@ -206,3 +208,29 @@ def test_a_history_reads_searches_and_exports_the_same_rows_as_json(tmp_path: Pa
     assert "beyond" in searchable_text(rows["beyond"]) and rows["beyond"] in searchable_text(rows["beyond"])
     assert searchable_text(rows["at"]) == "at\nx"
     assert f"undecodable row: JSON {REASON}" in markdown
+
+
+# ``loads`` skips json.loads' layers of Python (it scans between JSON's whitespace itself): the same value, or a
+# ValueError where json.loads raises one, for every text.
+_JSONISH = st.text(alphabet=st.sampled_from(list(' \t\n\r\x0c\ufeff{}[]:,"\\-+.0123456789eEtrufalsnNIy\u00e9x')),
+                   max_size=40)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(_JSONISH, st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+).map(lambda value: json.dumps(value, indent=2)), st.sampled_from([
+    " 1 ", "1 2", "\ufeff1", "[1,]", '{"a":1}  \n', "NaN", "-Infinity", " \x0c1", "", "  ", '"\\ud800"', "01",
+])))
+def test_loads_reads_as_json_loads_does(text: str):
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            loads(text)
+        return
+    got = loads(text)
+    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    assert type(got) is type(expected)

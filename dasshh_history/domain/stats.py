@@ -53,6 +53,15 @@ def body_failed(kind: object, body: object) -> bool:
         return False
 
 
+def value_failed(value: object) -> bool:
+    """Whether a tool result shows as failed in the timeline, given its ``content`` as SQLite's ``->>`` reads it
+    (a string as text, an object or array as JSON text, a number as a number); never raises.
+
+    The same as :func:`body_failed`: text is read as the JSON it holds, if any, whether it was a string or not.
+    """
+    return isinstance(value, str) and body_failed("text", value)
+
+
 @dataclass(frozen=True, slots=True)
 class StatsRows:
     """The figures as the cache's stats tables give them (times in ms since 1970, UTC; slots in quarter hours)."""

@@ -1,8 +1,10 @@
-"""The stats of one history: kept up to date in the search cache file, and read as the figures to show.
+"""The stats of one history: kept up to date in a cache file of their own, and read as the figures to show.
 
-One :class:`StatsKeeper` per history, with a connection of its own to the
-cache file (the search index has its own: neither waits for the other's
-reads); safe to use from several threads, one call at a time.
+One :class:`StatsKeeper` per history, with a connection of its own to its
+stats file, which lies beside the search cache (see
+:func:`~dasshh_history.data.search.schema.stats_cache_path`): working them out
+never waits for the search index's build; safe to use from several threads,
+one call at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 from dasshh_history.data.client import DBClient
-from dasshh_history.data.search.schema import default_cache_path, open_cache
+from dasshh_history.data.search.schema import STATS_FILE_VERSION, default_cache_path, open_cache, stats_cache_path
 from dasshh_history.data.search.stats import Progress, StatsSync, has_stats, sync_stats
 from dasshh_history.data.search.stats_read import read_stats
 from dasshh_history.domain.stats import Stats, StatsRows, build_stats
@@ -34,14 +36,16 @@ def file_size(path: Path | None) -> int | None:
 
 
 class StatsKeeper:
-    """Works out a history's stats in its search cache file (``path``; None: the user's cache directory)."""
+    """Works out a history's stats in a file beside its search cache (``path``; None: the user's cache
+    directory's)."""
 
     def __init__(self, client: DBClient, path: Path | None = None, *, tz: tzinfo | None = None) -> None:
         self.client = client
         self.tz = tz
         self.path = path
         self._conn: sqlite3.Connection | None = None
-        self._cache: Path | None = None
+        self._cache: Path | None = None  # the stats file
+        self._search: Path | None = None  # the search cache, whose size the figures give
         self._lock = threading.Lock()
 
     @property
@@ -52,8 +56,9 @@ class StatsKeeper:
     def _open(self) -> sqlite3.Connection:
         if self._conn is None:
             assert self.client.db_path is not None
-            path = self.path or default_cache_path(self.client.db_path)
-            self._conn, self._cache = open_cache(path, self.client.db_path)
+            self._search = self.path or default_cache_path(self.client.db_path)
+            self._conn, self._cache = open_cache(stats_cache_path(self._search), self.client.db_path,
+                                                 version=STATS_FILE_VERSION)
         return self._conn
 
     @property
@@ -75,7 +80,7 @@ class StatsKeeper:
         """The figures of every session, or of ``session_ids`` (the results of the search ``query``)."""
         with self._lock:
             rows: StatsRows = read_stats(self._open(), session_ids, tz=self.tz)
-        return build_stats(rows, db_bytes=file_size(self.client.db_path), cache_bytes=file_size(self._cache),
+        return build_stats(rows, db_bytes=file_size(self.client.db_path), cache_bytes=file_size(self._search),
                            query=query)
 
     def close(self) -> None:

@@ -303,6 +303,112 @@ def test_an_update_equals_a_computation_from_scratch(tmp_path: Path, monkeypatch
     assert after[-1].orphans == 0
 
 
+@pytest.mark.parametrize("lanes", [2, 3])
+def test_chunks_read_in_lanes_give_the_tables_one_connection_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   lanes: int):
+    """Many small chunks, read on several connections at once and written in turn: the same tables, to the
+    row, as one connection makes (results named after calls written by another lane, sessions across chunks)."""
+    monkeypatch.setattr(stats_module, "STATS_CHUNK", 7)
+    history = write_history(tmp_path / "history.db", seed=6, sessions=30)
+    monkeypatch.setattr(stats_module, "STATS_LANES", 1)
+    alone = snapshot(history, tmp_path / "one.db")
+    monkeypatch.setattr(stats_module, "STATS_LANES", lanes)
+    laned: list[int] = []
+    add_in_lanes = stats_module._add_in_lanes
+
+    def spy(*args, **kwargs):
+        laned.append(add_in_lanes(*args, **kwargs))
+        return laned[-1]
+
+    monkeypatch.setattr(stats_module, "_add_in_lanes", spy)
+    assert snapshot(history, tmp_path / "lanes.db") == alone
+    (events,) = sqlite3.connect(history).execute("SELECT count(*) FROM events").fetchone()
+    assert laned[0] == events  # every event went through the lanes
+
+
+def test_lanes_stopped_or_failing_leave_what_the_next_sync_completes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A stop asked for, or a write that fails, in the middle of the lanes: the sync ends (no lane waits for a
+    turn that never comes), the chunks written are the first ones, and the next sync makes the same tables as a
+    computation from scratch."""
+    import threading
+
+    monkeypatch.setattr(stats_module, "STATS_CHUNK", 7)
+    monkeypatch.setattr(stats_module, "STATS_LANES", 2)
+    history = write_history(tmp_path / "history.db", seed=7, sessions=30)
+    expected_tables = snapshot(history, tmp_path / "fresh.db")
+    cache = tmp_path / "cache.db"
+
+    def in_thread(work) -> BaseException | None:
+        outcome: list[BaseException | None] = [None]
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # noqa: BLE001
+                outcome[0] = exc
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        thread.join(60)
+        assert not thread.is_alive(), "the sync waits for ever"
+        return outcome[0]
+
+    def marked() -> tuple[int, int]:
+        conn, _ = open_cache(cache, history)
+        try:
+            mark = int(stats_module.meta_value(conn, "stats_mark") or 0)
+            (noted,) = conn.execute("SELECT coalesce(sum(events), 0) FROM st_sessions").fetchone()
+            return mark, noted + int(stats_module.meta_value(conn, "stats_orphans") or 0)
+        finally:
+            conn.close()
+
+    def first_events_to(mark: int) -> int:
+        return sqlite3.connect(history).execute("SELECT count(*) FROM events WHERE rowid <= ?", (mark,)).fetchone()[0]
+
+    asked = []
+
+    def stop_after_five() -> bool:  # asked in one lane only: the other must learn it from that lane
+        asked.append(1)
+        return len(asked) > 5 and not threading.current_thread().name.startswith("stats-lane")
+
+    def sync_stopping() -> None:
+        conn, _ = open_cache(cache, history)
+        try:
+            sync_stats(conn, should_stop=stop_after_five)
+        finally:
+            conn.close()
+
+    assert in_thread(sync_stopping) is None
+    mark, noted = marked()
+    assert 0 < mark and noted == first_events_to(mark)  # a prefix of the history, whole
+    assert mark < sqlite3.connect(history).execute("SELECT max(rowid) FROM events").fetchone()[0]
+
+    written = stats_module._write_chunk
+    writes = []
+
+    def failing_write(conn) -> None:
+        writes.append(1)
+        if len(writes) == 3:
+            raise sqlite3.OperationalError("disk I/O error")
+        written(conn)
+
+    monkeypatch.setattr(stats_module, "_write_chunk", failing_write)
+
+    def sync_failing() -> None:
+        conn, _ = open_cache(cache, history)
+        try:
+            sync_stats(conn)
+        finally:
+            conn.close()
+
+    error = in_thread(sync_failing)
+    assert isinstance(error, sqlite3.OperationalError) and "disk I/O" in str(error)
+    mark_after, noted = marked()
+    assert mark_after > mark and noted == first_events_to(mark_after)
+    monkeypatch.setattr(stats_module, "_write_chunk", written)
+    assert snapshot(history, cache) == expected_tables
+
+
 def test_a_search_s_sessions_alone(tmp_path: Path):
     history = write_history(tmp_path / "history.db", seed=6)
     conn, _ = open_cache(tmp_path / "cache.db", history)
@@ -353,7 +459,18 @@ def test_the_history_is_never_written(tmp_path: Path):
         keeper.close()
         client.dispose()
     assert digest(history) == before
-    assert stats.sessions == 40 and stats.db_bytes == history.stat().st_size and stats.cache_bytes
+    assert stats.sessions == 40 and stats.db_bytes == history.stat().st_size
+    # The stats have a file of their own beside the search cache; the figures give the search cache's size,
+    # none while there is no index.
+    assert (tmp_path / "cache.stats.db").is_file() and not (tmp_path / "cache.db").exists()
+    assert stats.cache_bytes is None
+    open_cache(tmp_path / "cache.db", history)[0].close()
+    keeper = StatsKeeper(client, tmp_path / "cache.db")
+    try:
+        assert keeper.figures().cache_bytes == (tmp_path / "cache.db").stat().st_size + sum(
+            part.stat().st_size for part in tmp_path.glob("cache.db-wal"))
+    finally:
+        keeper.close()
 
 
 def test_the_whole_history_s_figures_are_kept_until_they_change(tmp_path: Path):
@@ -380,3 +497,53 @@ def test_the_whole_history_s_figures_are_kept_until_they_change(tmp_path: Path):
                                                                         first.largest[0][2] + 1)
     finally:
         conn.close()
+
+
+def test_the_stats_never_wait_for_the_search_index_s_write_lock(tmp_path: Path):
+    """The stats have a file of their own: worked out while another process holds the search cache's write lock
+    (as an index build does nearly all the time), they neither wait for it nor fail with "database is locked"."""
+    import time
+
+    history = write_history(tmp_path / "history.db", seed=9)
+    search = tmp_path / "search.db"
+    open_cache(search, history)[0].close()
+    builder = sqlite3.connect(search, isolation_level=None)
+    builder.execute("BEGIN IMMEDIATE")  # held for the whole computation
+    client = DBClient(db_path=history, read_only=True)
+    keeper = StatsKeeper(client, search)
+    try:
+        start = time.monotonic()
+        keeper.sync()
+        stats = keeper.figures()
+        assert time.monotonic() - start < 4  # the busy timeout is 5 s: nothing waited for the lock
+        assert stats.sessions == 40
+    finally:
+        keeper.close()
+        client.dispose()
+        builder.execute("ROLLBACK")
+        builder.close()
+    assert (tmp_path / "search.stats.db").is_file()
+    tables = {name for (name,) in sqlite3.connect(search).execute("SELECT name FROM sqlite_master")}
+    assert not any(name.startswith("st_") for name in tables)
+
+
+def test_stats_kept_in_the_search_cache_by_an_older_version_are_dropped_by_the_next_index_sync(tmp_path: Path):
+    from dasshh_history.data.search import SearchIndex
+
+    history = write_history(tmp_path / "history.db", seed=10, sessions=5)
+    search = tmp_path / "search.db"
+    conn, _ = open_cache(search, history)
+    sync_stats(conn)  # the stats tables in the search cache file, as versions before the stats file made them
+    assert conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'stats%'").fetchone()[0] > 0
+    conn.close()
+    client = DBClient(db_path=history, read_only=True)
+    index = SearchIndex(client, path=search)
+    try:
+        index.sync()
+    finally:
+        index.close()
+        client.dispose()
+    conn = sqlite3.connect(search)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'st\\_%' ESCAPE '\\'").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'stats%'").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM docs").fetchone()[0] > 0  # the index itself is there

@@ -74,8 +74,8 @@ def test_dasshhs_fallback_reply_is_an_error():
     assert reply_failure("Sorry, that file does not exist.") is None
 
 
-# The stats read a result's ``content`` with SQLite's JSON functions (its type and value): the same verdict as the
-# timeline's reading of the whole event (event_facts), for results of every shape.
+# The stats read a result's ``content`` with SQLite's JSON functions (its type and value, or ->>):
+# the same verdict as the timeline's reading of the whole event (event_facts), for results of every shape.
 @pytest.mark.parametrize("body", [
     '{"exit_code": 1}', '{"exit_code": 0, "stdout": "x"}', '{"success": false}', '{"error": "bad"}',
     '[{"error": "a"}]', '[]', '"Error: quoted"', '"fine"', "Error: plain", "Traceback (most recent call last):",
@@ -87,9 +87,12 @@ def test_stats_reading_of_a_result_agrees_with_the_timeline(body):
     import sqlite3
 
     from dasshh_history.domain.facts import event_facts
-    from dasshh_history.domain.stats import body_failed
+    from dasshh_history.domain.stats import body_failed, value_failed
 
     content = json.dumps({"role": "tool", "name": "t", "content": body})
-    kind, value = sqlite3.connect(":memory:").execute(
-        "SELECT json_type(:c, '$.content'), json_extract(:c, '$.content')", {"c": content}).fetchone()
-    assert body_failed(kind, value) == event_facts(json.loads(content)).failed
+    kind, value, text = sqlite3.connect(":memory:").execute(
+        "SELECT json_type(:c, '$.content'), json_extract(:c, '$.content'), :c ->> '$.content'", {"c": content}
+    ).fetchone()
+    timeline = event_facts(json.loads(content)).failed
+    assert body_failed(kind, value) == timeline
+    assert value_failed(text) == timeline  # how the stats read it: the content as ->> gives it

@@ -1,7 +1,8 @@
 """The search cache file: its schema and version, and opening, creating and writing it.
 
-The cache is a file of its own (one per history, see :func:`default_cache_path`);
-its connection attaches the history read-only as ``hist``.
+The cache is a file of its own (one per history, see :func:`default_cache_path`),
+and the stats another beside it (:func:`stats_cache_path`); a connection to
+either attaches the history read-only as ``hist``.
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ CREATE TABLE IF NOT EXISTS broad (expr TEXT PRIMARY KEY, marks BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS changed (session INTEGER PRIMARY KEY);
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
+#: The version of a stats file (see :func:`stats_cache_path`): ``meta`` alone, the stats make their tables.
+STATS_FILE_VERSION = "stats-1"
+_STATS_FILE = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT OR IGNORE INTO meta VALUES ('schema', '{STATS_FILE_VERSION}');
+"""
+_SCHEMAS = {SCHEMA_VERSION: _SCHEMA, STATS_FILE_VERSION: _STATS_FILE}
 
 
 def ms_sql(column: str) -> str:
@@ -96,8 +104,18 @@ def default_cache_path(db_path: Path) -> Path:
     return base / f"search-{key}.db"
 
 
-def open_cache(path: Path, db_path: Path) -> tuple[sqlite3.Connection, Path]:
-    """The cache file at ``path`` with the history at ``db_path`` attached, and where the cache is.
+def stats_cache_path(search_path: Path) -> Path:
+    """Where the stats of the history whose search cache is ``search_path`` are kept: a file of their own
+    beside it (``search-….stats.db``), so that working them out never waits for an index build, which holds
+    the search cache's write lock nearly all the time; in memory with a search cache in memory."""
+    if str(search_path) == ":memory:":
+        return search_path
+    return search_path.with_name(f"{search_path.stem}.stats{search_path.suffix}")
+
+
+def open_cache(path: Path, db_path: Path, *, version: str = SCHEMA_VERSION) -> tuple[sqlite3.Connection, Path]:
+    """The cache file at ``path`` with the history at ``db_path`` attached, and where the cache is: a search
+    cache, or with ``version`` :data:`STATS_FILE_VERSION` a stats file.
 
     A cache of another schema version is emptied and made afresh, in place
     (another process may have it open: a builder, another instance); where
@@ -114,16 +132,30 @@ def open_cache(path: Path, db_path: Path) -> tuple[sqlite3.Connection, Path]:
         else:
             private_files.make_dirs(path.parent)
         private_files.sqlite_file(path)
-        conn = _connect(str(path), db_path)
+        conn = _connect(str(path), db_path, version)
     except (OSError, sqlite3.Error):
         # No writable cache (or a broken one): an index in memory, rebuilt each run.
         path = Path(":memory:")
-        conn = _connect(":memory:", db_path)
+        conn = _connect(":memory:", db_path, version)
     return conn, path
 
 
-def _connect(target: str, db_path: Path) -> sqlite3.Connection:
-    """A connection to the cache file ``target``, its tables made, the history attached read-only.
+def sibling(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """Another connection to the cache file of ``conn``, with the same history attached; None for a cache in
+    memory (or one that cannot be opened again)."""
+    files = {name: file for _, name, file in conn.execute("PRAGMA database_list").fetchall()}
+    version = _version(conn)
+    if not files.get("main") or not files.get("hist") or version not in _SCHEMAS:
+        return None
+    try:
+        return _connect(files["main"], Path(files["hist"]), version)
+    except sqlite3.Error:
+        return None
+
+
+def _connect(target: str, db_path: Path, version: str = SCHEMA_VERSION) -> sqlite3.Connection:
+    """A connection to the cache file ``target``, its tables (of ``version``) made, the history attached
+    read-only.
 
     When the tables are there, of this version, nothing is written: opening
     does not wait for a build that another process is writing.
@@ -133,8 +165,8 @@ def _connect(target: str, db_path: Path) -> sqlite3.Connection:
     try:
         if target != ":memory:":
             _write_ahead(conn)
-        if _version(conn) != SCHEMA_VERSION:
-            _make_tables(conn)
+        if _version(conn) != version:
+            _make_tables(conn, version)
         history = f"{db_path.resolve().as_uri()}?mode=ro"
         conn.execute("ATTACH DATABASE ? AS hist", (history,))
     except sqlite3.Error:
@@ -164,18 +196,18 @@ def _version(conn: sqlite3.Connection) -> str | None:
     return row[0] if row is not None else None
 
 
-def _make_tables(conn: sqlite3.Connection) -> None:
-    """Make the tables of this version, in one transaction, dropping whatever else the file holds first."""
+def _make_tables(conn: sqlite3.Connection, version: str = SCHEMA_VERSION) -> None:
+    """Make the tables of ``version``, in one transaction, dropping whatever else the file holds first."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if _version(conn) != SCHEMA_VERSION:  # again, under the lock: another process may have made them
+        if _version(conn) != version:  # again, under the lock: another process may have made them
             for kind in ("virtual", "table"):  # a virtual table's own tables go with it
                 where = "sql LIKE 'CREATE VIRTUAL TABLE%'" if kind == "virtual" else "name NOT LIKE 'sqlite%'"
                 for (name,) in conn.execute(f"SELECT name FROM sqlite_master WHERE type = 'table' AND {where}"
                                             ).fetchall():
                     quoted = name.replace('"', '""')
                     conn.execute(f'DROP TABLE IF EXISTS "{quoted}"')
-            for statement in _SCHEMA.split(";"):
+            for statement in _SCHEMAS[version].split(";"):
                 if statement.strip():
                     conn.execute(statement)
         conn.execute("COMMIT")

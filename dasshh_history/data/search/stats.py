@@ -1,11 +1,11 @@
-"""The stats tables of the search cache file: what each session adds up to, kept up to date by event rowid.
+"""The stats tables: what each session adds up to, kept up to date by event rowid.
 
 The figures of the stats screen and the ``stats`` command come from here.
-They are kept in the cache file (never in dasshh's database), in tables of
-their own with a version of their own (``stats_schema`` in ``meta``), apart
-from the search index: they are worked out in seconds where the index takes a
-minute, so they never wait for it.  A cache emptied for a new index version
-loses them too; they are worked out again.
+They are kept in a cache file of their own beside the search cache (never in
+dasshh's database; see :func:`~dasshh_history.data.search.schema.stats_cache_path`),
+with a version of their own (``stats_schema`` in ``meta``): they are worked
+out in seconds where the index takes a minute, so they never wait for it,
+not even for its write lock.
 
 Per session (``st_sessions``, keyed by the session's rowid in the history):
 its events, messages (events whose role is ``user`` or ``assistant``), tool
@@ -19,16 +19,18 @@ without a name is its call's) and each tool result (``st_outputs``, for the
 largest).  Orphan events (no session has their ``session_id``) count in none
 of these, only in ``stats_orphans``.
 
-Tool names are read with SQLite's JSON functions over ``$.tool_calls``, as
-the timeline reads them (a call without a name is ``?``); whether a result
-failed is the timeline's rule, in Python (:func:`~dasshh_history.domain.stats.body_failed`).
+Roles and tool names are read with SQLite's JSON functions (``$.role``,
+``$.tool_calls``, a result's ``$.name``), as the timeline reads them (a call
+without a name is ``?``); whether a result failed is the timeline's rule, in
+Python (:func:`~dasshh_history.domain.stats.value_failed`).
 
 New events are read after the last one noted (``stats_mark``), a chunk at a
-time: first into a temporary table of this connection (one statement, which
+time: first into temporary tables of a connection (one statement, which
 reads the history and writes nothing of the cache), then added up into the
 stats tables in one write of the cache that reads nothing of the history
-(see :func:`~dasshh_history.data.search.schema.begin`).  Sessions gone lose
-their rows.  When the events noted no longer add up to those in the history
+(see :func:`~dasshh_history.data.search.schema.begin`).  A first
+computation reads its chunks on two connections at once, and writes them in
+turn (:func:`_add_in_lanes`).  Sessions gone lose their rows.  When the events noted no longer add up to those in the history
 (events gone from a session that is still there, old ones back after an
 undone delete, orphans whose session came) everything is worked out afresh:
 rare, and a first computation takes seconds.
@@ -37,17 +39,23 @@ rare, and a first computation takes seconds.
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dasshh_history.data.search.schema import ms_sql, write_cache
-from dasshh_history.domain.stats import body_failed
+from dasshh_history.data.search.lanes import in_lanes
+from dasshh_history.data.search.schema import ms_sql, sibling, write_cache
+from dasshh_history.domain.stats import value_failed
 
 #: Bump when these tables or what goes in them change: they are worked out again.
-STATS_SCHEMA = "2"
+STATS_SCHEMA = "3"
 #: Events read and added up per write.
-STATS_CHUNK = 50_000
+STATS_CHUNK = 25_000
+#: Connections reading chunks at once, when there are several to read (see :func:`_add_in_lanes`).
+STATS_LANES = min(2, os.cpu_count() or 1)
+#: Above every rowid: a chunk read to the end.
+_NO_END = 2**63 - 1
 #: A quarter hour in milliseconds: the unit of ``st_slots``.
 SLOT_MS = 900_000
 
@@ -68,11 +76,9 @@ CREATE TABLE IF NOT EXISTS st_tools (
     failed INTEGER NOT NULL, PRIMARY KEY (session, name)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS st_calls (
-    event INTEGER NOT NULL, seq INTEGER NOT NULL, session INTEGER NOT NULL, name TEXT NOT NULL, call_id TEXT,
-    PRIMARY KEY (event, seq)
+    session INTEGER NOT NULL, call_id TEXT NOT NULL, event INTEGER NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (session, call_id, event, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS st_calls_id ON st_calls (call_id, session) WHERE call_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS st_calls_session ON st_calls (session);
 CREATE TABLE IF NOT EXISTS st_outputs (
     event INTEGER PRIMARY KEY, session INTEGER NOT NULL, tool TEXT NOT NULL, size INTEGER NOT NULL, created INTEGER
 );
@@ -84,56 +90,74 @@ _META = ("stats_mark", "stats_last_id", "stats_orphans", "stats_sessions", "stat
 
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS st_ev (
-    event INTEGER PRIMARY KEY, event_id TEXT, session INTEGER, session_id, session_created INTEGER, created INTEGER,
-    size INTEGER, kind INTEGER, tool TEXT, call_id TEXT, body_type TEXT, body, calls_type TEXT, calls TEXT
+    event INTEGER PRIMARY KEY, session INTEGER, created INTEGER, size INTEGER, kind INTEGER, tool TEXT,
+    call_id TEXT, failed INTEGER, calls TEXT, named TEXT
 );
 CREATE TEMP TABLE IF NOT EXISTS st_call (event INTEGER, seq INTEGER, session INTEGER, name TEXT, call_id TEXT);
-CREATE TEMP TABLE IF NOT EXISTS st_failed (event INTEGER PRIMARY KEY)
+CREATE TEMP TABLE IF NOT EXISTS st_sess (session INTEGER PRIMARY KEY, id, created INTEGER)
 """
+# The sessions of the history, into ``st_sess``.
+_READ_SESSIONS = f"INSERT INTO temp.st_sess SELECT rowid, id, {ms_sql('created_at')} FROM hist.sessions"
 _VALID = "typeof(e.content) = 'text' AND json_valid(e.content)"
-_NAMED = ("CASE WHEN json_type({0}, '$.name') = 'text' AND json_extract({0}, '$.name') <> '' "
-          "THEN json_extract({0}, '$.name') END")
-# A chunk of events, from the history into ``st_ev``: the JSON functions never see a BLOB or bad JSON.
-# A chunk of events, from the history into ``st_ev``: the JSON functions never see a BLOB or bad JSON.  (Each
-# call of a JSON function parses the text again: every content is parsed twice, a tool result's a few times more.)
+# A chunk of events (the rowids after ?1 up to ?2, ?3 at most), from the history into ``st_ev``: the JSON
+# functions never see a BLOB or bad JSON.  Each call of a JSON function parses its text again (SQLite 3.40 keeps
+# no parse): so each content is parsed for its validity and its role, then an assistant message once more for its
+# ``tool_calls``, a tool result three times, for its ``name``, ``tool_call_id`` and ``content``, each taken as
+# JSON text (``->``: a string quoted), which is cheap to read again later.  Whether a result failed is the
+# timeline's rule, in Python (:func:`~dasshh_history.domain.stats.value_failed`, as the SQL function
+# ``st_failed``).
 _READ = f"""
 INSERT INTO temp.st_ev
-SELECT rowid, NULL, session, NULL, NULL, created, size, kind,
-       CASE WHEN kind = 3 THEN {_NAMED.format('content')} END,
-       CASE WHEN kind = 3 AND json_type(content, '$.tool_call_id') = 'text'
-            THEN json_extract(content, '$.tool_call_id') END,
-       CASE WHEN kind = 3 THEN json_type(content, '$.content') END,
-       CASE WHEN kind = 3 AND json_type(content, '$.content') IN ('text', 'object', 'array')
-            THEN json_extract(content, '$.content') END,
-       CASE WHEN kind = 2 THEN json_type(content, '$.tool_calls') END,
-       CASE WHEN kind = 2 AND json_type(content, '$.tool_calls') IN ('object', 'array')
-            THEN json_extract(content, '$.tool_calls') END
+SELECT event, session, created, size, kind,
+       CASE WHEN kind = 3 THEN content -> '$.name' END,
+       CASE WHEN kind = 3 THEN content -> '$.tool_call_id' END,
+       CASE WHEN kind = 3 THEN st_failed(content ->> '$.content') ELSE 0 END,
+       CASE WHEN kind = 2 AND (instr(content, 'tool_calls') OR instr(content, '\\u')) THEN content -> '$.tool_calls'
+       END, NULL
 FROM (
-    SELECT e.rowid AS rowid, s.rowid AS session, {ms_sql('e.created_at')} AS created,
+    SELECT e.rowid AS event, s.rowid AS session, {ms_sql('e.created_at')} AS created,
            coalesce(length(CAST(e.content AS BLOB)), 0) AS size,
            CASE WHEN {_VALID} THEN CASE json_extract(e.content, '$.role')
                WHEN 'user' THEN 1 WHEN 'assistant' THEN 2 WHEN 'tool' THEN 3 WHEN 'system' THEN 4 ELSE 0 END
            ELSE 0 END AS kind,
            e.content AS content
     FROM hist.events e LEFT JOIN hist.sessions s ON s.id = e.session_id
-    WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?
+    WHERE e.rowid > ?1 AND e.rowid <= ?2 ORDER BY e.rowid LIMIT ?3
 ) WHERE kind >= 0  -- a WHERE keeps the subquery (LIMIT) from being flattened: its JSON is read once a row
 """
 # The tool calls of the chunk's assistant messages, as the timeline shows them: a ``tool_calls`` list holds a
-# call per item, an object is one call (any other value but null too, without a name); no name is ``?``.
-_CALL = ("CASE WHEN json_type({0}, '$.function.name') = 'text' AND json_extract({0}, '$.function.name') <> '' "
-         "THEN json_extract({0}, '$.function.name') ELSE '?' END")  # no function object: no name either
-_CALL_ID = "CASE WHEN json_type({0}, '$.id') = 'text' THEN json_extract({0}, '$.id') END"
-_SPLIT_CALLS = f"""
+# call per item, an object is one call (any other value but null too, without a name).  ``calls`` is JSON text:
+# ``[`` starts a list, ``{`` an object.  The name and id are JSON text too (``->``), read as in ``_UNQUOTE``.
+_SPLIT_CALLS = """
 INSERT INTO temp.st_call
-SELECT event, 0, session, CASE WHEN calls_type = 'object' THEN {_CALL.format('calls')} ELSE '?' END,
-       CASE WHEN calls_type = 'object' THEN {_CALL_ID.format('calls')} END
-FROM temp.st_ev WHERE kind = 2 AND calls_type NOT IN ('array', 'null')
+SELECT event, 0, session, CASE WHEN calls LIKE '{%' THEN calls -> '$.function.name' END,
+       CASE WHEN calls LIKE '{%' THEN calls -> '$.id' END
+FROM temp.st_ev WHERE kind = 2 AND calls IS NOT NULL AND calls NOT LIKE '[%' AND calls <> 'null'
 UNION ALL
-SELECT event, x.key, session, CASE WHEN x.type = 'object' THEN {_CALL.format('x.value')} ELSE '?' END,
-       CASE WHEN x.type = 'object' THEN {_CALL_ID.format('x.value')} END
-FROM temp.st_ev, json_each(CASE WHEN calls_type = 'array' THEN calls END) x WHERE kind = 2
+SELECT event, x.key, session, CASE WHEN x.type = 'object' THEN x.value -> '$.function.name' END,
+       CASE WHEN x.type = 'object' THEN x.value -> '$.id' END
+FROM temp.st_ev, json_each(calls) x WHERE kind = 2 AND calls LIKE '[%'
 """
+# A call's name and id as the timeline reads them: a string (a name not empty); a call without one is ``?``.
+_UNQUOTE = """
+UPDATE temp.st_call SET name = CASE WHEN name LIKE '"%' AND name <> '""' THEN name ->> '$' ELSE '?' END,
+                        call_id = CASE WHEN call_id LIKE '"%' THEN call_id ->> '$' END
+"""
+
+
+def _text_of(column: str) -> str:
+    """SQL for the string that ``column`` holds as JSON text (``->``), or NULL when it holds no string: cheap
+    for a string without escapes, read by SQLite's JSON functions otherwise."""
+    return (f"""CASE WHEN {column} LIKE '"%' THEN CASE WHEN instr({column}, '\\') THEN {column} ->> '$' """
+            f"ELSE substr({column}, 2, length({column}) - 2) END END")
+
+
+# A result's tool as the timeline names it: its own name (a string, not empty), else its call's (see ``_add_up``).
+_TOOL = f"coalesce(nullif({_text_of('tool')}, ''), named, '?')"
+
+
+def _st_failed(value: object) -> int:
+    return 1 if value_failed(value) else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,13 +219,14 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
     """Bring the stats tables of the cache ``conn`` (the history attached as ``hist``) in step with the history.
 
     Cheap when nothing changed (a few counts).  New events are added up in
-    chunks of :data:`STATS_CHUNK`, each one write; ``progress`` is told after
-    each.  Stopped (``should_stop``) between chunks, the next sync goes on.
+    chunks of :data:`STATS_CHUNK`, each one write, in the history's order;
+    ``progress`` is told after each.  Many chunks are read on
+    :data:`STATS_LANES` connections at once (see :func:`_add_in_lanes`), so
+    ``progress`` and ``should_stop`` may be called from another thread.
+    Stopped (``should_stop``) between chunks, the next sync goes on.
     """
     ensure_tables(conn)
-    conn.execute("PRAGMA temp_store = MEMORY")  # the staged chunk: tens of megabytes at most
-    for statement in _STAGE.split(";"):
-        conn.execute(statement)
+    _prepare(conn)
     sessions, afresh = _sync_sessions(conn)
     if not afresh and not _adds_up(conn):
         write_cache(conn, _clear)
@@ -209,26 +234,109 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
         _sync_sessions(conn)
     (total,) = conn.execute("SELECT count(*) FROM hist.events").fetchone()
     done = _counted(conn)
-    added = 0
-    while not should_stop():
-        mark = int(meta_value(conn, "stats_mark") or 0)
-        _unstage(conn)
-        count = conn.execute(_READ, (mark, STATS_CHUNK)).rowcount
-        if count <= 0:
-            break
-        _stage(conn)
-        (last_id,) = conn.execute("SELECT CAST(id AS TEXT) FROM hist.events WHERE rowid = "
-                                  "(SELECT max(event) FROM temp.st_ev)").fetchone() or (None,)
-        write_cache(conn, functools.partial(_add_up, last_id=last_id))
-        added += count
+
+    def tell(added: int) -> None:
         if progress is not None:
             progress(done + added, max(total, done + added))
+
+    added = _add_in_lanes(conn, tell, should_stop) if STATS_LANES > 1 else 0
+    while not should_stop():
+        mark = int(meta_value(conn, "stats_mark") or 0)
+        count = _read_chunk(conn, mark, _NO_END)
+        if count <= 0:
+            break
+        _write_chunk(conn)
+        added += count
+        tell(added)
     _unstage(conn)
     if conn.execute("SELECT 1 FROM st_sessions WHERE id IS NULL LIMIT 1").fetchone() is not None:
         # Sessions written while their events were read: named now (or, for orphans' sessions, all afresh).
         more = sync_stats(conn, progress, should_stop)
         return StatsSync(added=added + more.added, sessions=sessions + more.sessions, afresh=afresh or more.afresh)
     return StatsSync(added=added, sessions=sessions, afresh=afresh)
+
+
+def _prepare(conn: sqlite3.Connection) -> None:
+    """What a connection needs to add chunks up: its staging tables (temporary: its own) and ``st_failed``."""
+    conn.execute("PRAGMA temp_store = MEMORY")  # the staged chunk: a few megabytes
+    conn.execute("PRAGMA cache_size = -65536")
+    conn.create_function("st_failed", 1, _st_failed, deterministic=True)
+    for statement in _STAGE.split(";"):
+        conn.execute(statement)
+
+
+def _read_chunk(conn: sqlite3.Connection, after: int, upto: int) -> int:
+    """Stage the next :data:`STATS_CHUNK` events after rowid ``after`` (up to ``upto``), their calls split;
+    how many.  Reads the history, writes nothing of the cache."""
+    _unstage(conn)
+    count = conn.execute(_READ, (after, upto, STATS_CHUNK)).rowcount
+    if count > 0:
+        conn.execute(_SPLIT_CALLS)
+        conn.execute(_UNQUOTE)
+    return count
+
+
+def _write_chunk(conn: sqlite3.Connection) -> None:
+    """Add the staged chunk up into the stats tables: one write of the cache."""
+    (last_id,) = conn.execute("SELECT CAST(id AS TEXT) FROM hist.events WHERE rowid = "
+                              "(SELECT max(event) FROM temp.st_ev)").fetchone() or (None,)
+    write_cache(conn, functools.partial(_add_up, last_id=last_id))
+
+
+def _add_in_lanes(conn: sqlite3.Connection, tell: Callable[[int], None], should_stop: Callable[[], bool]) -> int:
+    """Add up the events not noted yet on :data:`STATS_LANES` connections at once; how many were.  (Those
+    written meanwhile are left to the caller.)
+
+    A first computation is mostly reading: SQLite's JSON functions, which let
+    other threads run.  Each lane reads every other chunk into its own
+    staging tables, and writes it when its turn comes (see
+    :func:`~dasshh_history.data.search.lanes.in_lanes`): the chunks are
+    written in the history's order (each names its results after calls
+    written before), one write at a time, so the tables are the same as those
+    one connection would make.  A cache in memory has one lane.
+    """
+    ranges = _chunk_ranges(conn, int(meta_value(conn, "stats_mark") or 0))
+    if len(ranges) < 2:
+        return 0
+    lanes = [conn]
+    try:
+        for _ in range(STATS_LANES - 1):
+            other = sibling(conn)
+            if other is None:
+                break
+            lanes.append(other)
+            _prepare(other)
+        if len(lanes) < 2:
+            return 0
+        counts = [0] * len(ranges)
+
+        def write(lane: sqlite3.Connection, chunk: int, count: int) -> None:
+            if count > 0:
+                _write_chunk(lane)
+                counts[chunk] = count
+                tell(sum(counts))
+
+        in_lanes(lanes, ranges, lambda lane, bounds: _read_chunk(lane, *bounds), write, should_stop,
+                 name="stats-lane")
+        return sum(counts)
+    finally:
+        for other in lanes[1:]:
+            _unstage(other)
+            other.close()
+        _unstage(conn)
+
+
+def _chunk_ranges(conn: sqlite3.Connection, mark: int) -> list[tuple[int, int]]:
+    """The chunks of events after rowid ``mark``, the last one perhaps short: (after, up to) rowid, in order."""
+    (last,) = conn.execute("SELECT max(rowid) FROM hist.events").fetchone()
+    ranges: list[tuple[int, int]] = []
+    while last is not None and mark < last:
+        row = conn.execute("SELECT rowid FROM hist.events WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?",
+                           (mark, STATS_CHUNK - 1)).fetchone()
+        end = last if row is None else min(row[0], last)
+        ranges.append((mark, end))
+        mark = end
+    return ranges
 
 
 def _counted(conn: sqlite3.Connection) -> int:
@@ -253,81 +361,81 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
     """Note new sessions, forget those gone; how many changed, and whether everything is to be worked out
     afresh (a new session while orphans are noted: they may be its events).
 
-    Skipped after a count when the sessions are those noted before (their count and largest rowid).
+    Skipped after a count when the sessions are those noted before (their count and largest rowid).  The
+    sessions are read into ``temp.st_sess`` (one statement on the history), then compared in SQL.
     """
     (stamp,) = conn.execute("SELECT count(*) || ',' || coalesce(max(rowid), 0) FROM hist.sessions").fetchone()
     if meta_value(conn, "stats_sessions") == stamp:
         return 0, False
-    listed = conn.execute(f"SELECT rowid, id, {ms_sql('created_at')} FROM hist.sessions").fetchall()
-    known = dict(conn.execute("SELECT session, id FROM st_sessions").fetchall())
-    current = {rowid: (session_id, created) for rowid, session_id, created in listed}
-    # A session first noted by its events (written after the sessions were read) has no id and date yet.
-    named = [(current[rowid][0], current[rowid][1], rowid) for rowid, session_id in known.items()
-             if session_id is None and rowid in current]
-    gone = [(rowid,) for rowid, session_id in known.items()
-            if rowid not in current or (session_id is not None and current[rowid][0] != session_id)]
-    new = [(rowid, session_id, created) for rowid, (session_id, created) in current.items()
-           if rowid not in known or (known[rowid] is not None and known[rowid] != session_id)]
+    conn.execute("DELETE FROM temp.st_sess")
+    conn.execute(_READ_SESSIONS)
+    # Gone: no longer there, or another session in its place.  (A session first noted by its events, written
+    # after the sessions were read, has no id and date yet: it is named below.)
+    gone = conn.execute(
+        "SELECT k.session FROM st_sessions k LEFT JOIN temp.st_sess c ON c.session = k.session "
+        "WHERE c.session IS NULL OR (k.id IS NOT NULL AND k.id IS NOT c.id)").fetchall()
+    (new,) = conn.execute(
+        "SELECT count(*) FROM temp.st_sess c LEFT JOIN st_sessions k ON k.session = c.session "
+        "WHERE k.session IS NULL OR (k.id IS NOT NULL AND k.id IS NOT c.id)").fetchone()
     afresh = bool(new) and int(meta_value(conn, "stats_orphans") or 0) > 0
-    if afresh:
-        gone, named = [], []
-        new = [(rowid, session_id, created) for rowid, (session_id, created) in current.items()]
 
     def apply(conn: sqlite3.Connection) -> None:
         if afresh:
             _clear(conn)
-        for table in _NAMES:
-            conn.executemany(f"DELETE FROM {table} WHERE session = ?", gone)
-        conn.executemany("INSERT OR IGNORE INTO st_sessions (session, id, created) VALUES (?, ?, ?)", new)
-        conn.executemany("UPDATE st_sessions SET id = ?, created = ? WHERE session = ?", named)
+        else:
+            for table in _NAMES:
+                conn.executemany(f"DELETE FROM {table} WHERE session = ?", gone)
+        conn.execute("INSERT OR IGNORE INTO st_sessions (session, id, created) SELECT session, id, created "
+                     "FROM temp.st_sess ORDER BY session")
+        conn.execute("UPDATE st_sessions SET id = c.id, created = c.created FROM temp.st_sess c "
+                     "WHERE c.session = st_sessions.session AND st_sessions.id IS NULL")
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('stats_sessions', ?)", (stamp,))
         _bump(conn)
 
-    write_cache(conn, apply)
-    return len(gone) + len(new), afresh
+    (listed,) = conn.execute("SELECT count(*) FROM temp.st_sess").fetchone()
+    try:
+        write_cache(conn, apply)
+    finally:
+        conn.execute("DELETE FROM temp.st_sess")
+    return (listed if afresh else len(gone) + new), afresh
 
 
 def _unstage(conn: sqlite3.Connection) -> None:
-    for table in ("st_ev", "st_call", "st_failed"):
+    for table in ("st_ev", "st_call"):
         conn.execute(f"DELETE FROM temp.{table}")
-
-
-def _stage(conn: sqlite3.Connection) -> None:
-    """Split the staged chunk's calls, and mark its failed results (the timeline's rules, in Python)."""
-    conn.execute(_SPLIT_CALLS)
-    results = conn.execute("SELECT event, body_type, body FROM temp.st_ev WHERE kind = 3").fetchall()
-    failed = [(event,) for event, kind, body in results if body_failed(kind, body)]
-    conn.executemany("INSERT OR IGNORE INTO temp.st_failed VALUES (?)", failed)
 
 
 def _add_up(conn: sqlite3.Connection, last_id: str | None) -> None:
     """Add the staged chunk to the stats tables (inside a write; reads nothing of the history)."""
     _bump(conn)
     conn.execute(
-        "INSERT INTO st_calls SELECT event, seq, session, name, call_id FROM temp.st_call WHERE session IS NOT NULL "
-        "ON CONFLICT DO NOTHING"
+        "INSERT INTO st_calls SELECT session, call_id, event, seq, name FROM temp.st_call "
+        "WHERE session IS NOT NULL AND call_id IS NOT NULL AND name <> '?' ON CONFLICT DO NOTHING"
     )
     # A result without a name is named after the call it answers (an earlier call of its session with its id).
     conn.execute(
-        "UPDATE temp.st_ev SET tool = (SELECT c.name FROM st_calls c WHERE c.call_id = st_ev.call_id "
-        "AND c.session = st_ev.session AND c.event < st_ev.event AND c.name <> '?' ORDER BY c.event DESC LIMIT 1) "
-        "WHERE kind = 3 AND tool IS NULL AND call_id IS NOT NULL AND session IS NOT NULL"
+        f"UPDATE temp.st_ev SET named = (SELECT c.name FROM st_calls c WHERE c.session = st_ev.session "
+        f"AND c.call_id = {_text_of('st_ev.call_id')} AND c.event < st_ev.event ORDER BY c.event DESC, c.seq DESC "
+        f"LIMIT 1) WHERE kind = 3 AND nullif({_text_of('tool')}, '') IS NULL AND call_id LIKE '\"%' "
+        "AND session IS NOT NULL"
     )
     conn.execute(
-        """INSERT INTO st_sessions (session, id, created, events, messages, results, failed, bytes, first, last)
-           SELECT session, session_id, session_created, count(*), count(*) FILTER (WHERE kind IN (1, 2)),
-                  count(*) FILTER (WHERE kind = 3), count(f.event), sum(size), min(created), max(created)
-           FROM temp.st_ev LEFT JOIN temp.st_failed f USING (event) WHERE session IS NOT NULL GROUP BY session
+        """INSERT INTO st_sessions (session, id, created, events, messages, calls, results, failed, bytes, first, last)
+           SELECT session, NULL, NULL, g.events, g.messages, coalesce(c.calls, 0), g.results, g.failed, g.bytes,
+                  g.first, g.last
+           FROM (SELECT session, count(*) AS events, count(*) FILTER (WHERE kind IN (1, 2)) AS messages,
+                        count(*) FILTER (WHERE kind = 3) AS results, sum(failed) AS failed, sum(size) AS bytes,
+                        min(created) AS first, max(created) AS last
+                 FROM temp.st_ev WHERE session IS NOT NULL GROUP BY session) g
+           LEFT JOIN (SELECT session, count(*) AS calls FROM temp.st_call WHERE session IS NOT NULL
+                      GROUP BY session) c USING (session)
+           WHERE true  -- (an upsert's SELECT with a join needs a WHERE)
            ON CONFLICT (session) DO UPDATE SET
                events = events + excluded.events, messages = messages + excluded.messages,
-               results = results + excluded.results, failed = failed + excluded.failed,
-               bytes = bytes + excluded.bytes,
+               calls = calls + excluded.calls, results = results + excluded.results,
+               failed = failed + excluded.failed, bytes = bytes + excluded.bytes,
                first = CASE WHEN first IS NULL OR excluded.first < first THEN excluded.first ELSE first END,
                last = CASE WHEN last IS NULL OR excluded.last > last THEN excluded.last ELSE last END"""
-    )
-    conn.execute(
-        "UPDATE st_sessions SET calls = st_sessions.calls + a.n FROM (SELECT session, count(*) AS n FROM temp.st_call "
-        "WHERE session IS NOT NULL GROUP BY session) a WHERE a.session = st_sessions.session"
     )
     conn.execute(
         f"""INSERT INTO st_slots SELECT session, created / {SLOT_MS} AS slot, count(*) FROM temp.st_ev
@@ -335,17 +443,17 @@ def _add_up(conn: sqlite3.Connection, last_id: str | None) -> None:
             ON CONFLICT (session, slot) DO UPDATE SET messages = messages + excluded.messages"""
     )
     conn.execute(
-        """INSERT INTO st_tools SELECT session, name, sum(calls), sum(results), sum(failed) FROM (
+        f"""INSERT INTO st_tools SELECT session, name, sum(calls), sum(results), sum(failed) FROM (
                SELECT session, name, 1 AS calls, 0 AS results, 0 AS failed FROM temp.st_call WHERE session IS NOT NULL
                UNION ALL
-               SELECT session, coalesce(tool, '?'), 0, 1, f.event IS NOT NULL FROM temp.st_ev
-               LEFT JOIN temp.st_failed f USING (event) WHERE session IS NOT NULL AND kind = 3
+               SELECT session, {_TOOL}, 0, 1, failed FROM temp.st_ev
+               WHERE session IS NOT NULL AND kind = 3
            ) GROUP BY session, name
            ON CONFLICT (session, name) DO UPDATE SET calls = calls + excluded.calls,
                results = results + excluded.results, failed = failed + excluded.failed"""
     )
     conn.execute(
-        "INSERT OR REPLACE INTO st_outputs SELECT event, session, coalesce(tool, '?'), size, created FROM temp.st_ev "
+        f"INSERT OR REPLACE INTO st_outputs SELECT event, session, {_TOOL}, size, created FROM temp.st_ev "
         "WHERE kind = 3 AND session IS NOT NULL"
     )
     mark, orphans = conn.execute("SELECT max(event), count(*) FILTER (WHERE session IS NULL) FROM temp.st_ev"

@@ -93,6 +93,9 @@ class Syncing:
 
     def _sync(self, progress: Progress | None, should_stop: Callable[[], bool]) -> SyncResult:
         """:meth:`sync`, the locks held."""
+        with self._lock:
+            if self._conn.execute(_OLD_STATS).fetchone() is not None:
+                self._write(_drop_old_stats)
         titles, dates = self._sync_sessions()
         removed, missing, total = self._reconcile_events()
         added = self._index_events(progress, should_stop, missing, total)
@@ -435,3 +438,14 @@ def _optimize(conn: sqlite3.Connection) -> None:
     """Merge each FTS table into one b-tree segment: a build leaves many, which every query then reads."""
     conn.execute("INSERT INTO fts (fts) VALUES ('optimize')")
     conn.execute("INSERT INTO words (words) VALUES ('optimize')")
+
+
+# The stats were kept in the search cache before they had a file of their own (stats schema 1 and 2): dropped
+# at the next sync of an index that has them.
+_OLD_STATS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'st_sessions'"
+
+
+def _drop_old_stats(conn: sqlite3.Connection) -> None:
+    for name in ("st_sessions", "st_slots", "st_tools", "st_calls", "st_outputs"):
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+    conn.execute("DELETE FROM meta WHERE key LIKE 'stats\\_%' ESCAPE '\\'")
