@@ -187,7 +187,6 @@ def open_secrets(app, client, index, reader, browser) -> None:  # the app and it
 
     def redact(findings: list[Finding | TrashFinding]) -> Redacted:  # in a worker thread
         index.close()  # its builder stopped; the cache is updated in place (or discarded): opened again when next used
-        app.stats.close()  # the stats' connection to the same file too, so that nothing keeps its WAL from truncation
         done = service.redact([f for f in findings if isinstance(f, Finding)], client)
         if done.secrets:
             app.call_from_thread(browser.reload_timeline)  # the session shown may hold what was redacted
