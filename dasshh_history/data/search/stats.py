@@ -259,7 +259,6 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
 def _prepare(conn: sqlite3.Connection) -> None:
     """What a connection needs to add chunks up: its staging tables (temporary: its own) and ``st_failed``."""
     conn.execute("PRAGMA temp_store = MEMORY")  # the staged chunk: a few megabytes
-    conn.execute("PRAGMA cache_size = -65536")
     conn.create_function("st_failed", 1, _st_failed, deterministic=True)
     for statement in _STAGE.split(";"):
         conn.execute(statement)
