@@ -97,6 +97,26 @@ def test_the_search_cache_and_its_companions_are_private(tmp_path: Path, umask: 
         client.dispose()
 
 
+def test_the_stats_file_beside_the_search_cache_is_private(tmp_path: Path, umask: int, monkeypatch):
+    from dasshh_history.services.stats import StatsKeeper
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    db = history(tmp_path / "history.db")
+    client = DBClient(db_path=db, read_only=True)
+    keeper = StatsKeeper(client)
+    try:
+        keeper.sync()
+        folder = default_cache_path(db).parent
+        made = sorted(p.name for p in folder.iterdir())
+        stats = default_cache_path(db).name.replace(".db", ".stats.db")
+        assert stats in made and f"{stats}-wal" in made, made
+        assert {name: mode(folder / name) for name in made} == {name: 0o600 for name in made}
+        assert mode(folder) == 0o700
+    finally:
+        keeper.close()
+        client.dispose()
+
+
 def test_an_existing_wide_cache_is_tightened_at_start(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     db = history(tmp_path / "history.db")
