@@ -290,11 +290,7 @@ class TrashStore:
         if not rest:
             path.unlink(missing_ok=True)
         else:  # a new file without them, renamed over the old: no copy of the restored rows is left
-            tmp = self.directory / (path.name + _TMP)
-            tmp.unlink(missing_ok=True)
-            self._write_file(tmp, rest, deleted_at)
-            os.replace(tmp, path)
-            _fsync_dir(self.directory)
+            self._replace_file(path, rest, deleted_at)
         return wanted
 
     def rewrite(self, batch: str, change: Callable[[DeletedSession], DeletedSession | None]) -> bool:
@@ -309,12 +305,16 @@ class TrashStore:
         if all(new is None for _, new in changed):
             return False
         rows = [(position, new if new is not None else item) for (position, item), (_, new) in zip(everything, changed)]
+        self._replace_file(path, rows, deleted_at)
+        return True
+
+    def _replace_file(self, path: Path, rows: Sequence[tuple[int, DeletedSession]], deleted_at: datetime) -> None:
+        """Write ``rows`` to a new batch file and rename it over ``path`` (its folder synced)."""
         tmp = self.directory / (path.name + _TMP)
         tmp.unlink(missing_ok=True)
         self._write_file(tmp, rows, deleted_at)
         os.replace(tmp, path)
         _fsync_dir(self.directory)
-        return True
 
     # -- expiry -----------------------------------------------------------------------
 

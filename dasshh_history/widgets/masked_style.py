@@ -13,6 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from dasshh_history.domain.secret_marks import has_marks, marked_spans
+from dasshh_history.widgets.segments import restyle
 
 
 def style_masked(lines: list[list[Segment]], style: Style) -> list[list[Segment]]:
@@ -31,7 +32,7 @@ def style_masked(lines: list[list[Segment]], style: Style) -> list[list[Segment]
         if styled and inside and styled[-1][1] == len(text):  # to where the text ends, before the frame
             styled[-1] = (styled[-1][0], _text_end(text, styled[-1][0]))
         styled = [(a, b) for a, b in styled if a < b]
-        result.append(_restyle(line, removed, styled, style) if removed or styled else line)
+        result.append(restyle(line, styled, style, removed) if removed or styled else line)
     return result
 
 
@@ -52,27 +53,3 @@ def _text_end(text: str, start: int) -> int:
     while end > start and (_frame(text[end - 1]) or "\u2061" <= text[end - 1] <= "\u2064"):
         end -= 1
     return end
-
-
-def _restyle(line: list[Segment], removed: list[tuple[int, int]], styled: list[tuple[int, int]],
-             style: Style) -> list[Segment]:
-    points = {p for span in (*removed, *styled) for p in span}
-    out: list[Segment] = []
-    position = 0
-    for segment in line:
-        text, seg_style, control = segment
-        if control:
-            out.append(segment)
-            continue
-        end = position + len(text)
-        cuts = sorted({position, end, *(p for p in points if position < p < end)})
-        for low, high in zip(cuts, cuts[1:]):
-            if any(a <= low and high <= b for a, b in removed):
-                continue
-            piece = text[low - position:high - position]
-            if any(a <= low and high <= b for a, b in styled):
-                out.append(Segment(piece, seg_style + style if seg_style else style))
-            else:
-                out.append(Segment(piece, seg_style))
-        position = end
-    return out

@@ -16,6 +16,7 @@ from textual.message import Message
 
 from dasshh_history.domain.secret_marks import unmark
 from dasshh_history.widgets.blocks import Block, Look
+from dasshh_history.widgets.segments import restyle
 
 
 class MatchStep(Message):
@@ -128,21 +129,4 @@ def highlight(line: list[Segment], pattern: re.Pattern[str], style: Style) -> li
     """A rendered line with what ``pattern`` finds restyled (matches within one line only)."""
     text = "".join(segment.text for segment in line)
     spans = [match.span() for match in pattern.finditer(text) if match.end() > match.start()]
-    if not spans:
-        return line
-    result: list[Segment] = []
-    position = 0
-    for segment in line:
-        seg_text, seg_style, control = segment
-        if control:
-            result.append(segment)
-            continue
-        end = position + len(seg_text)
-        cuts = sorted({position, end, *(p for span in spans for p in span if position < p < end)})
-        for low, high in zip(cuts, cuts[1:]):
-            piece_style = seg_style
-            if any(a <= low and high <= b for a, b in spans):
-                piece_style = seg_style + style if seg_style else style
-            result.append(Segment(seg_text[low - position:high - position], piece_style))
-        position = end
-    return result
+    return restyle(line, spans, style) if spans else line
