@@ -352,7 +352,7 @@ def text_lines(stats: Stats, tz: tzinfo | None) -> list[str]:
          f"tool calls {stats.calls:,}   failed results {stats.failed:,} of {stats.results:,} "
          f"({_rate(stats.failure_rate)})"),
         (f"  first {_local(stats.first, tz)}   last {_local(stats.last, tz)}   "
-         f"database {human_bytes(stats.db_bytes)}   cache {human_bytes(stats.cache_bytes)}"
+         f"database {human_bytes(stats.db_bytes)}   search cache {human_bytes(stats.cache_bytes)}"
          + (f"   orphan events (not counted) {stats.orphans:,}" if stats.orphans else "")),
         "",
         f"Activity per {stats.activity.unit} (sessions / messages)",
