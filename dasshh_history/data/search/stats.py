@@ -242,7 +242,7 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
     added = _add_in_lanes(conn, tell, should_stop) if STATS_LANES > 1 else 0
     while not should_stop():
         mark = int(meta_value(conn, "stats_mark") or 0)
-        count = _read_chunk(conn, mark, _NO_END)
+        count = _read_chunk(conn, mark, _NO_END, STATS_CHUNK)
         if count <= 0:
             break
         _write_chunk(conn)
@@ -264,11 +264,11 @@ def _prepare(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-def _read_chunk(conn: sqlite3.Connection, after: int, upto: int) -> int:
-    """Stage the next :data:`STATS_CHUNK` events after rowid ``after`` (up to ``upto``), their calls split;
-    how many.  Reads the history, writes nothing of the cache."""
+def _read_chunk(conn: sqlite3.Connection, after: int, upto: int, limit: int) -> int:
+    """Stage the events after rowid ``after``, up to ``upto`` (``limit`` at most), their calls split; how many.
+    Reads the history, writes nothing of the cache."""
     _unstage(conn)
-    count = conn.execute(_READ, (after, upto, STATS_CHUNK)).rowcount
+    count = conn.execute(_READ, (after, upto, limit)).rowcount
     if count > 0:
         conn.execute(_SPLIT_CALLS)
         conn.execute(_UNQUOTE)
@@ -315,7 +315,8 @@ def _add_in_lanes(conn: sqlite3.Connection, tell: Callable[[int], None], should_
                 counts[chunk] = count
                 tell(sum(counts))
 
-        in_lanes(lanes, ranges, lambda lane, bounds: _read_chunk(lane, *bounds), write, should_stop,
+        # A range is read whole, even if rows came back into it since (an undone delete keeps its rowids).
+        in_lanes(lanes, ranges, lambda lane, bounds: _read_chunk(lane, *bounds, limit=_NO_END), write, should_stop,
                  name="stats-lane")
         return sum(counts)
     finally:
