@@ -99,13 +99,13 @@ CREATE TEMP TABLE IF NOT EXISTS st_sess (session INTEGER PRIMARY KEY, id, create
 # The sessions of the history, into ``st_sess``.
 _READ_SESSIONS = f"INSERT INTO temp.st_sess SELECT rowid, id, {ms_sql('created_at')} FROM hist.sessions"
 _VALID = "typeof(e.content) = 'text' AND json_valid(e.content)"
-# A chunk of events (the rowids after ?1 up to ?2, ?3 at most), from the history into ``st_ev``: the JSON
-# functions never see a BLOB or bad JSON.  Each call of a JSON function parses its text again (SQLite 3.40 keeps
-# no parse): so each content is parsed for its validity and its role, then an assistant message once more for its
-# ``tool_calls``, a tool result three times, for its ``name``, ``tool_call_id`` and ``content``, each taken as
-# JSON text (``->``: a string quoted), which is cheap to read again later.  Whether a result failed is the
-# timeline's rule, in Python (:func:`~dasshh_history.domain.stats.value_failed`, as the SQL function
-# ``st_failed``).
+# A chunk of events (the rowids after the first parameter, up to the second, as many as the third at most),
+# from the history into ``st_ev``: the JSON functions never see a BLOB or bad JSON.  Each call of a JSON
+# function parses its text again (SQLite 3.40 keeps no parse): so each content is parsed for its validity and
+# its role, then an assistant message once more for its ``tool_calls``, a tool result three times, for its
+# ``name``, ``tool_call_id`` and ``content``, each taken as JSON text (``->``: a string quoted), which is cheap
+# to read again later.  Whether a result failed is the timeline's rule, in Python
+# (:func:`~dasshh_history.domain.stats.value_failed`, as the SQL function ``st_failed``).
 _READ = f"""
 INSERT INTO temp.st_ev
 SELECT event, session, created, size, kind,
@@ -122,7 +122,7 @@ FROM (
            ELSE 0 END AS kind,
            e.content AS content
     FROM hist.events e LEFT JOIN hist.sessions s ON s.id = e.session_id
-    WHERE e.rowid > ?1 AND e.rowid <= ?2 ORDER BY e.rowid LIMIT ?3
+    WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?
 ) WHERE kind >= 0  -- a WHERE keeps the subquery (LIMIT) from being flattened: its JSON is read once a row
 """
 # The tool calls of the chunk's assistant messages, as the timeline shows them: a ``tool_calls`` list holds a
