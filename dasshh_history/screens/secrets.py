@@ -78,6 +78,9 @@ def summary(findings: list[Finding | TrashFinding]) -> str:
             + (f", and {trashed:,} in the trash" if trashed else ""))
 
 
+_COLUMNS = ("Session", "Where", "Kind", "Secret")
+
+
 class SecretsScreen(Screen[Finding | None]):
     """Lists the findings; dismisses with the finding to show (None: back)."""
 
@@ -101,8 +104,7 @@ class SecretsScreen(Screen[Finding | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Session", "Where", "Kind", "Secret")
+        self.query_one(DataTable).add_columns(*_COLUMNS)
         self.scan()
 
     @work(thread=True, exclusive=True, group="secrets")
@@ -122,13 +124,19 @@ class SecretsScreen(Screen[Finding | None]):
     def _show(self, findings: list[Finding], titles: dict[str, str | None]) -> None:
         self.findings = findings
         table = self.query_one(DataTable)
-        table.clear()
+        rows = []
         for f in findings:
             trashed = isinstance(f, TrashFinding)
             title = one_line(mask_text((f.title if trashed else titles.get(f.session_id)) or f.session_id), 40)
             where = "title" if f.event_id is None and f.field == "title" else f.field
             where = f"trash · {where}" if trashed else where
-            table.add_row(Text(title), Text(where), Text(KINDS.get(f.kind, f.kind)), Text(f.masked))
+            rows.append((Text(title), Text(where), Text(KINDS.get(f.kind, f.kind)), Text(f.masked)))
+        # Columns as wide as their widest cell from the start: a table that widens them when idle was once drawn
+        # (under load) with its rows at the new widths and its header still at the old ones.
+        table.clear(columns=True)
+        for index, label in enumerate(_COLUMNS):
+            table.add_column(label, width=max([len(label), *(row[index].cell_len for row in rows)]))
+        table.add_rows(rows)
         self._status(f"{summary(findings)} (masked) · Enter shows it · x redacts them all"
                      if findings else "No likely secret found")
         table.focus()

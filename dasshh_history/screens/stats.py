@@ -284,7 +284,12 @@ class StatsScreen(Screen[None]):
     @staticmethod
     def _fill(table: DataTable, rows: list[tuple[str, tuple[Text, ...]]]) -> None:
         cursor = table.cursor_row
-        table.clear()
+        labels = [column.label for column in table.columns.values()]
+        # Columns as wide as their widest cell from the start: a table that widens them when idle can be drawn
+        # (under load) with its rows at the new widths and its header still at the old ones.
+        table.clear(columns=True)
+        for index, label in enumerate(labels):
+            table.add_column(label, width=max([label.cell_len, *(cells[index].cell_len for _, cells in rows)]))
         for key, cells in rows:
             table.add_row(*cells, key=key)
         table.display = bool(rows) or table.id == "stats-tools"
