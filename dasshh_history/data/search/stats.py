@@ -85,7 +85,8 @@ CREATE TABLE IF NOT EXISTS st_outputs (
 CREATE INDEX IF NOT EXISTS st_outputs_size ON st_outputs (size);
 CREATE INDEX IF NOT EXISTS st_outputs_session ON st_outputs (session)
 """
-_NAMES = ("st_sessions", "st_slots", "st_tools", "st_calls", "st_outputs")
+#: The stats tables (an older version kept them in the search cache: see ``sync._drop_old_stats``).
+STATS_TABLES = ("st_sessions", "st_slots", "st_tools", "st_calls", "st_outputs")
 _META = ("stats_mark", "stats_last_id", "stats_orphans", "stats_sessions", "stats_whole")
 
 _STAGE = """
@@ -185,7 +186,7 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
     def make(conn: sqlite3.Connection) -> None:
         if meta_value(conn, "stats_schema") == STATS_SCHEMA:
             return  # made meanwhile, by another process
-        for name in _NAMES:
+        for name in STATS_TABLES:
             conn.execute(f"DROP TABLE IF EXISTS {name}")
         for statement in _TABLES.split(";"):
             conn.execute(statement)
@@ -209,7 +210,7 @@ def _bump(conn: sqlite3.Connection) -> None:
 def _clear(conn: sqlite3.Connection) -> None:
     """Forget every figure (inside a write): they are worked out afresh."""
     _bump(conn)
-    for name in _NAMES:
+    for name in STATS_TABLES:
         conn.execute(f"DELETE FROM {name}")
     conn.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in _META])
 
@@ -383,7 +384,7 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
         if afresh:
             _clear(conn)
         else:
-            for table in _NAMES:
+            for table in STATS_TABLES:
                 conn.executemany(f"DELETE FROM {table} WHERE session = ?", gone)
         conn.execute("INSERT OR IGNORE INTO st_sessions (session, id, created) SELECT session, id, created "
                      "FROM temp.st_sess ORDER BY session")

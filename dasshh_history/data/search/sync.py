@@ -26,6 +26,7 @@ from dasshh_history.data.search.schema import (
     ms_sql,
     write_cache,
 )
+from dasshh_history.data.search.stats import STATS_TABLES
 
 #: Events read and indexed per transaction while building.
 CHUNK = 2000
@@ -446,6 +447,6 @@ _OLD_STATS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'st_se
 
 
 def _drop_old_stats(conn: sqlite3.Connection) -> None:
-    for name in ("st_sessions", "st_slots", "st_tools", "st_calls", "st_outputs"):
+    for name in STATS_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {name}")
     conn.execute("DELETE FROM meta WHERE key LIKE 'stats\\_%' ESCAPE '\\'")
