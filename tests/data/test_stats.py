@@ -326,6 +326,31 @@ def test_chunks_read_in_lanes_give_the_tables_one_connection_gives(tmp_path: Pat
     assert laned[0] == events  # every event went through the lanes
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_chunks_cover_the_events_after_the_mark_the_first_half_as_big(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     sparse: bool):
+    """Rowids dense (cut by rowid) or far apart (cut by counting): the chunks follow each other from the mark to
+    the last event, the first about half as big as the others (the lanes take turns from the start)."""
+    monkeypatch.setattr(stats_module, "STATS_CHUNK", 10)
+    history = tmp_path / "history.db"
+    conn = sqlite3.connect(history)
+    conn.executescript(DASSHH_SCHEMA)
+    rowids = [1 + (1000 * i if sparse else i) for i in range(95)]
+    conn.executemany("INSERT INTO events (rowid, id, session_id, content) VALUES (?, ?, 's', '{}')",
+                     [(rowid, f"e{rowid}") for rowid in rowids])
+    conn.commit()
+    cache, _ = open_cache(tmp_path / "cache.db", history)
+    try:
+        mark = rowids[4]  # five events noted already
+        ranges = stats_module._chunk_ranges(cache, mark, 90)
+        sizes = [sum(1 for rowid in rowids if after < rowid <= upto) for after, upto in ranges]
+    finally:
+        cache.close()
+    assert ranges[0][0] == mark and ranges[-1][1] == rowids[-1]
+    assert all(upto == after for (_, upto), (after, _) in zip(ranges, ranges[1:], strict=False))
+    assert sum(sizes) == 90 and sizes == [5, 10, 10, 10, 10, 10, 10, 10, 10, 5]
+
+
 def test_lanes_stopped_or_failing_leave_what_the_next_sync_completes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A stop asked for, or a write that fails, in the middle of the lanes: the sync ends (no lane waits for a
     turn that never comes), the chunks written are the first ones, and the next sync makes the same tables as a

@@ -240,7 +240,7 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
         if progress is not None:
             progress(done + added, max(total, done + added))
 
-    added = _add_in_lanes(conn, tell, should_stop) if STATS_LANES > 1 else 0
+    added = _add_in_lanes(conn, total - done, tell, should_stop) if STATS_LANES > 1 else 0
     while not should_stop():
         mark = int(meta_value(conn, "stats_mark") or 0)
         count = _read_chunk(conn, mark, _NO_END, STATS_CHUNK)
@@ -283,7 +283,8 @@ def _write_chunk(conn: sqlite3.Connection) -> None:
     write_cache(conn, functools.partial(_add_up, last_id=last_id))
 
 
-def _add_in_lanes(conn: sqlite3.Connection, tell: Callable[[int], None], should_stop: Callable[[], bool]) -> int:
+def _add_in_lanes(conn: sqlite3.Connection, pending: int, tell: Callable[[int], None],
+                  should_stop: Callable[[], bool]) -> int:
     """Add up the events not noted yet on :data:`STATS_LANES` connections at once; how many were.  (Those
     written meanwhile are left to the caller.)
 
@@ -295,7 +296,7 @@ def _add_in_lanes(conn: sqlite3.Connection, tell: Callable[[int], None], should_
     written before), one write at a time, so the tables are the same as those
     one connection would make.  A cache in memory has one lane.
     """
-    ranges = _chunk_ranges(conn, int(meta_value(conn, "stats_mark") or 0))
+    ranges = _chunk_ranges(conn, int(meta_value(conn, "stats_mark") or 0), pending)
     if len(ranges) < 2:
         return 0
     lanes = [conn]
@@ -327,17 +328,32 @@ def _add_in_lanes(conn: sqlite3.Connection, tell: Callable[[int], None], should_
         _unstage(conn)
 
 
-def _chunk_ranges(conn: sqlite3.Connection, mark: int) -> list[tuple[int, int]]:
-    """The chunks of events after rowid ``mark``, the last one perhaps short: (after, up to) rowid, in order."""
+def _chunk_ranges(conn: sqlite3.Connection, mark: int, pending: int) -> list[tuple[int, int]]:
+    """The chunks of the ``pending`` events after rowid ``mark``: (after, up to) rowid, in order.
+
+    About :data:`STATS_CHUNK` events each, but the first half as big: the
+    first lane writes it while the second still reads its own, so the lanes
+    take turns (one reads while the other writes) from the start instead of
+    reading together and then waiting.  Cut by rowid when the rowids are dense,
+    as dasshh's are (each event takes the next one): free.  Else by counting.
+    """
     (last,) = conn.execute("SELECT max(rowid) FROM hist.events").fetchone()
-    ranges: list[tuple[int, int]] = []
-    while last is not None and mark < last:
-        row = conn.execute("SELECT rowid FROM hist.events WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?",
-                           (mark, STATS_CHUNK - 1)).fetchone()
-        end = last if row is None else min(row[0], last)
-        ranges.append((mark, end))
-        mark = end
-    return ranges
+    if last is None or mark >= last or pending <= 0:
+        return []
+    cuts = range(STATS_CHUNK // 2, pending, STATS_CHUNK)  # events before each cut
+    span = last - mark
+    if span <= 2 * pending:
+        ends = [mark + cut * span // pending for cut in cuts]
+    else:
+        ends = []
+        for cut in cuts:
+            row = conn.execute("SELECT rowid FROM hist.events WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?",
+                               (mark, cut - 1)).fetchone()
+            if row is None:
+                break
+            ends.append(row[0])
+    bounds = [mark, *sorted({end for end in ends if mark < end < last}), last]
+    return list(zip(bounds, bounds[1:], strict=False))
 
 
 def _counted(conn: sqlite3.Connection) -> int:
