@@ -499,6 +499,9 @@ async def child_stats(frames: Frames, db: str) -> dict:
 
 
 def child_main(args: argparse.Namespace) -> None:
+    from dasshh_history.data.sqlite_setup import quiet_memory_statistics
+
+    quiet_memory_statistics()  # as the app's entry point does, before any connection
     frames = Frames()
     frames.install()
     started = time.time()

@@ -31,6 +31,7 @@ from dasshh_history.data.client import (
     DBClient,
     check_file_is_usable,
 )
+from dasshh_history.data.sqlite_setup import quiet_memory_statistics
 
 if TYPE_CHECKING:
     from dasshh_history.domain.values import SessionSummary
@@ -340,6 +341,7 @@ def run_command(path: Path | None, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_memory_statistics()  # before any connection (see the module)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.db is not None and args.demo:

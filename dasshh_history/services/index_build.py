@@ -33,6 +33,7 @@ from dasshh_history.data.client import DatabaseOpenError, DBClient
 from dasshh_history.data.search import SearchIndex
 from dasshh_history.data.search import sync as sync_module
 from dasshh_history.data.search.purge import purge
+from dasshh_history.data.sqlite_setup import quiet_memory_statistics
 from dasshh_history.errors import DB_ERRORS, describe_error
 
 #: Added to the builder's niceness: the interface, and everything else, comes first.
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--purge", action="store_true",
                         help="then purge the cache of every trace of deleted text (after the trash expired)")
     args = parser.parse_args(argv)
+    quiet_memory_statistics()  # before any connection (see the module)
     if hasattr(os, "nice"):
         try:
             os.nice(NICENESS)
