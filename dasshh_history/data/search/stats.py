@@ -26,11 +26,13 @@ Python (:func:`~dasshh_history.domain.stats.value_failed`).
 
 New events are read after the last one noted (``stats_mark``), a chunk at a
 time: first into temporary tables of a connection (one statement, which
-reads the history and writes nothing of the cache), then added up into the
+reads the history and writes nothing of the cache: see
+:mod:`~dasshh_history.data.search.stats_stage`), then added up into the
 stats tables in one write of the cache that reads nothing of the history
 (see :func:`~dasshh_history.data.search.schema.begin`).  A first
 computation reads its chunks on two connections at once, and writes them in
-turn (:func:`_add_in_lanes`).  Sessions gone lose their rows.  When the events noted no longer add up to those in the history
+turn (:func:`_add_in_lanes`).  Sessions gone lose their rows.  When the
+events noted no longer add up to those in the history
 (events gone from a session that is still there, old ones back after an
 undone delete, orphans whose session came) everything is worked out afresh:
 rare, and a first computation takes seconds.
@@ -45,8 +47,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dasshh_history.data.search.lanes import in_lanes
-from dasshh_history.data.search.schema import ms_sql, sibling, write_cache
-from dasshh_history.domain.stats import value_failed
+from dasshh_history.data.search.schema import sibling, write_cache
+from dasshh_history.data.search.stats_stage import READ_SESSIONS, prepare, read_chunk, text_of, unstage
 
 #: Bump when these tables or what goes in them change: they are worked out again.
 STATS_SCHEMA = "3"
@@ -89,76 +91,8 @@ CREATE INDEX IF NOT EXISTS st_outputs_session ON st_outputs (session)
 STATS_TABLES = ("st_sessions", "st_slots", "st_tools", "st_calls", "st_outputs")
 _META = ("stats_mark", "stats_last_id", "stats_orphans", "stats_sessions", "stats_whole")
 
-_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS st_ev (
-    event INTEGER PRIMARY KEY, session INTEGER, created INTEGER, size INTEGER, kind INTEGER, tool TEXT,
-    call_id TEXT, failed INTEGER, calls TEXT, named TEXT
-);
-CREATE TEMP TABLE IF NOT EXISTS st_call (event INTEGER, seq INTEGER, session INTEGER, name TEXT, call_id TEXT);
-CREATE TEMP TABLE IF NOT EXISTS st_sess (session INTEGER PRIMARY KEY, id, created INTEGER)
-"""
-# The sessions of the history, into ``st_sess``.
-_READ_SESSIONS = f"INSERT INTO temp.st_sess SELECT rowid, id, {ms_sql('created_at')} FROM hist.sessions"
-_VALID = "typeof(e.content) = 'text' AND json_valid(e.content)"
-# A chunk of events (the rowids after the first parameter, up to the second, as many as the third at most),
-# from the history into ``st_ev``: the JSON functions never see a BLOB or bad JSON.  Each call of a JSON
-# function parses its text again (SQLite 3.40 keeps no parse): so each content is parsed for its validity and
-# its role, then an assistant message once more for its ``tool_calls``, a tool result three times, for its
-# ``name``, ``tool_call_id`` and ``content``, each taken as JSON text (``->``: a string quoted), which is cheap
-# to read again later.  Whether a result failed is the timeline's rule, in Python
-# (:func:`~dasshh_history.domain.stats.value_failed`, as the SQL function ``st_failed``).
-_READ = f"""
-INSERT INTO temp.st_ev
-SELECT event, session, created, size, kind,
-       CASE WHEN kind = 3 THEN content -> '$.name' END,
-       CASE WHEN kind = 3 THEN content -> '$.tool_call_id' END,
-       CASE WHEN kind = 3 THEN st_failed(content ->> '$.content') ELSE 0 END,
-       CASE WHEN kind = 2 AND (instr(content, 'tool_calls') OR instr(content, '\\u')) THEN content -> '$.tool_calls'
-       END, NULL
-FROM (
-    SELECT e.rowid AS event, s.rowid AS session, {ms_sql('e.created_at')} AS created,
-           coalesce(length(CAST(e.content AS BLOB)), 0) AS size,
-           CASE WHEN {_VALID} THEN CASE json_extract(e.content, '$.role')
-               WHEN 'user' THEN 1 WHEN 'assistant' THEN 2 WHEN 'tool' THEN 3 WHEN 'system' THEN 4 ELSE 0 END
-           ELSE 0 END AS kind,
-           e.content AS content
-    FROM hist.events e LEFT JOIN hist.sessions s ON s.id = e.session_id
-    WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?
-) WHERE kind >= 0  -- a WHERE keeps the subquery (LIMIT) from being flattened: its JSON is read once a row
-"""
-# The tool calls of the chunk's assistant messages, as the timeline shows them: a ``tool_calls`` list holds a
-# call per item, an object is one call (any other value but null too, without a name).  ``calls`` is JSON text:
-# ``[`` starts a list, ``{`` an object.  The name and id are JSON text too (``->``), read as in ``_UNQUOTE``.
-_SPLIT_CALLS = """
-INSERT INTO temp.st_call
-SELECT event, 0, session, CASE WHEN calls LIKE '{%' THEN calls -> '$.function.name' END,
-       CASE WHEN calls LIKE '{%' THEN calls -> '$.id' END
-FROM temp.st_ev WHERE kind = 2 AND calls IS NOT NULL AND calls NOT LIKE '[%' AND calls <> 'null'
-UNION ALL
-SELECT event, x.key, session, CASE WHEN x.type = 'object' THEN x.value -> '$.function.name' END,
-       CASE WHEN x.type = 'object' THEN x.value -> '$.id' END
-FROM temp.st_ev, json_each(calls) x WHERE kind = 2 AND calls LIKE '[%'
-"""
-# A call's name and id as the timeline reads them: a string (a name not empty); a call without one is ``?``.
-_UNQUOTE = """
-UPDATE temp.st_call SET name = CASE WHEN name LIKE '"%' AND name <> '""' THEN name ->> '$' ELSE '?' END,
-                        call_id = CASE WHEN call_id LIKE '"%' THEN call_id ->> '$' END
-"""
-
-
-def _text_of(column: str) -> str:
-    """SQL for the string that ``column`` holds as JSON text (``->``), or NULL when it holds no string: cheap
-    for a string without escapes, read by SQLite's JSON functions otherwise."""
-    return (f"""CASE WHEN {column} LIKE '"%' THEN CASE WHEN instr({column}, '\\') THEN {column} ->> '$' """
-            f"ELSE substr({column}, 2, length({column}) - 2) END END")
-
-
 # A result's tool as the timeline names it: its own name (a string, not empty), else its call's (see ``_add_up``).
-_TOOL = f"coalesce(nullif({_text_of('tool')}, ''), named, '?')"
-
-
-def _st_failed(value: object) -> int:
-    return 1 if value_failed(value) else 0
+_TOOL = f"coalesce(nullif({text_of('tool')}, ''), named, '?')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +161,7 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
     Stopped (``should_stop``) between chunks, the next sync goes on.
     """
     ensure_tables(conn)
-    _prepare(conn)
+    prepare(conn)
     sessions, afresh = _sync_sessions(conn)
     if not afresh and not _adds_up(conn):
         write_cache(conn, _clear)
@@ -243,37 +177,18 @@ def sync_stats(conn: sqlite3.Connection, progress: Progress | None = None,
     added = _add_in_lanes(conn, total - done, tell, should_stop) if STATS_LANES > 1 else 0
     while not should_stop():
         mark = int(meta_value(conn, "stats_mark") or 0)
-        count = _read_chunk(conn, mark, _NO_END, STATS_CHUNK)
+        count = read_chunk(conn, mark, _NO_END, STATS_CHUNK)
         if count <= 0:
             break
         _write_chunk(conn)
         added += count
         tell(added)
-    _unstage(conn)
+    unstage(conn)
     if conn.execute("SELECT 1 FROM st_sessions WHERE id IS NULL LIMIT 1").fetchone() is not None:
         # Sessions written while their events were read: named now (or, for orphans' sessions, all afresh).
         more = sync_stats(conn, progress, should_stop)
         return StatsSync(added=added + more.added, sessions=sessions + more.sessions, afresh=afresh or more.afresh)
     return StatsSync(added=added, sessions=sessions, afresh=afresh)
-
-
-def _prepare(conn: sqlite3.Connection) -> None:
-    """What a connection needs to add chunks up: its staging tables (temporary: its own) and ``st_failed``."""
-    conn.execute("PRAGMA temp_store = MEMORY")  # the staged chunk: a few megabytes
-    conn.create_function("st_failed", 1, _st_failed, deterministic=True)
-    for statement in _STAGE.split(";"):
-        conn.execute(statement)
-
-
-def _read_chunk(conn: sqlite3.Connection, after: int, upto: int, limit: int) -> int:
-    """Stage the events after rowid ``after``, up to ``upto`` (``limit`` at most), their calls split; how many.
-    Reads the history, writes nothing of the cache."""
-    _unstage(conn)
-    count = conn.execute(_READ, (after, upto, limit)).rowcount
-    if count > 0:
-        conn.execute(_SPLIT_CALLS)
-        conn.execute(_UNQUOTE)
-    return count
 
 
 def _write_chunk(conn: sqlite3.Connection) -> None:
@@ -289,7 +204,9 @@ def _add_in_lanes(conn: sqlite3.Connection, pending: int, tell: Callable[[int], 
     written meanwhile are left to the caller.)
 
     A first computation is mostly reading: SQLite's JSON functions, which let
-    other threads run.  Each lane reads every other chunk into its own
+    other threads run (in parallel once SQLite's memory statistics are off,
+    see :mod:`~dasshh_history.data.sqlite_setup`: their lock is taken at every
+    allocation).  Each lane reads every other chunk into its own
     staging tables, and writes it when its turn comes (see
     :func:`~dasshh_history.data.search.lanes.in_lanes`): the chunks are
     written in the history's order (each names its results after calls
@@ -306,7 +223,7 @@ def _add_in_lanes(conn: sqlite3.Connection, pending: int, tell: Callable[[int], 
             if other is None:
                 break
             lanes.append(other)
-            _prepare(other)
+            prepare(other)
         if len(lanes) < 2:
             return 0
         counts = [0] * len(ranges)
@@ -318,14 +235,14 @@ def _add_in_lanes(conn: sqlite3.Connection, pending: int, tell: Callable[[int], 
                 tell(sum(counts))
 
         # A range is read whole, even if rows came back into it since (an undone delete keeps its rowids).
-        in_lanes(lanes, ranges, lambda lane, bounds: _read_chunk(lane, *bounds, limit=_NO_END), write, should_stop,
+        in_lanes(lanes, ranges, lambda lane, bounds: read_chunk(lane, *bounds, limit=_NO_END), write, should_stop,
                  name="stats-lane")
         return sum(counts)
     finally:
         for other in lanes[1:]:
-            _unstage(other)
+            unstage(other)
             other.close()
-        _unstage(conn)
+        unstage(conn)
 
 
 def _chunk_ranges(conn: sqlite3.Connection, mark: int, pending: int) -> list[tuple[int, int]]:
@@ -385,7 +302,7 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
     if meta_value(conn, "stats_sessions") == stamp:
         return 0, False
     conn.execute("DELETE FROM temp.st_sess")
-    conn.execute(_READ_SESSIONS)
+    conn.execute(READ_SESSIONS)
     # Gone: no longer there, or another session in its place.  (A session first noted by its events, written
     # after the sessions were read, has no id and date yet: it is named below.)
     gone = conn.execute(
@@ -417,11 +334,6 @@ def _sync_sessions(conn: sqlite3.Connection) -> tuple[int, bool]:
     return (listed if afresh else len(gone) + new), afresh
 
 
-def _unstage(conn: sqlite3.Connection) -> None:
-    for table in ("st_ev", "st_call"):
-        conn.execute(f"DELETE FROM temp.{table}")
-
-
 def _add_up(conn: sqlite3.Connection, last_id: str | None) -> None:
     """Add the staged chunk to the stats tables (inside a write; reads nothing of the history)."""
     _bump(conn)
@@ -432,8 +344,8 @@ def _add_up(conn: sqlite3.Connection, last_id: str | None) -> None:
     # A result without a name is named after the call it answers (an earlier call of its session with its id).
     conn.execute(
         f"UPDATE temp.st_ev SET named = (SELECT c.name FROM st_calls c WHERE c.session = st_ev.session "
-        f"AND c.call_id = {_text_of('st_ev.call_id')} AND c.event < st_ev.event ORDER BY c.event DESC, c.seq DESC "
-        f"LIMIT 1) WHERE kind = 3 AND nullif({_text_of('tool')}, '') IS NULL AND call_id LIKE '\"%' "
+        f"AND c.call_id = {text_of('st_ev.call_id')} AND c.event < st_ev.event ORDER BY c.event DESC, c.seq DESC "
+        f"LIMIT 1) WHERE kind = 3 AND nullif({text_of('tool')}, '') IS NULL AND call_id LIKE '\"%' "
         "AND session IS NOT NULL"
     )
     conn.execute(
