@@ -94,3 +94,19 @@ def test_text_output_and_no_history(demo: Path, cache: Path, tmp_path: Path, cap
     assert cli.main(["--db", str(tmp_path / "none.db"), "stats", "--json"]) == 0
     assert capsys.readouterr().out == "{}\n"
     assert not (tmp_path / "none.db").exists()
+
+
+def test_the_files_sizes_before_and_after_the_search_cache_is_built(demo: Path, cache: Path, capsys):
+    """The text names the database's size, and the search cache's once there is one (a search builds it)."""
+    assert cli.main(["--db", str(demo), "stats"]) == 0
+    before = capsys.readouterr().out
+    assert "no search cache yet" in before and "search cache –" not in before
+    assert cli.main(["--db", str(demo), "search", "firewall"]) == 0
+    capsys.readouterr()
+    assert cli.main(["--db", str(demo), "stats"]) == 0
+    after = capsys.readouterr().out
+    caches = list((cache / "dasshh-history").glob("search-*[0-9a-f].db"))
+    assert len(caches) == 1
+    size = caches[0].stat().st_size
+    assert f"search cache {size / 1024 / 1024:.1f} MB" in after or f"search cache {size / 1024:.1f} KB" in after
+    assert "no search cache yet" not in after

@@ -157,6 +157,13 @@ class Stats:
     def failure_rate(self) -> float | None:
         return self.failed / self.results if self.results else None
 
+    @property
+    def sizes(self) -> str:
+        """The files on disk: ``database 4.2 MB   search cache 7.3 MB`` (before the search index is first
+        built, at the first search or in the background, that it is not there yet)."""
+        cache = "no search cache yet" if self.cache_bytes is None else f"search cache {human_bytes(self.cache_bytes)}"
+        return f"database {human_bytes(self.db_bytes)}   {cache}"
+
 
 class LocalClock:
     """A zone's offsets from UTC (``tz``; None: the system's), each looked up once per UTC hour."""
@@ -352,7 +359,7 @@ def text_lines(stats: Stats, tz: tzinfo | None) -> list[str]:
          f"tool calls {stats.calls:,}   failed results {stats.failed:,} of {stats.results:,} "
          f"({_rate(stats.failure_rate)})"),
         (f"  first {_local(stats.first, tz)}   last {_local(stats.last, tz)}   "
-         f"database {human_bytes(stats.db_bytes)}   search cache {human_bytes(stats.cache_bytes)}"
+         f"{stats.sizes}"
          + (f"   orphan events (not counted) {stats.orphans:,}" if stats.orphans else "")),
         "",
         f"Activity per {stats.activity.unit} (sessions / messages)",

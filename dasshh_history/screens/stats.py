@@ -59,7 +59,7 @@ def totals_text(stats: Stats, tz: tzinfo | None) -> Text:
     text.append(f"{stats.failed:,}", style="bold").append(f" of {stats.results:,} results failed "
                                                           f"({_rate(stats.failure_rate)})\n")
     text.append(f"{_local(stats.first, tz, '%Y-%m-%d')} → {_local(stats.last, tz, '%Y-%m-%d')}   ")
-    text.append(f"database {human_bytes(stats.db_bytes)}   search cache {human_bytes(stats.cache_bytes)}")
+    text.append(stats.sizes)
     if stats.orphans:
         text.append(f"   {stats.orphans:,} orphan events (session gone) not counted")
     return text
