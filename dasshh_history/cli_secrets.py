@@ -17,6 +17,7 @@ from typing import Any
 from dasshh_history.cli_common import PROG, _fail, _one_line, _stdout, progress
 from dasshh_history.data.client import DatabaseOpenError, DBClient
 
+
 def _session_id(client: DBClient, given: str) -> str | None:
     """The session ``--session`` names (its id, or a unique prefix); None after saying why."""
     from dasshh_history.data.browse import HistoryReader

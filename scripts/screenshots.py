@@ -9,9 +9,9 @@ from datetime import UTC
 from pathlib import Path
 
 from dasshh_history.app import HistoryApp
-from dasshh_history.services.settings import SettingsStore
 from dasshh_history.data.client import DBClient
 from dasshh_history.demo import DEMO_NOW, write_demo
+from dasshh_history.services.settings import SettingsStore
 from dasshh_history.widgets.blocks import ToolResultBlock
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"

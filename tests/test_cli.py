@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 from exportutil import (
-    SESSION, TITLE, dasshh_database, digest, expected_events, rows, varied_history, without_errors,
+    SESSION,
+    TITLE,
+    dasshh_database,
+    digest,
+    expected_events,
+    rows,
+    varied_history,
+    without_errors,
 )
 
 from dasshh_history import __version__, cli

@@ -15,9 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dasshh_history.services import exporting
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DBClient
+from dasshh_history.data.search import searchable_text
+from dasshh_history.data.types import BrokenValue, _decode_json
+from dasshh_history.domain.entries import RawEntry, ToolCall, ToolResult, UserMessage, pretty_json
+from dasshh_history.domain.export import event_json
 from dasshh_history.domain.jsondepth import (
     MAX_JSON_DEPTH,
     TooDeepError,
@@ -27,11 +30,8 @@ from dasshh_history.domain.jsondepth import (
     text_depth,
     value_nests_deeper_than,
 )
-from dasshh_history.data.search import searchable_text
-from dasshh_history.data.types import BrokenValue, _decode_json
-from dasshh_history.domain.entries import RawEntry, ToolCall, ToolResult, UserMessage, pretty_json
-from dasshh_history.domain.export import event_json
 from dasshh_history.domain.parse import build_timeline, entries_from_event
+from dasshh_history.services import exporting
 
 L = MAX_JSON_DEPTH
 AROUND = [L - 1, L, L + 1]

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from dasshh_history.services import exporting
 from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import DBClient
 from dasshh_history.domain.parse import TimelineBuilder
+from dasshh_history.services import exporting
 from dasshh_history.widgets.blocks import BlockBuilder, BlockTheme, Look
 
 THEME = BlockTheme(user="blue", assistant="green", tool="yellow", result="cyan", raw="red", error="red",

@@ -14,8 +14,6 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
-from dasshh_history.domain.jsondepth import dumped_nests_deeper_than, is_json
-from dasshh_history.domain.values import BrokenValue
 from dasshh_history.domain.entries import (
     AssistantReply,
     Entry,
@@ -25,9 +23,11 @@ from dasshh_history.domain.entries import (
     ToolResult,
     UserMessage,
 )
+from dasshh_history.domain.jsondepth import dumped_nests_deeper_than, is_json
 from dasshh_history.domain.markdown import close_open_fence, escape_inline, fenced, inline_code
 from dasshh_history.domain.parse import EventLike
 from dasshh_history.domain.text import format_timestamp, one_line, sanitize, to_local
+from dasshh_history.domain.values import BrokenValue
 
 
 class SessionFields(Protocol):

@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from dasshh_history.domain.jsondepth import TooDeepError, loads
-from dasshh_history.domain.values import BrokenValue
 from dasshh_history.domain.entries import (
     AssistantReply,
     Entry,
@@ -20,6 +18,8 @@ from dasshh_history.domain.entries import (
     pretty_json,
     safe_repr,
 )
+from dasshh_history.domain.jsondepth import TooDeepError, loads
+from dasshh_history.domain.values import BrokenValue
 
 
 class EventLike(Protocol):

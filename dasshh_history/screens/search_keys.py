@@ -14,7 +14,6 @@ from dasshh_history.widgets.search_bar import SearchInput
 from dasshh_history.widgets.timeline import Timeline
 from dasshh_history.widgets.timeline_matches import MatchStep
 
-
 #: Seconds from the browser's mounting (its first paint) to handing a large build to a process of its own:
 #: the first screen and the highlighted session's first events come first (started at once, it delayed them).
 BUILD_DELAY = 1.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dasshh_history.domain.order import DEFAULT_ORDER, ListOrder
 from dasshh_history.services.listing import list_title
 
-
 #: Seconds a new order may take to read before the title says it is being read (most are read sooner).
 SAY_SORTING_AFTER = 0.15
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import IO, Literal
 
 from dasshh_history.data.browse import HistoryReader
-from dasshh_history.domain.values import SessionSummary
 from dasshh_history.data.client import DBClient
 from dasshh_history.domain.entries import Invocation
 from dasshh_history.domain.export import export_filename, iter_session_json, iter_session_markdown
 from dasshh_history.domain.parse import EventLike, TimelineBuilder
+from dasshh_history.domain.values import SessionSummary
 
 Format = Literal["md", "json"]
 FORMATS: tuple[Format, ...] = ("md", "json")

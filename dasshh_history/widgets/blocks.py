@@ -38,7 +38,7 @@ from dasshh_history.widgets.block_base import (
 )
 from dasshh_history.widgets.block_theme import BlockTheme
 from dasshh_history.widgets.markdown_view import reply_markdown
-from dasshh_history.widgets.tool_blocks import ToolCallBlock, ToolResultBlock, FoldingBlock
+from dasshh_history.widgets.tool_blocks import FoldingBlock, ToolCallBlock, ToolResultBlock
 
 __all__ = ["Block", "BlockBuilder", "BlockTheme", "Look", "ToolCallBlock", "ToolResultBlock", "build_blocks"]
 

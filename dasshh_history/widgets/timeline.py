@@ -21,8 +21,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from dasshh_history.widgets.block_theme import BlockTheme, block_theme
 from dasshh_history.domain.secret_marks import has_marks
+from dasshh_history.widgets.block_theme import BlockTheme, block_theme
 from dasshh_history.widgets.blocks import Block, Look
 from dasshh_history.widgets.masked_style import style_masked
 from dasshh_history.widgets.timeline_matches import Matches, highlight

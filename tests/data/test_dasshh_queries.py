@@ -29,9 +29,9 @@ from dasshh_history.data.browse import HistoryReader
 from dasshh_history.data.client import APP_INDEXES, RETIRED_INDEXES, DBClient
 from dasshh_history.data.rename import rename_session
 from dasshh_history.data.search import SearchIndex
-from dasshh_history.domain.query import SearchQuery
 from dasshh_history.data.session import SessionService
 from dasshh_history.data.trash import delete_session, restore
+from dasshh_history.domain.query import SearchQuery
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "dasshh-0.2.0-written.db"
 

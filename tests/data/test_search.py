@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbutil import dasshh_database, digest, rows
 
 from dasshh_history.data import trash
 from dasshh_history.data.client import DBClient
-from dasshh_history.domain.facts import NO_FACTS
-from dasshh_history.domain.query import SearchQuery
 from dasshh_history.data.search import SearchIndex, default_cache_path, searchable_text
 from dasshh_history.data.search.schema import SCHEMA_VERSION
-
-from dbutil import dasshh_database, digest, rows
+from dasshh_history.domain.facts import NO_FACTS
+from dasshh_history.domain.query import SearchQuery
 
 
 def event(eid: str, sid: str, when: str, content: object, inv: str = "inv") -> tuple:

@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbutil import rows
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.search import SearchIndex
 from dasshh_history.data.search.building import BuildLock, backlog, read_progress
 from dasshh_history.data.search.schema import SCHEMA_VERSION
-from dasshh_history.domain.query import SearchQuery
 from dasshh_history.demo import DEMO_NOW, write_demo
-
-from dbutil import rows
+from dasshh_history.domain.query import SearchQuery
 
 
 @pytest.fixture

@@ -18,12 +18,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from dbutil import dasshh_database, digest, rows
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.search import SearchIndex
 from dasshh_history.domain.query import SearchQuery
-
-from dbutil import dasshh_database, digest, rows
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 NOW = datetime(2026, 3, 14, 12, 0)  # naive UTC

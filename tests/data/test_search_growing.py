@@ -8,14 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbutil import dasshh_database
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.search import SearchIndex
 from dasshh_history.data.search import index as index_module
 from dasshh_history.data.search.marks import read_marks, session_ranges
 from dasshh_history.domain.query import SearchQuery
-
-from dbutil import dasshh_database
 
 
 def user(eid: str, sid: str, text: str) -> tuple:

@@ -6,11 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from eventutil import Row, T, call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
-
-from eventutil import T, Row, call
 
 from dasshh_history.data.browse import SessionSummary
 from dasshh_history.data.types import BrokenValue

@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from eventutil import Row, T, call
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from eventutil import T, Row, call
 
 from dasshh_history.data.types import BrokenValue
 from dasshh_history.domain.entries import AssistantReply, RawEntry, ToolCall, ToolResult, UserMessage
 from dasshh_history.domain.parse import build_timeline, entries_from_event
-
-
-
 
 
 def one(content: Any):

@@ -12,6 +12,7 @@ from dasshh_history.app import HistoryApp
 from dasshh_history.data.client import DBClient
 from dasshh_history.demo import DEMO_NOW, write_demo
 
+
 @pytest.fixture
 def demo_db(tmp_path: Path) -> Path:
     return write_demo(tmp_path / "demo.db", now=DEMO_NOW)

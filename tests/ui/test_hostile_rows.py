@@ -9,8 +9,8 @@ import time
 
 from exportutil import stored_json
 from hostile_db import MARKUP, ORPHANS, SESSIONS, write_hostile
-from uiutil import settle
 from textual.widgets import Footer
+from uiutil import settle
 
 from dasshh_history.services import exporting
 from dasshh_history.widgets.blocks import RawBlock

@@ -7,7 +7,6 @@ from textual.widgets._footer import FooterKey
 from uiutil import settle, wait_for
 
 
-
 def footer_keys(app) -> dict[str, FooterKey]:
     """The footer's keys on screen, by action."""
     return {key.action: key for key in app.screen.query(FooterKey) if key.display}

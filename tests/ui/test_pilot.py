@@ -7,9 +7,9 @@ import io
 import sqlite3
 from pathlib import Path
 
-from uiutil import plain_title, said, settle, wait_for
 from rich.console import Console
 from textual.widgets import Input, Label
+from uiutil import plain_title, said, settle, wait_for
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.session import SessionService

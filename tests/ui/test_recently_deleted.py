@@ -11,8 +11,8 @@ from uiutil import SIZE, said, settle, wait_for
 from dasshh_history.app import HistoryApp
 from dasshh_history.data.client import DBClient
 from dasshh_history.demo import DEMO_NOW
-from dasshh_history.screens.recently_deleted import RecentlyDeletedScreen
 from dasshh_history.domain.query import SearchQuery
+from dasshh_history.screens.recently_deleted import RecentlyDeletedScreen
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 

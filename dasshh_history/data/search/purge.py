@@ -25,7 +25,6 @@ from pathlib import Path
 from dasshh_history.data.search.building import read_meta
 from dasshh_history.data.search.index import SearchIndex
 
-
 #: In the cache's ``meta`` while a purge is owed (the trash expired): cleared by the purge, in its write.
 PURGE_KEY = "purge_due"
 #: Beside it while a redaction's update of the cache is owed: the events and titles it changes (JSON).
