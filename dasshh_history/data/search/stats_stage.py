@@ -30,12 +30,12 @@ CREATE TEMP TABLE IF NOT EXISTS st_sess (session INTEGER PRIMARY KEY, id, create
 READ_SESSIONS = f"INSERT INTO temp.st_sess SELECT rowid, id, {ms_sql('created_at')} FROM hist.sessions"
 _VALID = "typeof(e.content) = 'text' AND json_valid(e.content)"
 # A chunk of events (the rowids after the first parameter, up to the second, as many as the third at most),
-# from the history into ``st_ev``: the JSON functions never see a BLOB or bad JSON.  Each call of a JSON
-# function parses its text again (SQLite 3.40 keeps no parse): so each content is parsed for its validity and
-# its role, then an assistant message once more for its ``tool_calls``, a tool result three times, for its
-# ``name``, ``tool_call_id`` and ``content``, each taken as JSON text (``->``: a string quoted), which is cheap
-# to read again later.  Whether a result failed is the timeline's rule, in Python
-# (:func:`~dasshh_history.domain.stats.value_failed`, as the SQL function ``st_failed``).
+# from the history into ``st_ev``: the JSON functions never see a BLOB or bad JSON.  A call of one costs about a
+# microsecond on these texts (SQLite 3.40), so there are as few as can be: each content's validity and role, an
+# assistant message's ``tool_calls`` (only when its text names them), a tool result's ``name``, ``tool_call_id``
+# and ``content``, each taken as JSON text (``->``: a string quoted), which is cheap to read again later.
+# Whether a result failed is the timeline's rule, in Python (:func:`~dasshh_history.domain.stats.value_failed`,
+# as the SQL function ``st_failed``): its JSON parser is quicker than a dozen calls of SQLite's.
 _READ = f"""
 INSERT INTO temp.st_ev
 SELECT event, session, created, size, kind,
@@ -82,7 +82,6 @@ def text_of(column: str) -> str:
             f"ELSE substr({column}, 2, length({column}) - 2) END END")
 
 
-
 def _st_failed(value: object) -> int:
     return 1 if value_failed(value) else 0
 
@@ -107,6 +106,7 @@ def read_chunk(conn: sqlite3.Connection, after: int, upto: int, limit: int) -> i
 
 
 def unstage(conn: sqlite3.Connection) -> None:
+    """Empty the connection's stage."""
     for table in ("st_ev", "st_call"):
         conn.execute(f"DELETE FROM temp.{table}")
 
