@@ -5,10 +5,10 @@ under one lock that every allocation of every connection takes.  Python's
 ``sqlite3`` module reads none of them, and SQLite's own advice is to build
 without them ("Recommended Compile-time Options": ``SQLITE_DEFAULT_MEMSTATUS=0``,
 which makes its allocations "run much faster"), but Debian's library, among
-others, keeps them.  Two connections working at once (the stats' lanes, a
-search beside an index build) then wait on that lock more than they work: at
-50,000 sessions the first stats computation takes 2.5 s without them, 3.2 s
-with them.
+others, keeps them.  Threads of one process working at once (the stats' two
+lanes, the app's workers) then spend much of their time waiting on that lock:
+at 50,000 sessions the first stats computation takes 2.5 s without them, 3.2
+s with them.
 
 Only ``sqlite3_config()`` turns them off, while SQLite is stopped, and
 Python's module has no call for it (and starts SQLite when imported).  So,
@@ -16,8 +16,9 @@ through :mod:`ctypes`, in the library that module uses, and on Linux only
 (where a function of variable arguments takes them as ctypes passes them):
 while no connection is open (SQLite holds no memory), SQLite is stopped
 (``sqlite3_shutdown()``, which its documentation allows then), told, and
-started again.  With a connection open, or anywhere else, nothing changes:
-only the speed depends on it.
+started again.  A library built without them counts nothing (a probe
+allocation tells): it is left as it is.  With a connection open, or anywhere
+else, nothing changes: only the speed depends on it.
 """
 
 from __future__ import annotations
