@@ -262,13 +262,14 @@ def _chunk_ranges(conn: sqlite3.Connection, mark: int, pending: int) -> list[tup
     if span <= 2 * pending:
         ends = [mark + cut * span // pending for cut in cuts]
     else:
-        ends = []
-        for cut in cuts:
+        ends, end, counted = [], mark, 0
+        for cut in cuts:  # each counted on from the one before: the history is read once
             row = conn.execute("SELECT rowid FROM hist.events WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?",
-                               (mark, cut - 1)).fetchone()
+                               (end, cut - counted - 1)).fetchone()
             if row is None:
                 break
-            ends.append(row[0])
+            end, counted = row[0], cut
+            ends.append(end)
     bounds = [mark, *sorted({end for end in ends if mark < end < last}), last]
     return list(zip(bounds, bounds[1:], strict=False))
 
