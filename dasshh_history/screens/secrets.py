@@ -25,6 +25,7 @@ from textual.widgets import Button, DataTable, Footer, Label, Static
 from dasshh_history.domain.secrets import KINDS, mask_text
 from dasshh_history.domain.text import one_line
 from dasshh_history.services.secrets import Finding, Redacted, SecretsService, TrashFinding
+from dasshh_history.widgets.fitted_table import fill_fitted
 
 
 class ConfirmRedactScreen(ModalScreen[bool]):
@@ -78,9 +79,6 @@ def summary(findings: list[Finding | TrashFinding]) -> str:
             + (f", and {trashed:,} in the trash" if trashed else ""))
 
 
-_COLUMNS = ("Session", "Where", "Kind", "Secret")
-
-
 class SecretsScreen(Screen[Finding | None]):
     """Lists the findings; dismisses with the finding to show (None: back)."""
 
@@ -104,7 +102,7 @@ class SecretsScreen(Screen[Finding | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*_COLUMNS)
+        self.query_one(DataTable).add_columns("Session", "Where", "Kind", "Secret")
         self.scan()
 
     @work(thread=True, exclusive=True, group="secrets")
@@ -131,12 +129,7 @@ class SecretsScreen(Screen[Finding | None]):
             where = "title" if f.event_id is None and f.field == "title" else f.field
             where = f"trash · {where}" if trashed else where
             rows.append((Text(title), Text(where), Text(KINDS.get(f.kind, f.kind)), Text(f.masked)))
-        # Columns as wide as their widest cell from the start: a table that widens them when idle was once drawn
-        # (under load) with its rows at the new widths and its header still at the old ones.
-        table.clear(columns=True)
-        for index, label in enumerate(_COLUMNS):
-            table.add_column(label, width=max([len(label), *(row[index].cell_len for row in rows)]))
-        table.add_rows(rows)
+        fill_fitted(table, rows)
         self._status(f"{summary(findings)} (masked) · Enter shows it · x redacts them all"
                      if findings else "No likely secret found")
         table.focus()

@@ -30,6 +30,7 @@ from dasshh_history.domain.stats import WEEKDAYS, Stats, human_bytes, human_span
 from dasshh_history.domain.text import one_line
 from dasshh_history.errors import DB_ERRORS, describe_error
 from dasshh_history.services.stats import StatsKeeper
+from dasshh_history.widgets.fitted_table import fill_fitted
 
 #: Seconds between two looks for changes by others while the screen is open.
 REFRESH_INTERVAL = 1.0
@@ -284,14 +285,7 @@ class StatsScreen(Screen[None]):
     @staticmethod
     def _fill(table: DataTable, rows: list[tuple[str, tuple[Text, ...]]]) -> None:
         cursor = table.cursor_row
-        labels = [column.label for column in table.columns.values()]
-        # Columns as wide as their widest cell from the start: a table that widens them when idle can be drawn
-        # (under load) with its rows at the new widths and its header still at the old ones.
-        table.clear(columns=True)
-        for index, label in enumerate(labels):
-            table.add_column(label, width=max([label.cell_len, *(cells[index].cell_len for _, cells in rows)]))
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
+        fill_fitted(table, [cells for _, cells in rows], [key for key, _ in rows])
         table.display = bool(rows) or table.id == "stats-tools"
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
