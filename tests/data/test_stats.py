@@ -15,6 +15,7 @@ import pytest
 from dbutil import DASSHH_SCHEMA, digest
 
 from dasshh_history.data.client import DBClient
+from dasshh_history.data.search import schema, stats_read
 from dasshh_history.data.search import stats as stats_module
 from dasshh_history.data.search.schema import open_cache
 from dasshh_history.data.search.stats import sync_stats
@@ -26,6 +27,7 @@ from dasshh_history.domain.stats import build_stats
 from dasshh_history.services.stats import StatsKeeper
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
+NEW_YORK = ZoneInfo("America/New_York")
 TOOLS = ["run_shell_command", "read_file", "Get_Weather", "web_search"]
 START = datetime(2026, 1, 5, 0, 0)
 
@@ -522,6 +524,34 @@ def test_the_whole_history_s_figures_are_kept_until_they_change(tmp_path: Path):
                                                                         first.largest[0][2] + 1)
     finally:
         conn.close()
+
+
+def test_the_whole_history_read_on_two_connections_gives_what_one_gives(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    """The whole history's figures are read in two halves at once, the second on a connection of its own (closed
+    after); read on one connection (as a cache in memory is), they are the same, across a change of summer time."""
+    history = write_history(tmp_path / "history.db", seed=9, sessions=80)
+    opened: list[sqlite3.Connection] = []
+
+    def sibling(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+        other = schema.sibling(conn)
+        opened.append(other)
+        return other
+
+    conn, _ = open_cache(tmp_path / "cache.db", history)
+    try:
+        sync_stats(conn)
+        monkeypatch.setattr(stats_read, "sibling", sibling)
+        two = stats_read._read_stats(conn, None, NEW_YORK, 1000)
+        assert len(opened) == 1 and opened[0] is not None
+        with pytest.raises(sqlite3.ProgrammingError):
+            opened[0].execute("SELECT 1")  # closed
+        monkeypatch.setattr(stats_read, "sibling", lambda conn: None)
+        one = stats_read._read_stats(conn, None, NEW_YORK, 1000)
+    finally:
+        conn.close()
+    assert two == one
+    assert two.sessions == 80 and two.grid and two.tools and two.outputs and two.message_days and two.session_days
 
 
 def test_the_stats_never_wait_for_the_search_index_s_write_lock(tmp_path: Path):

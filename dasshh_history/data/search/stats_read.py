@@ -10,9 +10,10 @@ import os
 import sqlite3
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 
-from dasshh_history.data.search.schema import write_cache
+from dasshh_history.data.search.schema import sibling, write_cache
 from dasshh_history.data.search.stats import SLOT_MS, meta_value
 from dasshh_history.domain.stats import LocalClock, StatsRows
 
@@ -77,17 +78,37 @@ def _titled(conn: sqlite3.Connection, rows: StatsRows) -> StatsRows:
 
 def _read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None, tz: tzinfo | None,
                 top: int) -> StatsRows:
+    """The figures, read in two halves: those of the sessions' table and those of the others.  Those of the whole
+    history, which read every row of each table, are read on two connections at once (SQLite lets the other
+    thread run meanwhile): the screen opens in the time of the longer half."""
+    where = _chosen(conn, session_ids)
+    other = sibling(conn) if session_ids is None else None
+    if other is None:
+        return StatsRows(**_by_session(conn, where, tz, top), **_by_event(conn, where, tz, top))
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="stats-read") as pool:
+            by_event = pool.submit(_by_event, other, where, tz, top)
+            by_session = _by_session(conn, where, tz, top)
+            return StatsRows(**by_session, **by_event.result())
+    finally:
+        other.close()
+
+
+def _chosen(conn: sqlite3.Connection, session_ids: Sequence[str] | None) -> str:
+    """The SQL ``WHERE`` of the sessions chosen (``temp.st_chosen``): none for every session."""
     if session_ids is None:
-        where = ""
-    else:
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS st_chosen (session INTEGER PRIMARY KEY)")
-        conn.execute("DELETE FROM temp.st_chosen")
-        conn.executemany(
-            "INSERT OR IGNORE INTO temp.st_chosen SELECT rowid FROM hist.sessions WHERE id = ?",
-            [(session_id,) for session_id in session_ids],
-        )
-        where = "WHERE session IN (SELECT session FROM temp.st_chosen)"
-    s = where.replace("session IN", "s.session IN")
+        return ""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS st_chosen (session INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.st_chosen")
+    conn.executemany(
+        "INSERT OR IGNORE INTO temp.st_chosen SELECT rowid FROM hist.sessions WHERE id = ?",
+        [(session_id,) for session_id in session_ids],
+    )
+    return "WHERE session IN (SELECT session FROM temp.st_chosen)"
+
+
+def _by_session(conn: sqlite3.Connection, where: str, tz: tzinfo | None, top: int) -> dict[str, object]:
+    """The figures of the sessions' table (``st_sessions``): totals, sessions per day, the largest and longest."""
     *totals, low, high = conn.execute(
         f"SELECT count(*), coalesce(sum(events), 0), coalesce(sum(messages), 0), coalesce(sum(calls), 0), "
         f"coalesce(sum(results), 0), coalesce(sum(failed), 0), min(first), max(last), "
@@ -99,6 +120,30 @@ def _read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None, tz:
         f"SELECT {hour.format('coalesce(created, first)')} / 24 - {_SHIFT_DAYS} AS d, count(*) FROM st_sessions "
         f"{where} GROUP BY d HAVING d IS NOT NULL"
     ).fetchall()
+    orphans = int(meta_value(conn, "stats_orphans") or 0)
+    s = where.replace("session IN", "s.session IN")
+    columns = "s.id, h.detail, s.events, s.bytes, s.first, s.last"
+    joined = f"FROM st_sessions s LEFT JOIN hist.sessions h ON h.rowid = s.session {s}"
+    largest = conn.execute(f"SELECT {columns} {joined} ORDER BY s.events DESC, s.bytes DESC, s.session LIMIT ?",
+                           (top,)).fetchall()
+    longest = conn.execute(
+        f"SELECT {columns} {joined} {'AND' if s else 'WHERE'} s.last > s.first "
+        "ORDER BY s.last - s.first DESC, s.session LIMIT ?",
+        (top,),
+    ).fetchall()
+    return {**dict(zip(_TOTALS, totals, strict=True)), "orphans": orphans, "session_days": session_days,
+            "largest": [_texts(row) for row in largest], "longest": [_texts(row) for row in longest]}
+
+
+#: The totals, in the order the sessions' table gives them.
+_TOTALS = ("sessions", "events", "messages", "calls", "results", "failed", "first", "last")
+
+
+def _by_event(conn: sqlite3.Connection, where: str, tz: tzinfo | None, top: int) -> dict[str, list]:
+    """The figures of the other tables: messages per local day, weekday and hour (``st_slots``), tools
+    (``st_tools``), the largest outputs (``st_outputs``)."""
+    low, high = conn.execute(f"SELECT min(slot) * {SLOT_MS}, max(slot) * {SLOT_MS} FROM st_slots {where}").fetchone()
+    hour = _hour_sql(LocalClock(tz).intervals(low, high))
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS st_hours (h INTEGER PRIMARY KEY, messages INTEGER)")
     conn.execute("DELETE FROM temp.st_hours")
     conn.execute(f"INSERT INTO temp.st_hours SELECT {hour.format(f'slot * {SLOT_MS}')} AS h, sum(messages) "
@@ -107,7 +152,6 @@ def _read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None, tz:
                                 ).fetchall()
     grid = conn.execute("SELECT (h / 24 + 3) % 7 AS w, h % 24 AS o, sum(messages) FROM temp.st_hours GROUP BY w, o"
                         ).fetchall()  # the shift is whole weeks: 1970-01-01 (day 0) was a Thursday (3)
-    orphans = int(meta_value(conn, "stats_orphans") or 0)
     tools = conn.execute(
         f"SELECT name, sum(calls) AS n, sum(results), sum(failed) FROM st_tools {where} "
         "GROUP BY name ORDER BY n DESC, name"
@@ -119,17 +163,7 @@ def _read_stats(conn: sqlite3.Connection, session_ids: Sequence[str] | None, tz:
             ORDER BY o.size DESC, o.event LIMIT ?""",
         (top,),
     ).fetchall()
-    columns = "s.id, h.detail, s.events, s.bytes, s.first, s.last"
-    joined = f"FROM st_sessions s LEFT JOIN hist.sessions h ON h.rowid = s.session {s}"
-    largest = conn.execute(f"SELECT {columns} {joined} ORDER BY s.events DESC, s.bytes DESC, s.session LIMIT ?",
-                           (top,)).fetchall()
-    longest = conn.execute(
-        f"SELECT {columns} {joined} {'AND' if s else 'WHERE'} s.last > s.first "
-        "ORDER BY s.last - s.first DESC, s.session LIMIT ?",
-        (top,),
-    ).fetchall()
-    return StatsRows(*totals, orphans, session_days, message_days, grid, tools,
-                     [_texts(row) for row in outputs], [_texts(row) for row in largest], [_texts(row) for row in longest])
+    return {"message_days": message_days, "grid": grid, "tools": tools, "outputs": [_texts(row) for row in outputs]}
 
 
 #: Hours added before dividing (and days taken off after), so that SQLite's division, which truncates, floors;
