@@ -11,6 +11,8 @@ whenever the history changes while the screen is open.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
 from rich.text import Text
@@ -34,6 +36,8 @@ from dasshh_history.widgets.fitted_table import fill_fitted
 
 #: Seconds between two looks for changes by others while the screen is open.
 REFRESH_INTERVAL = 1.0
+#: Seconds the figures kept from before may take to reach the screen before they are brought up to date anyway.
+DRAWN_TIMEOUT = 1.0
 #: Shades of the weekday × hour grid, from no message to the busiest hour.
 SHADES = "·░▒▓█"
 #: Width of the bars of the tools' table.
@@ -117,8 +121,13 @@ class StatsScreen(Screen[None]):
         self.stats: Stats | None = None
         self._watcher = ChangeWatcher(client)
         self._refresh_timer: Timer | None = None
+        self._suspended = False  # by another screen over it, or closed (kept by the app to be opened again)
+        self._failure: str | None = None  # why the figures could not be worked out
 
     def compose(self) -> ComposeResult:
+        if self.keeper.available:  # the figures are read while the screen is put together
+            self._watcher.changed()  # from here on, changes by others are noticed
+            self.compute(first=True)
         scope = f"the {len(self.session_ids or []):,} sessions matching {self.search_text!r}" if self.search_text else "the whole history"
         yield Label(Text(f"Stats of {scope}"), id="stats-title")
         with Vertical(id="stats-progress"):
@@ -160,17 +169,23 @@ class StatsScreen(Screen[None]):
             self._say_progress("There is no history yet: dasshh writes it at your first conversation.")
             self.query_one("#stats-progress-bar").display = False
             return
-        self._watcher.changed()  # from here on, changes by others are noticed
-        self.compute(first=True)
+        if self.stats is not None:  # read while the screen was put together: its first frame shows them
+            self._draw(self.stats)
+        elif self._failure is not None:
+            self._say_progress(self._failure)
         self._refresh_timer = self.set_interval(REFRESH_INTERVAL, self.check_for_changes)
 
     def on_screen_suspend(self) -> None:
+        self._suspended = True
         if self._refresh_timer is not None:
             self._refresh_timer.pause()
 
     def on_screen_resume(self) -> None:
         """Opened again (the app keeps the screen while the search is the same): the figures shown are brought
-        up to date."""
+        up to date.  (Opened the first time, they are being worked out already.)"""
+        if not self._suspended:
+            return
+        self._suspended = False
         if self._refresh_timer is not None and self.stats is not None:
             self._refresh_timer.resume()
             self.compute()
@@ -201,8 +216,11 @@ class StatsScreen(Screen[None]):
 
         try:
             shown = first and self.keeper.has_figures()
-            if shown:  # what was worked out before, at once; then brought up to date
-                self.app.call_from_thread(self.show, self.keeper.figures(self.session_ids, query=self.search_text))
+            if shown:  # what was worked out before, at once; then, once on the screen, brought up to date
+                drawn = threading.Event()
+                self.app.call_from_thread(self.show, self.keeper.figures(self.session_ids, query=self.search_text),
+                                          drawn.set)
+                drawn.wait(DRAWN_TIMEOUT)
             changed = self.keeper.sync(None if shown else progress, should_stop=lambda: worker.is_cancelled)
             if worker.is_cancelled or (shown and not changed):
                 return
@@ -236,16 +254,24 @@ class StatsScreen(Screen[None]):
         message = f"Could not work out the stats: {describe_error(error)}"
         if self.stats is not None:  # the figures shown stay, perhaps behind: said in a notification
             self.notify(message, severity="error", markup=False)
-        elif self.is_mounted:
+            return
+        self._failure = message  # said in place of the progress, once the screen is mounted
+        if self.is_mounted:
             self._say_progress(message)
 
     # -- showing -------------------------------------------------------------------
 
-    def show(self, stats: Stats) -> None:
-        """Show the figures (keeping each table's cursor where it was)."""
-        if not self.is_mounted:
-            return  # closed meanwhile
+    def show(self, stats: Stats, drawn: Callable[[], None] | None = None) -> None:
+        """Show the figures; read before the screen is mounted, they are drawn as it is.  ``drawn`` is called
+        once they are on the screen."""
         self.stats = stats
+        if self.is_mounted:
+            self._draw(stats)
+        if drawn is not None:
+            self.call_after_refresh(drawn)
+
+    def _draw(self, stats: Stats) -> None:
+        """Draw the figures (keeping each table's cursor where it was)."""
         tz = self.tz
         self.query_one("#stats-progress").display = False
         self.query_one("#stats-body").display = True

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Label, Static
 from uiutil import settle, wait_for
 
 from dasshh_history.demo import DEMO_NOW
@@ -112,6 +112,54 @@ async def test_the_figures_follow_what_dasshh_writes_meanwhile(demo_db, make_app
         await wait_for(pilot, lambda: screen.stats.sessions == before.sessions + 1, timeout=10)
         assert screen.stats.events == before.events + 2 and screen.stats.calls == before.calls + 1
         assert "brand_new_tool" in {t.name for t in screen.stats.tools}
+
+
+async def test_figures_worked_out_before_are_shown_and_brought_up_to_date_once(demo_db, make_app,
+                                                                               monkeypatch: pytest.MonkeyPatch):
+    """Opened in a new run, the stats show what the stats file kept, then sync once (opening the screen is not also
+    taken for opening it again, which would start a second sync that cancels the first)."""
+    import dasshh_history.services.stats as stats_service
+
+    first = make_app(demo_db)
+    async with first.run_test(size=(80, 24)) as pilot:
+        await open_stats(pilot)
+    syncs: list[object] = []
+    sync = stats_service.StatsKeeper.sync
+
+    def counted(self, *args, **kwargs):
+        syncs.append(args[0] if args else kwargs.get("progress"))
+        return sync(self, *args, **kwargs)
+
+    monkeypatch.setattr(stats_service.StatsKeeper, "sync", counted)
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_stats(pilot)
+        await settle(pilot)
+        assert syncs == [None]  # one sync, without a progress bar: the figures were on the screen already
+        assert screen.query_one("#stats-body").display and not screen.query_one("#stats-progress").display
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.browser)
+        await pilot.press("S")  # opened again: brought up to date again
+        await wait_for(pilot, lambda: len(syncs) == 2)
+
+
+async def test_a_failure_before_the_screen_is_mounted_is_said(demo_db, make_app, monkeypatch: pytest.MonkeyPatch):
+    """The figures are read while the screen is put together: a failure then is said once it is, not lost."""
+    import dasshh_history.services.stats as stats_service
+
+    def broken(self) -> bool:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(stats_service.StatsKeeper, "has_figures", broken)
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen) and app.screen.is_mounted)
+        await settle(pilot)
+        label = app.screen.query_one("#stats-progress-label", Label)
+        assert str(label.render()) == "Could not work out the stats: disk I/O error"
+        assert app.screen.stats is None and not app.screen.query_one("#stats-body").display
 
 
 def _stats_run_before(pilot_keys: tuple[str, ...] = (), theme: str | None = None):
