@@ -49,6 +49,7 @@ class Frames:
         self.times: list[float] = []
         self.check = lambda: False
         self.hit: float | None = None
+        self._hit = asyncio.Event()
 
     def install(self) -> None:
         from textual.app import App
@@ -62,6 +63,7 @@ class Frames:
                 frames.times.append(now)
                 if frames.hit is None and frames.check():
                     frames.hit = now
+                    frames._hit.set()
             return original(app, screen, renderable)
 
         App._display = _display  # type: ignore[method-assign]
@@ -69,16 +71,28 @@ class Frames:
     async def wait_for(self, check, action=None, timeout: float = 30.0) -> float:  # noqa: ANN001
         """Run ``action()`` and wait for the first frame after which ``check()`` holds; its time."""
         self.hit = None
+        self._hit.clear()
         self.check = check
         if action is not None:
             await action()
-        deadline = time.perf_counter() + timeout
-        while self.hit is None:
-            if time.perf_counter() > deadline:
-                raise TimeoutError("the expected frame never came")
-            await asyncio.sleep(0.0005)
+        try:  # woken by the frame itself: no polling, which would take the app's thread from it
+            await asyncio.wait_for(self._hit.wait(), timeout)
+        except TimeoutError:
+            raise TimeoutError("the expected frame never came") from None
         self.check = lambda: False
+        assert self.hit is not None
         return self.hit
+
+
+async def settled(window: float = 0.25, timeout: float = 30.0) -> None:
+    """Wait until the app has finished what it started (the timeline's loading, ...): a ``window`` in which the
+    process used under 5 % of a core."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        cpu = time.process_time()
+        await asyncio.sleep(window)
+        if time.process_time() - cpu < window / 20:
+            return
 
 
 def rss_mb() -> float:
@@ -455,7 +469,8 @@ async def type_keys(frames: Frames, pilot, app, text: str) -> list[float]:  # no
 
 
 async def child_stats(frames: Frames, db: str) -> dict:
-    """The stats: their first computation (no cache), then opening the stats screen (S) with them up to date."""
+    """The stats: their first computation (no cache), then opening the stats screen (S) with them up to date,
+    and again once it is kept; then, in a new app, S on a history whose stats were never worked out."""
     from dasshh_history.app import HistoryApp
     from dasshh_history.data.client import DBClient
     from dasshh_history.screens.stats import StatsScreen
@@ -477,23 +492,30 @@ async def child_stats(frames: Frames, db: str) -> dict:
     result["stats_again"] = time.perf_counter() - start
     keeper.close()
     client.dispose()
-    app = HistoryApp(DBClient(db_path=Path(db)), search_path=cache)
-    app.index.background = False
 
-    def shown() -> bool:
-        screen = app.screen
-        return isinstance(screen, StatsScreen) and screen.stats is not None
+    async def open_stats(app: HistoryApp, pilot) -> float:
+        """Seconds from S to the first frame with the figures on the screen."""
 
-    async with app.run_test(size=SIZE) as pilot:
-        await frames.wait_for(lambda: app.browser.session_list.current is not None)
-        await asyncio.sleep(0.5)
-        opens = []
-        for _ in range(3):
-            start = time.perf_counter()
-            opens.append(await frames.wait_for(shown, lambda: pilot.press("S")) - start)
-            await pilot.press("escape")
-            await asyncio.sleep(0.3)
-        result["stats_open"] = statistics.median(opens)
+        def shown() -> bool:
+            screen = app.screen
+            return isinstance(screen, StatsScreen) and screen.stats is not None
+
+        start = time.perf_counter()
+        return await frames.wait_for(shown, lambda: pilot.press("S")) - start
+
+    for key in ("stats_open", "stats_first_in_app"):
+        if key == "stats_first_in_app":
+            fresh_cache(db)
+        app = HistoryApp(DBClient(db_path=Path(db)), search_path=cache)
+        app.index.background = False
+        async with app.run_test(size=SIZE) as pilot:
+            await frames.wait_for(lambda app=app: app.browser.session_list.current is not None)
+            await settled()  # S pressed once the app is idle: what is measured is the stats alone
+            result[key] = await open_stats(app, pilot)
+            if key == "stats_open":  # the screen is kept: opened again, it shows its figures at once
+                await pilot.press("escape")
+                await asyncio.sleep(0.3)
+                result["stats_reopen"] = await open_stats(app, pilot)
     result["first_paint"] = 0.0
     return result
 
@@ -594,6 +616,8 @@ def report_stats(args: argparse.Namespace, large: Path) -> None:
     line("stats brought up to date and read again", f"{median(runs, 'stats_again') * 1000:.0f} ms")
     line("S to the stats screen shown (up to date)", f"{median(runs, 'stats_open') * 1000:.0f} ms")
     line("  (target <= 200 ms)", "ok" if median(runs, "stats_open") <= 0.2 else "MISSED")
+    line("  again (the screen kept)", f"{median(runs, 'stats_reopen') * 1000:.0f} ms")
+    line("S to the figures, never worked out before", f"{median(runs, 'stats_first_in_app'):.2f} s")
 
 
 def report(args: argparse.Namespace, small: Path, large: Path) -> int:
