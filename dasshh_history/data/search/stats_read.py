@@ -142,6 +142,8 @@ _TOTALS = ("sessions", "events", "messages", "calls", "results", "failed", "firs
 def _by_event(conn: sqlite3.Connection, where: str, tz: tzinfo | None, top: int) -> dict[str, list]:
     """The figures of the other tables: messages per local day, weekday and hour (``st_slots``), tools
     (``st_tools``), the largest outputs (``st_outputs``)."""
+    # The zone's offsets over the span of these slots, not the sessions' (which the other half reads): this half
+    # waits for nothing of the other.
     low, high = conn.execute(f"SELECT min(slot) * {SLOT_MS}, max(slot) * {SLOT_MS} FROM st_slots {where}").fetchone()
     hour = _hour_sql(LocalClock(tz).intervals(low, high))
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS st_hours (h INTEGER PRIMARY KEY, messages INTEGER)")
