@@ -1,8 +1,8 @@
 """The stats screen (``S``): the history at a glance, or the current search's results.
 
-Activity per day or week (Textual's ``Sparkline``), messages by local
-weekday and hour (a grid of shade characters, readable in any theme and
-without colour), tools and their failure rates, the largest tool outputs,
+The totals, the activity and the weekday × hour grid (one widget:
+:class:`~dasshh_history.widgets.stats_overview.StatsOverview`), tools and
+their failure rates, the largest tool outputs,
 and the largest and longest sessions (``DataTable``; Enter opens the
 session in the browser: :class:`StatsScreen.OpenSession`).  The figures are
 worked out in a worker (the first time with a progress bar) and again
@@ -13,75 +13,34 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
+from textual.widgets import DataTable, Label, ProgressBar
 from textual.worker import get_current_worker
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.watch import ChangeWatcher
-from dasshh_history.domain.stats import WEEKDAYS, Stats, human_bytes, human_span
+from dasshh_history.domain.stats import Stats, human_bytes, human_span
 from dasshh_history.domain.text import one_line
 from dasshh_history.errors import DB_ERRORS, describe_error
 from dasshh_history.services.stats import StatsKeeper
 from dasshh_history.widgets.fitted_table import fill_fitted
+from dasshh_history.widgets.stats_overview import StatsOverview, local, rate
 
 #: Seconds between two looks for changes by others while the screen is open.
 REFRESH_INTERVAL = 1.0
 #: Seconds the figures kept from before may take to reach the screen before they are brought up to date anyway.
 DRAWN_TIMEOUT = 1.0
-#: Shades of the weekday × hour grid, from no message to the busiest hour.
-SHADES = "·░▒▓█"
 #: Width of the bars of the tools' table.
 BAR_WIDTH = 12
-
-
-def _local(dt: datetime | None, tz: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if dt is None:
-        return "–"
-    aware = dt.replace(tzinfo=UTC)
-    return (aware.astimezone(tz) if tz is not None else aware.astimezone()).strftime(fmt)
-
-
-def _rate(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate:.0%}"
-
-
-def totals_text(stats: Stats, tz: tzinfo | None) -> Text:
-    text = Text()
-    for value, label in ((stats.sessions, "sessions"), (stats.messages, "messages"), (stats.events, "events")):
-        text.append(f"{value:,}", style="bold").append(f" {label}   ")
-    text.append("\n")
-    text.append(f"{stats.calls:,}", style="bold").append(" tool calls   ")
-    text.append(f"{stats.failed:,}", style="bold").append(f" of {stats.results:,} results failed "
-                                                          f"({_rate(stats.failure_rate)})\n")
-    text.append(f"{_local(stats.first, tz, '%Y-%m-%d')} → {_local(stats.last, tz, '%Y-%m-%d')}   ")
-    text.append(stats.sizes)
-    if stats.orphans:
-        text.append(f"   {stats.orphans:,} orphan events (session gone) not counted")
-    return text
-
-
-def grid_text(grid: list[list[int]]) -> Text:
-    """Messages per local weekday and hour: a shade per hour, two columns wide."""
-    busiest = max((count for row in grid for count in row), default=0)
-    text = Text("     " + "".join(f"{hour:<6}" for hour in range(0, 24, 3)) + "\n", style="dim")
-    for day, row in zip(WEEKDAYS, grid, strict=True):
-        text.append(f"{day}  ", style="bold")
-        for count in row:
-            level = 0 if not count else 1 + min(len(SHADES) - 2, (count * (len(SHADES) - 1) - 1) // busiest)
-            text.append(SHADES[level] * 2, style="dim" if not count else "")
-        text.append(f"  {sum(row):,}\n", style="dim")
-    text.append(f"     {SHADES[1]} fewest   {SHADES[-1]} most ({busiest:,} messages in an hour)", style="dim")
-    return text
 
 
 def bar(value: int, top: int, width: int = BAR_WIDTH) -> str:
@@ -130,21 +89,10 @@ class StatsScreen(Screen[None]):
             self.compute(first=True)
         scope = f"the {len(self.session_ids or []):,} sessions matching {self.search_text!r}" if self.search_text else "the whole history"
         yield Label(Text(f"Stats of {scope}"), id="stats-title")
-        with Vertical(id="stats-progress"):
+        with Vertical(id="stats-progress"):  # its bar is added once there is progress to show (the first time)
             yield Label("Working out the stats…", id="stats-progress-label")
-            yield ProgressBar(show_eta=False, id="stats-progress-bar")
         with VerticalScroll(id="stats-body"):
-            yield Static(id="stats-totals")
-            yield Label("", id="stats-activity-title", classes="stats-heading")
-            with Horizontal(classes="stats-spark-row"):
-                yield Label("sessions", classes="stats-spark-label")
-                yield Sparkline([], id="stats-sessions")
-            with Horizontal(classes="stats-spark-row"):
-                yield Label("messages", classes="stats-spark-label")
-                yield Sparkline([], id="stats-messages")
-            yield Static(id="stats-range")
-            yield Label("When you work: messages by weekday and hour (local time)", classes="stats-heading")
-            yield Static(id="stats-grid")
+            yield StatsOverview(id="stats-overview")
             yield Label("Tools: calls and failed results", classes="stats-heading")
             yield DataTable(id="stats-tools", cursor_type="row", zebra_stripes=False)
             yield Label("Largest tool outputs (Enter opens the session)", classes="stats-heading")
@@ -167,7 +115,6 @@ class StatsScreen(Screen[None]):
             self.query_one(selector, DataTable).add_columns(*columns)
         if not self.keeper.available:
             self._say_progress("There is no history yet: dasshh writes it at your first conversation.")
-            self.query_one("#stats-progress-bar").display = False
             return
         if self.stats is not None:  # read while the screen was put together: its first frame shows them
             self._draw(self.stats)
@@ -245,7 +192,13 @@ class StatsScreen(Screen[None]):
         if not self.is_mounted:
             return
         self._say_progress(f"Working out the stats: {done:,} of {total:,} events")
-        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+        bars = self.query(ProgressBar)
+        if bars:
+            bars.first().update(total=max(total, 1), progress=done)
+        else:
+            bar = ProgressBar(total=max(total, 1), show_eta=False, id="stats-progress-bar")
+            self.query_one("#stats-progress").mount(bar)
+            bar.update(progress=done)
 
     def _say_progress(self, message: str) -> None:
         self.query_one("#stats-progress-label", Label).update(Text(message))
@@ -275,36 +228,26 @@ class StatsScreen(Screen[None]):
         tz = self.tz
         self.query_one("#stats-progress").display = False
         self.query_one("#stats-body").display = True
-        self.query_one("#stats-totals", Static).update(totals_text(stats, tz))
-        activity = stats.activity
-        self.query_one("#stats-activity-title", Label).update(f"Activity per {activity.unit}")
-        self.query_one("#stats-sessions", Sparkline).data = [float(n) for n in activity.sessions] or [0.0]
-        self.query_one("#stats-messages", Sparkline).data = [float(n) for n in activity.messages] or [0.0]
-        if activity.starts:
-            first, last = activity.starts[0].isoformat(), activity.starts[-1].isoformat()
-            peak = max(activity.messages, default=0)
-            self.query_one("#stats-range", Static).update(
-                Text(f"{first} → {last}   busiest {activity.unit}: {peak:,} messages", style="dim"))
-        self.query_one("#stats-grid", Static).update(grid_text(stats.grid))
+        self.query_one(StatsOverview).show(stats, tz)
         tools = self.query_one("#stats-tools", DataTable)
         top = max((tool.calls for tool in stats.tools), default=0)
         self._fill(tools, [
             (tool.name, (Text(one_line(tool.name, 28)), Text(f"{tool.calls:,}", justify="right"),
                          Text(f"{tool.failed:,}", justify="right"),
-                         Text(_rate(tool.failure_rate), justify="right",
+                         Text(rate(tool.failure_rate), justify="right",
                               style="bold" if (tool.failure_rate or 0) >= 0.5 else ""),
                          Text(bar(tool.calls, top))))
             for tool in stats.tools])
         self._fill(self.query_one("#stats-outputs", DataTable), [
             (f"{n}:{out.session_id}", (Text(human_bytes(out.bytes), justify="right"), Text(one_line(out.tool, 18)),
-                                       Text(_local(out.when, tz, "%Y-%m-%d")), Text(one_line(out.title, 30))))
+                                       Text(local(out.when, tz, "%Y-%m-%d")), Text(one_line(out.title, 30))))
             for n, out in enumerate(stats.outputs)])
         self._fill(self.query_one("#stats-largest", DataTable), [
             (f"{n}:{s.id}", (Text(f"{s.events:,}", justify="right"), Text(human_bytes(s.bytes), justify="right"),
-                             Text(_local(s.first, tz, "%Y-%m-%d")), Text(one_line(s.title, 40))))
+                             Text(local(s.first, tz, "%Y-%m-%d")), Text(one_line(s.title, 40))))
             for n, s in enumerate(stats.largest)])
         self._fill(self.query_one("#stats-longest", DataTable), [
-            (f"{n}:{s.id}", (Text(human_span(s.span), justify="right"), Text(_local(s.first, tz)),
+            (f"{n}:{s.id}", (Text(human_span(s.span), justify="right"), Text(local(s.first, tz)),
                              Text(one_line(s.title, 48))))
             for n, s in enumerate(stats.longest)])
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Label
 from uiutil import settle, wait_for
 
 from dasshh_history.demo import DEMO_NOW
+from dasshh_history.domain.stats import WEEKDAYS
 from dasshh_history.screens.help import HelpScreen
 from dasshh_history.screens.stats import StatsScreen
+from dasshh_history.widgets.stats_overview import StatsOverview
 
 
 def sql(path, query: str, *args: object) -> list[tuple]:
@@ -38,8 +40,12 @@ async def test_S_shows_the_whole_history_s_figures_and_escape_goes_back(demo_db,
         ((events,),) = sql(demo_db, "SELECT count(*) FROM events")
         stats = screen.stats
         assert (stats.sessions, stats.events, stats.query) == (sessions, events, None)
-        totals = str(screen.query_one("#stats-totals", Static).render())
-        assert f"{sessions} sessions" in totals and f"{events} events" in totals
+        overview = screen.query_one(StatsOverview)
+        await wait_for(pilot, lambda: overview.size.height > 10)
+        lines = [overview.render_line(y).text.rstrip() for y in range(overview.size.height)]
+        assert lines[0].startswith(f"{sessions} sessions   ") and f"   {events} events" in lines[0]
+        assert "Activity per day" in lines and "When you work: messages by weekday and hour (local time)" in lines
+        assert [line[:3] for line in lines if line[:3] in WEEKDAYS] == list(WEEKDAYS)
         tools = screen.query_one("#stats-tools", DataTable)
         ((names,),) = sql(demo_db, "SELECT count(DISTINCT json_extract(c.value, '$.function.name')) FROM events e, "
                                    "json_each(e.content, '$.tool_calls') c")
