@@ -58,6 +58,8 @@ class SessionTable(DataTable):
 class StatsScreen(Screen[None]):
     """The figures of the whole history, or of ``session_ids`` (the results of the search ``query``)."""
 
+    #: The figures get the focus once drawn (see :meth:`_draw`), not as the screen is put together.
+    AUTO_FOCUS = None
     BINDINGS = [
         Binding("escape,q,S", "close", "Back"),
         Binding("r", "refresh", "Refresh", show=False),
@@ -229,6 +231,8 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats-progress").display = False
         self.query_one("#stats-body").display = True
         self.query_one(StatsOverview).show(stats, tz)
+        if self.focused is None:  # after the first frame: focusing restyles every figure (for :focus-within)
+            self.call_after_refresh(self.query_one("#stats-body").focus)
         tools = self.query_one("#stats-tools", DataTable)
         top = max((tool.calls for tool in stats.tools), default=0)
         self._fill(tools, [

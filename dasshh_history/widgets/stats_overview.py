@@ -3,7 +3,8 @@ Textual's own renderable) and the messages by local weekday and hour (a grid of 
 theme and without colour).
 
 One widget rather than eleven (labels, rows, sparkline widgets, statics): every widget of a screen is styled
-three times as the screen opens (mounted, focused, resumed), and the screen must open at once.
+three times as the screen opens (mounted, focused, resumed), and the screen must open at once.  Its lines are
+rendered once per width and style (Textual's line API), not once to measure them and again to draw them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import ClassVar
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.geometry import Size
 from textual.renderables.sparkline import Sparkline
+from textual.strip import Strip
 from textual.widget import Widget
 
 from dasshh_history.domain.stats import WEEKDAYS, Stats
@@ -84,12 +87,34 @@ class StatsOverview(Widget):
         super().__init__(id=id)
         self.stats: Stats | None = None
         self.tz: tzinfo | None = None
+        self._lines: tuple[int, list[Strip]] | None = None  # the width they were rendered at, and the lines
 
     def show(self, stats: Stats, tz: tzinfo | None) -> None:
         self.stats, self.tz = stats, tz
+        self._lines = None
         self.refresh(layout=True)
 
-    def render(self) -> RenderableType:
+    def notify_style_update(self) -> None:
+        self._lines = None  # another theme, or focus: drawn again
+        super().notify_style_update()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._rendered(width))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self._rendered(width)
+        return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
+
+    def _rendered(self, width: int) -> list[Strip]:
+        if self._lines is None or self._lines[0] != width:
+            console = self.app.console
+            rendered = console.render_lines(self._renderable(width), console.options.update_width(max(1, width)),
+                                            style=self.rich_style, pad=True)
+            self._lines = width, [Strip(line, width) for line in rendered]
+        return self._lines[1]
+
+    def _renderable(self, width: int) -> RenderableType:
         stats = self.stats
         if stats is None:
             return ""
@@ -98,8 +123,8 @@ class StatsOverview(Widget):
         parts: list[RenderableType] = [
             totals_text(stats, self.tz),
             Text(f"\nActivity per {activity.unit}", style=heading),
-            self._sparkline("sessions", activity.sessions),
-            self._sparkline("messages", activity.messages),
+            self._sparkline("sessions", activity.sessions, width),
+            self._sparkline("messages", activity.messages, width),
         ]
         if activity.starts:
             first, last = activity.starts[0].isoformat(), activity.starts[-1].isoformat()
@@ -109,12 +134,12 @@ class StatsOverview(Widget):
         parts.append(grid_text(stats.grid))
         return Group(*parts)
 
-    def _sparkline(self, label: str, counts: list[int]) -> Table:
+    def _sparkline(self, label: str, counts: list[int], width: int) -> Table:
         """``label``, then the sparkline of ``counts`` over the rest of the width."""
         _, base = self.background_colors
         low = base + self.get_component_styles("stats-overview--spark-min").color
         high = base + self.get_component_styles("stats-overview--spark-max").color
-        width = max(1, self.size.width - LABEL_WIDTH)
+        width = max(1, width - LABEL_WIDTH)
         row = Table.grid(padding=0)
         row.add_column(width=LABEL_WIDTH, no_wrap=True)
         row.add_column(width=width)

@@ -50,8 +50,29 @@ async def test_S_shows_the_whole_history_s_figures_and_escape_goes_back(demo_db,
         ((names,),) = sql(demo_db, "SELECT count(DISTINCT json_extract(c.value, '$.function.name')) FROM events e, "
                                    "json_each(e.content, '$.tool_calls') c")
         assert tools.row_count == names
+        await wait_for(pilot, lambda: screen.focused is screen.query_one("#stats-body"))  # focused once drawn
         await pilot.press("S")  # S again, on the stats: back
         await wait_for(pilot, lambda: app.screen is app.browser)
+
+
+async def test_the_overview_is_drawn_again_in_a_new_theme_and_width(demo_db, make_app):
+    """The overview keeps its rendered lines: another theme or width draws them again."""
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_stats(pilot)
+        overview = screen.query_one(StatsOverview)
+        await wait_for(pilot, lambda: overview.size.height > 10)
+
+        def background() -> str:
+            return str(overview.render_line(0)._segments[0].style.bgcolor)
+
+        dark = background()
+        app.theme = "textual-light"
+        await wait_for(pilot, lambda: background() != dark)
+        await pilot.resize_terminal(60, 24)
+        await wait_for(pilot, lambda: overview.size.width < 60)
+        widths = {overview.render_line(y).cell_length for y in range(overview.size.height)}
+        assert widths == {overview.size.width}
 
 
 async def test_the_palette_and_the_help_offer_the_stats(demo_db, make_app):
