@@ -164,14 +164,13 @@ class StatsScreen(Screen[None]):
             self.app.call_from_thread(self._progress, done, total)
 
         try:
-            shown = first and self.keeper.has_figures()
-            if shown:  # what was worked out before, at once; then, once on the screen, brought up to date
+            kept = self.keeper.kept_figures(self.session_ids, query=self.search_text) if first else None
+            if kept is not None:  # what was worked out before, at once; then, once on the screen, brought up to date
                 drawn = threading.Event()
-                self.app.call_from_thread(self.show, self.keeper.figures(self.session_ids, query=self.search_text),
-                                          drawn.set)
+                self.app.call_from_thread(self.show, kept, drawn.set)
                 drawn.wait(DRAWN_TIMEOUT)
-            changed = self.keeper.sync(None if shown else progress, should_stop=lambda: worker.is_cancelled)
-            if worker.is_cancelled or (shown and not changed):
+            changed = self.keeper.sync(None if kept is not None else progress, should_stop=lambda: worker.is_cancelled)
+            if worker.is_cancelled or (kept is not None and not changed):
                 return
             stats = self.keeper.figures(self.session_ids, query=self.search_text)
         except DB_ERRORS as exc:

@@ -65,10 +65,14 @@ class StatsKeeper:
     def cache_path(self) -> Path | None:
         return self._cache
 
-    def has_figures(self) -> bool:
-        """Whether figures were worked out before (perhaps behind the history): they can be shown at once."""
+    def kept_figures(self, session_ids: Sequence[str] | None = None, *, query: str | None = None) -> Stats | None:
+        """The figures worked out before (perhaps behind the history), read at once; None if they never were."""
         with self._lock:
-            return has_stats(self._open())
+            conn = self._open()
+            if not has_stats(conn):
+                return None
+            rows: StatsRows = read_stats(conn, session_ids, tz=self.tz)
+        return self._built(rows, query)
 
     def sync(self, progress: Progress | None = None, *, should_stop: Callable[[], bool] = lambda: False) -> StatsSync:
         """Bring the stats in step with the history: seconds the first time (``progress`` told), then cheap."""
@@ -80,6 +84,9 @@ class StatsKeeper:
         """The figures of every session, or of ``session_ids`` (the results of the search ``query``)."""
         with self._lock:
             rows: StatsRows = read_stats(self._open(), session_ids, tz=self.tz)
+        return self._built(rows, query)
+
+    def _built(self, rows: StatsRows, query: str | None) -> Stats:
         return build_stats(rows, db_bytes=file_size(self.client.db_path), cache_bytes=file_size(self._search),
                            query=query)
 

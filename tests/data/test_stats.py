@@ -522,6 +522,19 @@ def test_the_whole_history_s_figures_are_kept_until_they_change(tmp_path: Path):
         after = read_stats(conn, tz=UTC)
         assert (after.events, after.messages, after.largest[0][2]) == (first.events + 1, first.messages + 1,
                                                                         first.largest[0][2] + 1)
+        # every title read afresh (in one query), as the figures worked out afresh give them: renamed, a BLOB, gone
+        outputs, longest = after.outputs[0][4], after.longest[-1][0]
+        db = sqlite3.connect(history)
+        db.execute("UPDATE sessions SET detail = ? WHERE id = ?", (b"bytes \xff title", outputs))
+        db.execute("UPDATE sessions SET detail = '[b]Longest[/b]' WHERE id = ?", (longest,))
+        db.execute("DELETE FROM sessions WHERE id = ?", (after.largest[1][0],))
+        db.commit()
+        db.close()
+        kept_rows = read_stats(conn, tz=UTC)
+        assert kept_rows == stats_read._read_stats(conn, None, UTC, 10)
+        assert [row[5] for row in kept_rows.outputs if row[4] == outputs][0] == "bytes \ufffd title"
+        assert [row[1] for row in kept_rows.longest if row[0] == longest] == ["[b]Longest[/b]"]
+        assert [row[1] for row in kept_rows.largest if row[0] == after.largest[1][0]] == [None]
     finally:
         conn.close()
 

@@ -174,10 +174,10 @@ async def test_a_failure_before_the_screen_is_mounted_is_said(demo_db, make_app,
     """The figures are read while the screen is put together: a failure then is said once it is, not lost."""
     import dasshh_history.services.stats as stats_service
 
-    def broken(self) -> bool:
+    def broken(self, *args, **kwargs) -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(stats_service.StatsKeeper, "has_figures", broken)
+    monkeypatch.setattr(stats_service.StatsKeeper, "kept_figures", broken)
     app = make_app(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
