@@ -20,6 +20,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -53,6 +54,28 @@ def bar(value: int, top: int, width: int = BAR_WIDTH) -> str:
 
 class SessionTable(DataTable):
     """A table whose rows are sessions (their ids are the row keys); Enter opens one."""
+
+
+class SessionTables(Vertical):
+    """The largest and the longest sessions: below the first frame, so put together after it (``Lazy``); says
+    when its tables are ready to be filled."""
+
+    class Ready(Message):
+        """The tables are mounted, their columns added."""
+
+    ready = False  # until then
+
+    def compose(self) -> ComposeResult:
+        yield Label("Largest sessions (Enter opens one)", classes="stats-heading")
+        yield SessionTable(id="stats-largest", cursor_type="row")
+        yield Label("Longest sessions, first to last event", classes="stats-heading")
+        yield SessionTable(id="stats-longest", cursor_type="row")
+
+    def on_mount(self) -> None:
+        self.query_one("#stats-largest", DataTable).add_columns("Events", "Size", "Started", "Session")
+        self.query_one("#stats-longest", DataTable).add_columns("Span", "Started", "Session")
+        self.ready = True
+        self.post_message(self.Ready())
 
 
 class StatsScreen(Screen[None]):
@@ -99,10 +122,7 @@ class StatsScreen(Screen[None]):
             yield DataTable(id="stats-tools", cursor_type="row", zebra_stripes=False)
             yield Label("Largest tool outputs (Enter opens the session)", classes="stats-heading")
             yield SessionTable(id="stats-outputs", cursor_type="row")
-            yield Label("Largest sessions (Enter opens one)", classes="stats-heading")
-            yield SessionTable(id="stats-largest", cursor_type="row")
-            yield Label("Longest sessions, first to last event", classes="stats-heading")
-            yield SessionTable(id="stats-longest", cursor_type="row")
+            yield Lazy(SessionTables(id="stats-sessions"))
         yield Label("esc back · tab next table · enter opens the session · r work out again", id="stats-hint")
 
     def on_mount(self) -> None:
@@ -110,8 +130,6 @@ class StatsScreen(Screen[None]):
         tables = {
             "#stats-tools": ("Tool", "Calls", "Failed", "Rate", ""),
             "#stats-outputs": ("Size", "Tool", "When", "Session"),
-            "#stats-largest": ("Events", "Size", "Started", "Session"),
-            "#stats-longest": ("Span", "Started", "Session"),
         }
         for selector, columns in tables.items():
             self.query_one(selector, DataTable).add_columns(*columns)
@@ -245,6 +263,14 @@ class StatsScreen(Screen[None]):
             (f"{n}:{out.session_id}", (Text(human_bytes(out.bytes), justify="right"), Text(one_line(out.tool, 18)),
                                        Text(local(out.when, tz, "%Y-%m-%d")), Text(one_line(out.title, 30))))
             for n, out in enumerate(stats.outputs)])
+        self._draw_sessions(stats)
+
+    def _draw_sessions(self, stats: Stats) -> None:
+        """The largest and longest sessions, once their tables are there (else when they are: :meth:`Ready`)."""
+        tables = self.query(SessionTables)
+        if not tables or not tables.first().ready:
+            return
+        tz = self.tz
         self._fill(self.query_one("#stats-largest", DataTable), [
             (f"{n}:{s.id}", (Text(f"{s.events:,}", justify="right"), Text(human_bytes(s.bytes), justify="right"),
                              Text(local(s.first, tz, "%Y-%m-%d")), Text(one_line(s.title, 40))))
@@ -253,6 +279,11 @@ class StatsScreen(Screen[None]):
             (f"{n}:{s.id}", (Text(human_span(s.span), justify="right"), Text(local(s.first, tz)),
                              Text(one_line(s.title, 48))))
             for n, s in enumerate(stats.longest)])
+
+    def on_session_tables_ready(self, event: SessionTables.Ready) -> None:
+        event.stop()
+        if self.stats is not None:
+            self._draw_sessions(self.stats)
 
     @staticmethod
     def _fill(table: DataTable, rows: list[tuple[str, tuple[Text, ...]]]) -> None:

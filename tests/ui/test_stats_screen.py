@@ -11,6 +11,7 @@ from uiutil import settle, wait_for
 
 from dasshh_history.demo import DEMO_NOW
 from dasshh_history.domain.stats import WEEKDAYS
+from dasshh_history.domain.text import one_line
 from dasshh_history.screens.help import HelpScreen
 from dasshh_history.screens.stats import StatsScreen
 from dasshh_history.widgets.stats_overview import StatsOverview
@@ -107,7 +108,9 @@ async def test_enter_on_a_largest_session_opens_it_in_the_browser(demo_db, make_
     app = make_app(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_stats(pilot)
+        await wait_for(pilot, lambda: bool(screen.query("#stats-largest")))  # put together after the first frame
         largest = screen.query_one("#stats-largest", DataTable)
+        await wait_for(pilot, lambda: largest.row_count == len(screen.stats.largest))
         largest.focus()
         current = app.browser.session_list.current.id
         row = next(n for n, s in enumerate(screen.stats.largest) if n and s.id != current)
@@ -164,6 +167,11 @@ async def test_figures_worked_out_before_are_shown_and_brought_up_to_date_once(d
         await settle(pilot)
         assert syncs == [None]  # one sync, without a progress bar: the figures were on the screen already
         assert screen.query_one("#stats-body").display and not screen.query_one("#stats-progress").display
+        # the sessions' tables, put together after the first frame, are filled once they are there
+        for selector, sessions in (("#stats-largest", screen.stats.largest), ("#stats-longest", screen.stats.longest)):
+            table = screen.query_one(selector, DataTable)
+            assert [table.get_row_at(n)[-1].plain for n in range(table.row_count)] == [
+                one_line(s.title, 48 if selector == "#stats-longest" else 40) for s in sessions]
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.browser)
         await pilot.press("S")  # opened again: brought up to date again
