@@ -249,7 +249,7 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats-body").display = True
         self.query_one(StatsOverview).show(stats, tz)
         if self.focused is None:  # after the first frame: focusing restyles every figure (for :focus-within)
-            self.call_after_refresh(self.query_one("#stats-body").focus)
+            self.call_after_refresh(self._focus_figures)
         tools = self.query_one("#stats-tools", DataTable)
         top = max((tool.calls for tool in stats.tools), default=0)
         self._fill(tools, [
@@ -264,6 +264,10 @@ class StatsScreen(Screen[None]):
                                        Text(local(out.when, tz, "%Y-%m-%d")), Text(one_line(out.title, 30))))
             for n, out in enumerate(stats.outputs)])
         self._draw_sessions(stats)
+
+    def _focus_figures(self) -> None:
+        if self.focused is None:  # unless a key (tab) gave the focus to a table meanwhile
+            self.query_one("#stats-body").focus()
 
     def _draw_sessions(self, stats: Stats) -> None:
         """The largest and longest sessions, once their tables are there (else when they are: :meth:`Ready`)."""
