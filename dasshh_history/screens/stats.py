@@ -95,6 +95,13 @@ class StatsScreen(Screen[None]):
             super().__init__()
             self.session_id = session_id
 
+    class Progress(Message):
+        """``done`` of ``total`` events added up (posted from the thread working them out)."""
+
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done, self.total = done, total
+
     def __init__(self, keeper: StatsKeeper, client: DBClient, *, session_ids: list[str] | None = None,
                  query: str | None = None, tz: tzinfo | None = None) -> None:
         super().__init__()
@@ -178,8 +185,8 @@ class StatsScreen(Screen[None]):
         """Bring the stats up to date (with a progress bar while it takes a while) and read the figures."""
         worker = get_current_worker()
 
-        def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self._progress, done, total)
+        def progress(done: int, total: int) -> None:  # posted: the thread adding up goes on without waiting
+            self.post_message(self.Progress(done, total))
 
         try:
             kept = self.keeper.kept_figures(self.session_ids, query=self.search_text) if first else None
@@ -207,9 +214,10 @@ class StatsScreen(Screen[None]):
         if changed:
             self.app.call_from_thread(self.compute)
 
-    def _progress(self, done: int, total: int) -> None:
-        if not self.is_mounted:
-            return
+    def on_stats_screen_progress(self, message: Progress) -> None:
+        done, total = message.done, message.total
+        if not self.is_mounted or self.stats is not None or self._failure is not None:
+            return  # the figures (or a failure) came before this message: the progress is over
         self._say_progress(f"Working out the stats: {done:,} of {total:,} events")
         bars = self.query(ProgressBar)
         if bars:

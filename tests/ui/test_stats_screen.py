@@ -4,9 +4,10 @@ opens it in the browser; it follows changes written meanwhile; snapshots on the 
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, ProgressBar
 from uiutil import settle, wait_for
 
 from dasshh_history.demo import DEMO_NOW
@@ -176,6 +177,42 @@ async def test_figures_worked_out_before_are_shown_and_brought_up_to_date_once(d
         await wait_for(pilot, lambda: app.screen is app.browser)
         await pilot.press("S")  # opened again: brought up to date again
         await wait_for(pilot, lambda: len(syncs) == 2)
+
+
+async def test_a_first_computation_shows_its_progress_then_the_figures(demo_db, make_app,
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    """Never worked out before: a progress bar (added then) and "done of total events", then the figures; progress
+    told from the adding thread after the figures came (its messages can arrive late) changes nothing."""
+    import dasshh_history.services.stats as stats_service
+
+    release = threading.Event()
+    sync = stats_service.StatsKeeper.sync
+
+    def held(self, progress=None, **kwargs):
+        if progress is not None and not release.is_set():
+            progress(20, 59)
+            release.wait(10)
+        return sync(self, progress, **kwargs)
+
+    monkeypatch.setattr(stats_service.StatsKeeper, "sync", held)
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen) and bool(app.screen.query(ProgressBar)))
+        screen = app.screen
+        label = screen.query_one("#stats-progress-label", Label)
+        bar = screen.query_one(ProgressBar)
+        await wait_for(pilot, lambda: bar.progress == 20)
+        assert (str(label.render()), bar.total) == ("Working out the stats: 20 of 59 events", 59)
+        assert not screen.query_one("#stats-body").display and screen.stats is None
+        release.set()
+        await wait_for(pilot, lambda: screen.stats is not None and screen.query_one("#stats-body").display)
+        assert not screen.query_one("#stats-progress").display
+        said_before = str(label.render())
+        screen.post_message(StatsScreen.Progress(30, 59))  # late
+        await settle(pilot)
+        assert str(label.render()) == said_before and bar.progress != 30
 
 
 async def test_a_failure_before_the_screen_is_mounted_is_said(demo_db, make_app, monkeypatch: pytest.MonkeyPatch):
