@@ -176,6 +176,7 @@ class StatsScreen(Screen[None]):
         self.dismiss(None)
 
     def action_refresh(self) -> None:
+        self._failure = None  # worked out again: its progress is said in place of the failure
         self.compute()
 
     # -- working out ---------------------------------------------------------------
@@ -212,7 +213,7 @@ class StatsScreen(Screen[None]):
         except DB_ERRORS:
             return
         if changed:
-            self.app.call_from_thread(self.compute)
+            self.app.call_from_thread(self.action_refresh)
 
     def on_stats_screen_progress(self, message: Progress) -> None:
         done, total = message.done, message.total

@@ -216,7 +216,8 @@ async def test_a_first_computation_shows_its_progress_then_the_figures(demo_db, 
 
 
 async def test_a_failure_before_the_screen_is_mounted_is_said(demo_db, make_app, monkeypatch: pytest.MonkeyPatch):
-    """The figures are read while the screen is put together: a failure then is said once it is, not lost."""
+    """The figures are read while the screen is put together: a failure then is said once it is, not lost; r
+    works them out again, its progress said in place of the failure."""
     import dasshh_history.services.stats as stats_service
 
     def broken(self, *args, **kwargs) -> None:
@@ -232,6 +233,14 @@ async def test_a_failure_before_the_screen_is_mounted_is_said(demo_db, make_app,
         label = app.screen.query_one("#stats-progress-label", Label)
         assert str(label.render()) == "Could not work out the stats: disk I/O error"
         assert app.screen.stats is None and not app.screen.query_one("#stats-body").display
+        monkeypatch.undo()  # the disk is back: r works them out, the progress said in place of the failure
+        told: list[str] = []
+        screen = app.screen
+        say = screen._say_progress
+        monkeypatch.setattr(screen, "_say_progress", lambda message: (told.append(message), say(message)))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.stats is not None, timeout=10)
+        assert told and all(message.startswith("Working out the stats: ") for message in told)
 
 
 def _stats_run_before(pilot_keys: tuple[str, ...] = (), theme: str | None = None):
