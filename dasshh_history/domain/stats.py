@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from dasshh_history.domain.failure import result_failure
 from dasshh_history.domain.jsondepth import loads
+from dasshh_history.domain.text import to_local
 
 #: Times a zone's offset is looked up, at most, over a history's span (a day apart over 54 years).
 PROBES = 20_000
@@ -339,14 +340,13 @@ def _session_record(session: SessionFigure) -> dict:
             "seconds": int(span.total_seconds()) if span is not None else None}
 
 
-def _local(dt: datetime | None, tz: tzinfo | None) -> str:
-    if dt is None:
-        return "–"
-    aware = dt.replace(tzinfo=UTC)
-    return (aware.astimezone(tz) if tz is not None else aware.astimezone()).strftime("%Y-%m-%d %H:%M")
+def local_text(dt: datetime | None, tz: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored naive-UTC time in ``tz`` (None: the system's zone), as ``fmt``; "–" for none."""
+    return "–" if dt is None else to_local(dt, tz).strftime(fmt)
 
 
-def _rate(rate: float | None) -> str:
+def rate_text(rate: float | None) -> str:
+    """A failure rate as a percentage; "–" when there was nothing to fail."""
     return "–" if rate is None else f"{rate:.0%}"
 
 
@@ -357,8 +357,8 @@ def text_lines(stats: Stats, tz: tzinfo | None) -> list[str]:
         f"Stats of {scope}",
         (f"  sessions {stats.sessions:,}   messages {stats.messages:,}   events {stats.events:,}   "
          f"tool calls {stats.calls:,}   failed results {stats.failed:,} of {stats.results:,} "
-         f"({_rate(stats.failure_rate)})"),
-        (f"  first {_local(stats.first, tz)}   last {_local(stats.last, tz)}   "
+         f"({rate_text(stats.failure_rate)})"),
+        (f"  first {local_text(stats.first, tz)}   last {local_text(stats.last, tz)}   "
          f"{stats.sizes}"
          + (f"   orphan events (not counted) {stats.orphans:,}" if stats.orphans else "")),
         "",
@@ -372,13 +372,13 @@ def text_lines(stats: Stats, tz: tzinfo | None) -> list[str]:
     for day, row in zip(WEEKDAYS, stats.grid, strict=True):
         lines.append(f"  {day}" + "".join(f"{count:>5}" for count in row))
     lines += ["", "Tools (calls, failed results of results, failure rate)"]
-    lines += [f"  {tool.name[:40]:<40} {tool.calls:>8,} {tool.failed:>7,} of {tool.results:<7,} {_rate(tool.failure_rate):>5}"
+    lines += [f"  {tool.name[:40]:<40} {tool.calls:>8,} {tool.failed:>7,} of {tool.results:<7,} {rate_text(tool.failure_rate):>5}"
               for tool in stats.tools]
     lines += ["", "Largest tool outputs"]
-    lines += [f"  {human_bytes(out.bytes):>9}  {out.tool[:24]:<24}  {_local(out.when, tz)}  {out.session_id[:8]}  "
+    lines += [f"  {human_bytes(out.bytes):>9}  {out.tool[:24]:<24}  {local_text(out.when, tz)}  {out.session_id[:8]}  "
               f"{out.title[:40]}" for out in stats.outputs]
     lines += ["", "Largest sessions (events)"]
     lines += [f"  {s.events:>7,}  {human_bytes(s.bytes):>9}  {s.id[:8]}  {s.title[:50]}" for s in stats.largest]
     lines += ["", "Longest sessions (first to last event)"]
-    lines += [f"  {human_span(s.span):>8}  {_local(s.first, tz)}  {s.id[:8]}  {s.title[:50]}" for s in stats.longest]
+    lines += [f"  {human_span(s.span):>8}  {local_text(s.first, tz)}  {s.id[:8]}  {s.title[:50]}" for s in stats.longest]
     return lines

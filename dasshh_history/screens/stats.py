@@ -29,12 +29,12 @@ from textual.worker import get_current_worker
 
 from dasshh_history.data.client import DBClient
 from dasshh_history.data.watch import ChangeWatcher
-from dasshh_history.domain.stats import Stats, human_bytes, human_span
+from dasshh_history.domain.stats import Stats, human_bytes, human_span, local_text, rate_text
 from dasshh_history.domain.text import one_line
 from dasshh_history.errors import DB_ERRORS, describe_error
 from dasshh_history.services.stats import StatsKeeper
 from dasshh_history.widgets.fitted_table import fill_fitted
-from dasshh_history.widgets.stats_overview import StatsOverview, local, rate
+from dasshh_history.widgets.stats_overview import StatsOverview
 
 #: Seconds between two looks for changes by others while the screen is open.
 REFRESH_INTERVAL = 1.0
@@ -264,13 +264,13 @@ class StatsScreen(Screen[None]):
         self._fill(tools, [
             (tool.name, (Text(one_line(tool.name, 28)), Text(f"{tool.calls:,}", justify="right"),
                          Text(f"{tool.failed:,}", justify="right"),
-                         Text(rate(tool.failure_rate), justify="right",
+                         Text(rate_text(tool.failure_rate), justify="right",
                               style="bold" if (tool.failure_rate or 0) >= 0.5 else ""),
                          Text(bar(tool.calls, top))))
             for tool in stats.tools])
         self._fill(self.query_one("#stats-outputs", DataTable), [
             (f"{n}:{out.session_id}", (Text(human_bytes(out.bytes), justify="right"), Text(one_line(out.tool, 18)),
-                                       Text(local(out.when, tz, "%Y-%m-%d")), Text(one_line(out.title, 30))))
+                                       Text(local_text(out.when, tz, "%Y-%m-%d")), Text(one_line(out.title, 30))))
             for n, out in enumerate(stats.outputs)])
         self._draw_sessions(stats)
 
@@ -286,10 +286,10 @@ class StatsScreen(Screen[None]):
         tz = self.tz
         self._fill(self.query_one("#stats-largest", DataTable), [
             (f"{n}:{s.id}", (Text(f"{s.events:,}", justify="right"), Text(human_bytes(s.bytes), justify="right"),
-                             Text(local(s.first, tz, "%Y-%m-%d")), Text(one_line(s.title, 40))))
+                             Text(local_text(s.first, tz, "%Y-%m-%d")), Text(one_line(s.title, 40))))
             for n, s in enumerate(stats.largest)])
         self._fill(self.query_one("#stats-longest", DataTable), [
-            (f"{n}:{s.id}", (Text(human_span(s.span), justify="right"), Text(local(s.first, tz)),
+            (f"{n}:{s.id}", (Text(human_span(s.span), justify="right"), Text(local_text(s.first, tz)),
                              Text(one_line(s.title, 48))))
             for n, s in enumerate(stats.longest)])
 

@@ -9,7 +9,7 @@ rendered once per width and style (Textual's line API), not once to measure them
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -20,7 +20,7 @@ from textual.renderables.sparkline import Sparkline
 from textual.strip import Strip
 from textual.widget import Widget
 
-from dasshh_history.domain.stats import WEEKDAYS, Stats
+from dasshh_history.domain.stats import WEEKDAYS, Stats, local_text, rate_text
 
 #: Shades of the weekday × hour grid, from no message to the busiest hour.
 SHADES = "·░▒▓█"
@@ -30,18 +30,6 @@ LABEL_WIDTH = 10
 SPARK_HEIGHT = 2
 
 
-def local(dt: datetime | None, tz: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A naive UTC time in ``tz`` (None: the machine's zone); "–" for none."""
-    if dt is None:
-        return "–"
-    aware = dt.replace(tzinfo=UTC)
-    return (aware.astimezone(tz) if tz is not None else aware.astimezone()).strftime(fmt)
-
-
-def rate(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
 def totals_text(stats: Stats, tz: tzinfo | None) -> Text:
     text = Text()
     for value, label in ((stats.sessions, "sessions"), (stats.messages, "messages"), (stats.events, "events")):
@@ -49,8 +37,8 @@ def totals_text(stats: Stats, tz: tzinfo | None) -> Text:
     text.append("\n")
     text.append(f"{stats.calls:,}", style="bold").append(" tool calls   ")
     text.append(f"{stats.failed:,}", style="bold").append(f" of {stats.results:,} results failed "
-                                                          f"({rate(stats.failure_rate)})\n")
-    text.append(f"{local(stats.first, tz, '%Y-%m-%d')} → {local(stats.last, tz, '%Y-%m-%d')}   ")
+                                                          f"({rate_text(stats.failure_rate)})\n")
+    text.append(f"{local_text(stats.first, tz, '%Y-%m-%d')} → {local_text(stats.last, tz, '%Y-%m-%d')}   ")
     text.append(stats.sizes)
     if stats.orphans:
         text.append(f"   {stats.orphans:,} orphan events (session gone) not counted")
@@ -149,4 +137,4 @@ class StatsOverview(Widget):
         return row
 
 
-__all__ = ["StatsOverview", "grid_text", "local", "rate", "totals_text"]
+__all__ = ["StatsOverview", "grid_text", "totals_text"]
